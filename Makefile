@@ -1,0 +1,46 @@
+# salesgxe: every target bootstraps .venv from the pinned lock file first.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help install replicate test test-fast bench notebooks lock clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "salesgxe needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned environment
+
+replicate: $(STAMP) ## Reproduce the study's analysis: report in reports/replication/
+	$(BIN)/salesgxe replicate --out reports/replication --force
+
+test: $(STAMP) ## Run the whole test suite (unit, reference, Monte Carlo, notebooks)
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: $(STAMP) ## Run the tests not marked slow
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+bench: $(STAMP) ## Benchmark batched OLS against a statsmodels loop (JSON lines)
+	$(BIN)/python -m analysis.bench
+
+notebooks: $(STAMP) ## Open Jupyter on notebooks/ with the project's kernel
+	$(BIN)/python -m ipykernel install --user --name salesgxe --display-name "Python (salesgxe)"
+	$(BIN)/jupyter lab notebooks/
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (needs network)
+	rm -rf /tmp/salesgxe-lock && $(PYTHON) -m venv /tmp/salesgxe-lock
+	/tmp/salesgxe-lock/bin/pip install --quiet ".[dask,dev]" "setuptools==80.9.0"
+	{ echo "# Pinned environment for salesgxe (Python 3.11). Regenerate with: make lock"; echo "setuptools==80.9.0"; /tmp/salesgxe-lock/bin/pip freeze --exclude-editable | grep -v '^salesgxe'; } > requirements.lock
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .hypothesis
