@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "probe": "analysis.probing",
-    "ProbeResult": "analysis.probing",
+    "probe": "analysis.moderation",
+    "ProbeResult": "analysis.moderation",
     "conditional_effects": "analysis.probing",
     "johnson_neyman": "analysis.probing",
     "linear_combination": "analysis.probing",

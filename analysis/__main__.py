@@ -1,0 +1,6 @@
+"""``python -m analysis`` is ``salesgxe``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""Command-line front end: ``salesgxe <command>`` (also ``python -m analysis``).
+
+Only argparse is imported at start-up; each command imports what it needs when
+it runs, so ``salesgxe probe --help`` answers at once.  A problem with the
+user's input (:class:`analysis._errors.InputError`) is printed as one line on
+stderr with exit code 2 and no traceback.
+
+Adding a command: write ``_add_<name>(sub) -> parser`` (with an example in the
+epilog) and ``_run_<name>(args) -> int``, and list the pair in ``COMMANDS``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_INPUT = 2
+_FMT = argparse.RawDescriptionHelpFormatter
+
+
+def _csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# ----------------------------------------------------------------------- probe
+def _add_probe(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "probe", formatter_class=_FMT,
+        help="moderation analysis (PROCESS Model 1) of any data file",
+        description="Fit Y = b0 + b1 X + b2 W + b3 XW (+ covariates) by OLS and probe the "
+                    "interaction: coefficients, R2 change, conditional effects of X at values "
+                    "of W, and the Johnson-Neyman region.",
+        epilog="example:\n  salesgxe probe data/examples/probe_example.csv --outcome CO "
+               "--focal drd4_7r --moderator avoidant --se HC3\n"
+               "  salesgxe probe survey.csv --outcome y --focal x --moderator w "
+               "--covariates age,sex --json")
+    p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
+    p.add_argument("--outcome", "-y", required=True, help="outcome column Y")
+    p.add_argument("--focal", "-x", required=True, help="focal predictor column X")
+    p.add_argument("--moderator", "-w", required=True, help="moderator column W")
+    p.add_argument("--covariates", type=_csv_list, default=[], help="comma-separated covariate columns")
+    p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"],
+                   help="covariance for every test, effect and JN boundary (default: ols)")
+    p.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
+    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
+    p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p
+
+
+def _read(path: str, sheet=None, decimal=None):
+    """Read any supported data file (CSV/TSV without the io module as a fallback)."""
+    try:
+        from .io import read_data
+    except ImportError:  # pragma: no cover - io module not installed yet
+        read_data = None
+    if read_data is not None:
+        return read_data(path, sheet=sheet, decimal=decimal).frame
+    return _read_text(path, decimal)
+
+
+def _read_text(path: str, decimal=None):
+    import os
+
+    import pandas as pd
+
+    from ._errors import InputError
+    if not os.path.isfile(path):
+        raise InputError("no such file", file=path)
+    sep = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
+    try:
+        return pd.read_csv(path, sep=sep, decimal=decimal or ".")
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty", file=path) from None
+
+
+def _run_probe(args) -> int:
+    from .moderation import probe
+    data = _read(args.data, args.sheet, args.decimal)
+    res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
+                covariates=args.covariates, se=args.se, alpha=args.alpha, file=args.data)
+    if args.json:
+        _print_json(res.to_dict())
+    else:
+        print(res.summary())
+    return 0
+
+
+# ------------------------------------------------------------------ machinery
+COMMANDS = [
+    (_add_probe, _run_probe),
+]
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="salesgxe", formatter_class=_FMT,
+        description="Gene x attachment moderation analysis of salespeople: replicate the "
+                    "published study, probe interactions, test the claims on your own data.",
+        epilog="examples:\n  salesgxe replicate --out reports/replication\n"
+               "  salesgxe probe data.csv --outcome CO --focal drd4_7r --moderator avoidant")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"salesgxe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add, run in COMMANDS:
+        add(sub).set_defaults(_run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ._errors import InputError
+    try:
+        return int(args._run(args) or 0)
+    except InputError as err:
+        print(f"salesgxe {args.command}: error: {err.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as err:  # unreadable input, unwritable output folder, disk full
+        print(f"salesgxe {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("salesgxe: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

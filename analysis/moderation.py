@@ -1,0 +1,268 @@
+"""The ``probe`` verb: PROCESS Model 1 on a data frame.
+
+``Y = b0 + b1 X + b2 W + b3 XW + covariates``, fitted by OLS (classical or
+HC0-HC4 covariance), with the R-squared change for the interaction,
+conditional effects of X at moderator values and the Johnson-Neyman region.
+This is the raw-data layer; every statistic comes from the summary-statistics
+core in :mod:`analysis.probing` and :mod:`analysis.models`.
+
+The design matrix is built from column names as data: no formula string is
+built or parsed, so a column called ``__import__('os')`` is just a name.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError
+from .models import OLSFit, fit_ols, normalise_se_type
+from .probing import (ConditionalEffects, JohnsonNeyman, _records, conditional_effects,
+                      johnson_neyman, moderator_values, wald_test)
+
+__all__ = ["probe", "ProbeResult", "prepare_columns"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeResult:
+    """Result of :func:`probe` (immutable).
+
+    Attributes
+    ----------
+    outcome, focal, moderator : str
+    covariates : tuple of str
+    n, n_dropped : int
+        Rows used, and rows dropped by listwise deletion on the used columns.
+    coding : dict
+        ``{column: {original value: code}}`` for text variables recoded to 0/1.
+    fit : OLSFit
+        The full model (``Intercept, X, W, X:W, covariates``).
+    r2_change, f_change, p_change : float
+        R-squared change from adding ``X:W`` (from OLS refits) and its F test
+        (a Wald F on the chosen covariance: the classical F under OLS, PROCESS's
+        ``F(HCk)`` otherwise), on (1, df_resid) degrees of freedom.
+    moderator_binary : bool
+    effects : ConditionalEffects
+        The default probe: both groups of a binary moderator, else
+        p16/p50/p84 and mean-1sd/mean/mean+1sd.
+    jn : JohnsonNeyman or None
+        ``None`` for a binary moderator.
+    notes : tuple of str
+    """
+
+    outcome: str
+    focal: str
+    moderator: str
+    covariates: tuple[str, ...]
+    n: int
+    n_dropped: int
+    se_type: str
+    alpha: float
+    coding: dict
+    fit: OLSFit = field(repr=False)
+    r2_change: float
+    f_change: float
+    p_change: float
+    model_f: float
+    model_p: float
+    moderator_binary: bool
+    effects: ConditionalEffects = field(repr=False)
+    jn: JohnsonNeyman | None = field(repr=False)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def interaction(self) -> str:
+        return f"{self.focal}:{self.moderator}"
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """Coefficient table in the package's column vocabulary."""
+        return self.fit.to_frame()
+
+    def conditional_effects(self, at: Sequence[float] | None = None) -> pd.DataFrame:
+        """Conditional effects of the focal predictor (default probe points, or ``at``)."""
+        if at is None:
+            return self.effects.to_frame()
+        lo, hi = self.jn.observed_range if self.jn else (-np.inf, np.inf)
+        return conditional_effects(self.fit, self.focal, self.interaction, at,
+                                   moderator=self.moderator, observed_range=(lo, hi)).to_frame()
+
+    def johnson_neyman(self) -> JohnsonNeyman | None:
+        return self.jn
+
+    def jn_table(self, n_points: int = 21) -> pd.DataFrame | None:
+        """PROCESS-style table: the effect at evenly spaced moderator values across
+        the observed range, with the boundaries inside the range inserted."""
+        if self.jn is None:
+            return None
+        lo, hi = self.jn.observed_range
+        grid = np.linspace(lo, hi, n_points)
+        inner = [b for b, ok in zip(self.jn.bounds, self.jn.in_range) if ok]
+        grid = np.unique(np.concatenate([grid, inner]))
+        return self.conditional_effects(at=grid)
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``salesgxe probe --json``."""
+        return {
+            "outcome": self.outcome, "focal": self.focal, "moderator": self.moderator,
+            "covariates": list(self.covariates), "n": self.n, "n_dropped": self.n_dropped,
+            "se_type": self.se_type, "alpha": self.alpha, "coding": self.coding,
+            "coefficients": _records(self.coefficients),
+            "r2": self.fit.r2, "r2_adj": self.fit.r2_adj, "model_f": self.model_f,
+            "model_p": self.model_p, "df_resid": self.fit.df_resid,
+            "r2_change": self.r2_change, "f_change": self.f_change, "p_change": self.p_change,
+            "conditional_effects": self.effects.to_dict(),
+            "johnson_neyman": None if self.jn is None else self.jn.to_dict(),
+            "notes": list(self.notes),
+        }
+
+    def summary(self) -> str:
+        from .formatting import probe_summary
+        return probe_summary(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+# ---------------------------------------------------------------- data handling
+def _check_columns(data: pd.DataFrame, names: Sequence[str], file: str | None) -> None:
+    available = [str(c) for c in data.columns]
+    for name in names:
+        if name not in available:
+            close = difflib.get_close_matches(name, available, n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else (
+                f"available columns: {', '.join(repr(c) for c in available[:12])}"
+                + (" ..." if len(available) > 12 else ""))
+            raise InputError("no such column", file=file, column=name, hint=hint)
+    dupes = sorted({n for n in names if list(names).count(n) > 1})
+    if dupes:
+        raise InputError(f"column {dupes[0]!r} is given in more than one role")
+
+
+def _numeric(col: pd.Series, name: str, file: str | None, coding: dict) -> pd.Series:
+    """Column as float; a two-valued text column becomes 0/1 (recorded in ``coding``)."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(float)
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    text = col.astype("string").str.strip()
+    text = text.mask(text == "")
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & numbers.isna()
+    if not bad.any():
+        return numbers.astype(float)
+    levels = sorted(text.dropna().unique())
+    if len(levels) == 2:
+        mapping = {levels[0]: 0, levels[1]: 1}
+        coding[name] = mapping
+        return text.map(mapping).astype(float)
+    rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
+    raise InputError("is not numeric (and not a two-valued text variable that could be coded 0/1)",
+                     file=file, column=name, rows=rows, values=text[bad].tolist(),
+                     hint="recode it, or fix the listed rows")
+
+
+def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | None = None
+                    ) -> tuple[pd.DataFrame, dict, int]:
+    """Select ``columns``, coerce to numbers (binary text -> 0/1), drop incomplete rows.
+
+    Returns the complete-case frame, the coding dict and the number of rows dropped.
+    """
+    _check_columns(data, columns, file)
+    if len(data) == 0:
+        raise InputError("the data have no rows", file=file)
+    coding: dict = {}
+    frame = pd.DataFrame({c: _numeric(data[c], c, file, coding) for c in columns})
+    inf = np.isinf(frame.to_numpy())
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        raise InputError("is infinite", file=file, column=columns[c], rows=[int(r) + 1])
+    complete = frame.dropna()
+    if complete.empty:
+        raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
+                         f"used columns ({', '.join(columns)})", file=file)
+    return complete.reset_index(drop=True), coding, len(frame) - len(complete)
+
+
+def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None) -> None:
+    for name in names:
+        if frame[name].nunique() < 2:
+            raise InputError("is constant in the rows analysed: it cannot be a predictor or moderator",
+                             file=file, column=name)
+
+
+# ------------------------------------------------------------------------- probe
+def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
+          covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
+          file: str | None = None) -> ProbeResult:
+    """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, focal, moderator : str
+        Column names (data, never code).
+    covariates : sequence of str
+    se : {"ols", "HC0", "HC1", "HC2", "HC3", "HC4"}
+        Covariance for every test, conditional effect and the JN region.
+    alpha : float
+        Two-sided level; CIs are ``1 - alpha``.
+    file : str, optional
+        Shown in error messages.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"g": rng.integers(0, 2, 200), "a": rng.normal(size=200)})
+    >>> df["y"] = 0.5 * df.g * df.a + rng.normal(size=200)
+    >>> res = probe(df, outcome="y", focal="a", moderator="g")
+    >>> res.conditional_effects()["label"].tolist()
+    ['group=0', 'group=1']
+    """
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
+    se = normalise_se_type(se)
+    covariates = tuple(covariates)
+    used = [outcome, focal, moderator, *covariates]
+    frame, coding, n_dropped = prepare_columns(data, used, file=file)
+    _check_variation(frame, [focal, moderator, *covariates], file)
+    x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
+    inter = f"{focal}:{moderator}"
+    terms = ["Intercept", focal, moderator, inter, *covariates]
+    X = np.column_stack([np.ones(len(frame)), x, w, x * w, frame[list(covariates)].to_numpy()])
+    y = frame[outcome].to_numpy()
+    fit = fit_ols(X, y, terms, se=se, alpha=alpha)
+    reduced = fit_ols(np.delete(X, 3, axis=1), y, [t for t in terms if t != inter], se="ols")
+    f_change, _, _, p_change = wald_test(fit, [inter])
+    model_f, _, _, model_p = wald_test(fit, terms[1:])
+    binary = np.unique(w).size == 2
+    labels, values = moderator_values(w, binary)
+    if binary and moderator in coding:
+        inverse = {v: k for k, v in coding[moderator].items()}
+        labels = [f"group={inverse[int(v)]}" for v in values]
+    effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
+                                  observed_range=(float(w.min()), float(w.max())))
+    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator)
+    return ProbeResult(
+        outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
+        n=len(frame), n_dropped=n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
+        r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
+        model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
+        notes=_notes(effects, n_dropped))
+
+
+def _notes(effects: ConditionalEffects, n_dropped: int) -> tuple[str, ...]:
+    notes = []
+    if n_dropped:
+        notes.append(f"{n_dropped} row(s) with a missing value in a used column were dropped (listwise).")
+    frame = effects.frame
+    if "in_range" in frame and not frame["in_range"].all():
+        outside = frame.loc[~frame["in_range"], "label"].tolist()
+        notes.append(f"probe point(s) {', '.join(outside)} lie outside the observed moderator "
+                     "range: those conditional effects are extrapolations.")
+    return tuple(notes)
+

@@ -1,0 +1,342 @@
+"""Probing an interaction: conditional effects, Johnson-Neyman, the ``probe`` verb.
+
+One core serves every question.  A conditional effect is a linear combination
+of coefficients, ``L @ b`` with variance ``L V L'``; the effect of focal X at
+moderator value w is ``L = e_X + w e_XW``:
+
+.. math::
+
+    \\theta(w) = b_1 + b_3 w, \\qquad
+    \\operatorname{var}\\theta(w) = V_{11} + w^2 V_{33} + 2 w V_{13}
+
+(Aiken & West 1991; Preacher, Curran & Bauer 2006, doi:10.3102/10769986031004437).
+The data-frame layer (the ``probe`` verb) lives in :mod:`analysis.moderation`.
+Simple slopes (:func:`conditional_effects`), Johnson-Neyman tables and the
+plots all call :func:`linear_combination`; the Johnson-Neyman boundaries
+(:func:`johnson_neyman`) solve the quadratic where ``theta(w)^2 = t*^2
+var theta(w)`` (Bauer & Curran 2005, doi:10.1207/s15327906mbr4003_5) with the
+same covariance matrix (OLS or HC) and the same critical t.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from .models import OLSFit, inference_frame
+
+__all__ = [
+    "linear_combination", "conditional_effects", "moderator_values",
+    "johnson_neyman", "jn_roots", "ConditionalEffects", "JohnsonNeyman",
+    "wald_test",
+]
+
+
+# --------------------------------------------------------------------------- core
+def linear_combination(fit: OLSFit, weights: Sequence[Mapping[str, float]] | np.ndarray,
+                       *, alpha: float | None = None):
+    """Estimate, SE, t, p and CI of linear combinations ``L @ b`` of a fit.
+
+    Parameters
+    ----------
+    fit : OLSFit
+    weights : sequence of {term: weight} mappings, or ndarray of shape (m, k)
+        One row of ``L`` per combination.
+    alpha : float, optional
+        Defaults to ``fit.alpha``.
+
+    Returns
+    -------
+    DataFrame with ``estimate, std_error, statistic, df, p_value, conf_low, conf_high``;
+    inference uses ``t(fit.df_resid)`` as for the coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.models import fit_ols
+    >>> X = np.column_stack([np.ones(6), [0, 1, 2, 3, 4, 5.]])
+    >>> fit = fit_ols(X, np.array([1, 2.9, 5.2, 7, 8.8, 11.1]), ["Intercept", "x"])
+    >>> float(linear_combination(fit, [{"x": 2.0}])["estimate"].iloc[0].round(3))
+    4.011
+    """
+    L = _as_matrix(fit, weights)
+    est = L @ fit.params
+    var = np.einsum("ij,jk,ik->i", L, fit.vcov, L)
+    se = np.sqrt(np.maximum(var, 0.0))
+    return inference_frame(est, se, fit.df_resid, fit.alpha if alpha is None else alpha)
+
+
+def _as_matrix(fit: OLSFit, weights) -> np.ndarray:
+    if isinstance(weights, np.ndarray):
+        return np.atleast_2d(weights.astype(float))
+    L = np.zeros((len(weights), len(fit.terms)))
+    for i, row in enumerate(weights):
+        for term, w in row.items():
+            L[i, fit.index(term)] = w
+    return L
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionalEffects:
+    """Conditional effects of ``focal`` at values of ``moderator``.
+
+    ``frame`` columns: ``label, moderator_value, estimate, std_error, statistic,
+    df, p_value, conf_low, conf_high, in_range`` (``in_range`` is False for a
+    moderator value outside the observed range: an extrapolation).
+    """
+
+    focal: str
+    moderator: str
+    alpha: float
+    se_type: str
+    frame: object = field(repr=False)
+
+    def to_frame(self):
+        return self.frame.copy()
+
+    def to_dict(self) -> list[dict]:
+        return _records(self.frame)
+
+
+def conditional_effects(fit: OLSFit, focal: str, interaction: str, at: Sequence[float], *,
+                        moderator: str = "W", labels: Sequence[str] | None = None,
+                        observed_range: tuple[float, float] | None = None,
+                        alpha: float | None = None) -> ConditionalEffects:
+    """Effect of ``focal`` at each moderator value in ``at``: ``b_focal + w b_interaction``.
+
+    The variance is ``V_ff + w^2 V_ii + 2 w V_fi`` under the fit's covariance
+    (OLS or HC).  Equivalent to refitting with the moderator centred at ``w``
+    and reading off the focal coefficient (tested).
+    """
+    at = np.asarray(at, dtype=float)
+    L = np.zeros((at.size, len(fit.terms)))
+    L[:, fit.index(focal)] = 1.0
+    L[:, fit.index(interaction)] = at
+    frame = linear_combination(fit, L, alpha=alpha)
+    frame.insert(0, "moderator_value", at)
+    frame.insert(0, "label", list(labels) if labels is not None else [f"{v:g}" for v in at])
+    if observed_range is not None:
+        lo, hi = observed_range
+        frame["in_range"] = (at >= lo - 1e-12) & (at <= hi + 1e-12)
+    return ConditionalEffects(focal=focal, moderator=moderator, se_type=fit.se_type,
+                              alpha=fit.alpha if alpha is None else alpha, frame=frame)
+
+
+def moderator_values(w: np.ndarray, binary: bool) -> tuple[list[str], np.ndarray]:
+    """Default probe points: both groups for a binary moderator; otherwise the
+    16th/50th/84th percentiles (PROCESS v4, the (n+1)p rule = numpy ``weibull``)
+    and mean - 1 SD, mean, mean + 1 SD (Aiken & West; SD with n - 1).
+
+    Examples
+    --------
+    >>> labels, values = moderator_values(np.arange(1.0, 11.0), binary=False)
+    >>> labels
+    ['p16', 'p50', 'p84', 'mean-1sd', 'mean', 'mean+1sd']
+    >>> np.round(values, 4).tolist()
+    [1.76, 5.5, 9.24, 2.4724, 5.5, 8.5276]
+    """
+    w = np.asarray(w, dtype=float)
+    if binary:
+        groups = np.unique(w)
+        return [f"group={g:g}" for g in groups], groups
+    pct = np.percentile(w, [16, 50, 84], method="weibull")
+    m, s = w.mean(), w.std(ddof=1)
+    return (["p16", "p50", "p84", "mean-1sd", "mean", "mean+1sd"],
+            np.concatenate([pct, [m - s, m, m + s]]))
+
+
+# ------------------------------------------------------------------ Johnson-Neyman
+def jn_roots(b1: float, b3: float, v11: float, v33: float, v13: float,
+             t_crit: float) -> tuple[tuple[float, ...], str]:
+    """Real roots of ``(b1 + b3 w)^2 = t*^2 (V11 + w^2 V33 + 2 w V13)`` and the region type.
+
+    Writing the condition "significant at w" as ``a w^2 + b w + c < 0`` with
+    ``a = t*^2 V33 - b3^2``, ``b = 2 (t*^2 V13 - b1 b3)``, ``c = t*^2 V11 - b1^2``
+    (Bauer & Curran 2005):
+
+    - ``a < 0``: significant *outside* the two roots;
+    - ``a > 0`` and discriminant > 0: significant *inside* them;
+    - ``a > 0`` and discriminant <= 0: significant *nowhere*;
+    - ``a = 0``: one root, significant *above* or *below* it.
+
+    Returns
+    -------
+    roots : tuple of float (sorted), and region on the whole real line:
+        ``inside``, ``outside``, ``above``, ``below``, ``nowhere`` or ``everywhere``.
+
+    Examples
+    --------
+    >>> roots, region = jn_roots(0.0, 1.0, 1.0, 0.01, 0.0, 2.0)   # t = w / sqrt(1 + .01 w^2)
+    >>> region, [round(r, 6) for r in roots]
+    ('outside', [-2.182179, 2.182179])
+    """
+    t2 = t_crit ** 2
+    a = t2 * v33 - b3 ** 2
+    b = 2.0 * (t2 * v13 - b1 * b3)
+    c = t2 * v11 - b1 ** 2
+    scale = max(abs(t2 * v33), b3 ** 2, np.finfo(float).tiny)
+    if abs(a) <= 1e-12 * scale:
+        if b == 0:
+            return (), ("everywhere" if c < 0 else "nowhere")
+        root = -c / b
+        return (root,), ("below" if b > 0 else "above")
+    disc = b * b - 4.0 * a * c
+    if disc <= 0:
+        # a > 0 here (a < 0 forces disc > 0: the quadratic is positive where theta = 0)
+        return (), ("nowhere" if a > 0 else "everywhere")
+    sq = np.sqrt(disc)
+    # numerically stable pair of roots
+    q = -0.5 * (b + np.copysign(sq, b))
+    roots = sorted([q / a, c / q]) if q != 0 else sorted([(-b - sq) / (2 * a), (-b + sq) / (2 * a)])
+    return tuple(float(r) for r in roots), ("outside" if a < 0 else "inside")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JohnsonNeyman:
+    """Johnson-Neyman region of significance for the effect of ``focal`` along ``moderator``.
+
+    Attributes
+    ----------
+    bounds : tuple of float
+        Every real boundary (sorted), inside or outside the observed range.
+    in_range : tuple of bool
+        Whether each boundary lies within ``observed_range``.
+    significant_region : str
+        Where the effect is significant *within the observed range*:
+        ``inside`` (between two boundaries), ``outside``, ``above``, ``below``,
+        ``everywhere`` or ``nowhere``.
+    region_unrestricted : str
+        The same on the whole real line.
+    share_below, share_above : tuple of (float or None)
+        Share of cases with moderator below / above each boundary (PROCESS's
+        "% below / % above"); ``None`` for a boundary outside the observed range.
+    t_crit : float
+        Critical t used, ``t(1 - alpha/2, df_resid)``.
+    """
+
+    focal: str
+    moderator: str
+    alpha: float
+    t_crit: float
+    se_type: str
+    bounds: tuple[float, ...]
+    in_range: tuple[bool, ...]
+    significant_region: str
+    region_unrestricted: str
+    observed_range: tuple[float, float]
+    share_below: tuple[float | None, ...]
+    share_above: tuple[float | None, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "bounds": list(self.bounds), "in_range": list(self.in_range),
+            "significant_region": self.significant_region,
+            "region_unrestricted": self.region_unrestricted,
+            "alpha": self.alpha, "t_crit": self.t_crit, "se_type": self.se_type,
+            "observed_range": list(self.observed_range),
+            "share_below": list(self.share_below), "share_above": list(self.share_above),
+        }
+
+    def summary(self) -> str:
+        lo, hi = self.observed_range
+        head = (f"Johnson-Neyman ({self.se_type}, alpha = {self.alpha:g}, t* = {self.t_crit:.4f}); "
+                f"observed {self.moderator} range [{lo:.4g}, {hi:.4g}]")
+        lines = [head]
+        for b, inside, below, above in zip(self.bounds, self.in_range, self.share_below, self.share_above):
+            if inside:
+                lines.append(f"  boundary {b:.4f}: {100 * below:.2f}% of cases below, {100 * above:.2f}% above")
+            else:
+                lines.append(f"  boundary {b:.4f}: outside the observed range")
+        lines.append(f"  effect of {self.focal} significant: {_region_words(self)}")
+        return "\n".join(lines)
+
+
+def _region_words(jn: JohnsonNeyman) -> str:
+    inner = [b for b, ok in zip(jn.bounds, jn.in_range) if ok]
+    region = jn.significant_region
+    if region == "everywhere":
+        return "across the whole observed range"
+    if region == "nowhere":
+        return "nowhere in the observed range"
+    if region == "above":
+        return f"for {jn.moderator} >= {inner[0]:.4f}"
+    if region == "below":
+        return f"for {jn.moderator} <= {inner[0]:.4f}"
+    if region == "inside":
+        return f"for {inner[0]:.4f} <= {jn.moderator} <= {inner[1]:.4f}"
+    return f"for {jn.moderator} <= {inner[0]:.4f} and for {jn.moderator} >= {inner[1]:.4f}"
+
+
+def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np.ndarray, *,
+                   moderator: str = "W", alpha: float | None = None) -> JohnsonNeyman:
+    """Johnson-Neyman boundaries in closed form, restricted to the observed range.
+
+    ``moderator_data`` (the observed moderator values) gives the range and the
+    share of cases below / above each boundary; it is not stored.
+    """
+    alpha = fit.alpha if alpha is None else alpha
+    t_crit = float(stats.t.ppf(1 - alpha / 2, fit.df_resid))
+    i, j = fit.index(focal), fit.index(interaction)
+    b, V = fit.params, fit.vcov
+    roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
+    w = np.asarray(moderator_data, dtype=float)
+    lo, hi = float(w.min()), float(w.max())
+    in_range = tuple(bool(lo <= r <= hi) for r in roots)
+    below = tuple(float(np.mean(w < r)) if ok else None for r, ok in zip(roots, in_range))
+    above = tuple(float(np.mean(w > r)) if ok else None for r, ok in zip(roots, in_range))
+    return JohnsonNeyman(
+        focal=focal, moderator=moderator, alpha=alpha, t_crit=t_crit, se_type=fit.se_type,
+        bounds=roots, in_range=in_range, region_unrestricted=region,
+        significant_region=_observed_region(fit, i, j, t_crit, roots, in_range, lo, hi),
+        observed_range=(lo, hi), share_below=below, share_above=above)
+
+
+def _observed_region(fit, i, j, t_crit, roots, in_range, lo, hi) -> str:
+    """Classify significance within [lo, hi] by testing one point per piece."""
+    cuts = [lo] + [r for r, ok in zip(roots, in_range) if ok] + [hi]
+    mids = np.array([(a + b) / 2 for a, b in zip(cuts[:-1], cuts[1:])])
+    L = np.zeros((mids.size, len(fit.terms)))
+    L[:, i], L[:, j] = 1.0, mids
+    est = L @ fit.params
+    se = np.sqrt(np.einsum("ij,jk,ik->i", L, fit.vcov, L))
+    sig = np.abs(est / se) > t_crit
+    pattern = tuple(bool(s) for s in sig)
+    return {(True,): "everywhere", (False,): "nowhere", (False, True): "above",
+            (True, False): "below", (False, True, False): "inside",
+            (True, False, True): "outside"}.get(pattern, "nowhere" if not any(pattern) else "everywhere")
+
+
+def wald_test(fit: OLSFit, terms: Sequence[str]) -> tuple[float, int, int, float]:
+    """Wald F test that all ``terms`` are zero under the fit's covariance.
+
+    ``F = b_R' V_RR^{-1} b_R / q`` on ``(q, df_resid)`` degrees of freedom.  With the
+    OLS covariance it equals the classical nested-model F; with an HC
+    covariance it is PROCESS's ``F(HCk)``.  Returns ``(F, q, df_resid, p)``.
+    """
+    idx = [fit.index(t) for t in terms]
+    b = fit.params[idx]
+    V = fit.vcov[np.ix_(idx, idx)]
+    q = len(idx)
+    F = float(b @ np.linalg.solve(V, b)) / q
+    return F, q, fit.df_resid, float(stats.f.sf(F, q, fit.df_resid))
+
+
+# ------------------------------------------------------------------------- helpers
+def _records(frame) -> list[dict]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({k: _json_value(v) for k, v in row.items()})
+    return out
+
+
+def _json_value(v):
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    return v
+

@@ -1,0 +1,189 @@
+"""Conditional effects and Johnson-Neyman: closed forms, refits, grids and a published R example."""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from analysis import probe
+from analysis.models import fit_ols
+from analysis.probing import conditional_effects, jn_roots, johnson_neyman, linear_combination
+
+REF = Path(__file__).parent / "reference"
+
+
+def _data(seed=0, n=250, b3=0.4, hetero=False):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    w = rng.normal(2, 1, n)
+    noise = rng.normal(size=n) * (1 + hetero * np.abs(w))
+    y = 0.2 + 0.1 * x + 0.3 * w + b3 * x * w + noise
+    return pd.DataFrame({"y": y, "x": x, "w": w, "c": rng.normal(size=n)})
+
+
+@pytest.mark.parametrize("se", ["ols", "HC0", "HC1", "HC2", "HC3"])
+@pytest.mark.parametrize("w0", [-1.0, 0.7, 2.0, 3.5])
+def test_conditional_effect_equals_refit_with_centred_moderator(se, w0):
+    # Closed form var(b1) + w^2 var(b3) + 2 w cov(b1, b3) against an independent statsmodels
+    # refit with W centred at w0, where the X coefficient IS the conditional effect.
+    df = _data(1, hetero=True)
+    res = probe(df, outcome="y", focal="x", moderator="w", covariates=["c"], se=se)
+    ours = res.conditional_effects(at=[w0]).iloc[0]
+    wc = df.w - w0
+    Xc = np.column_stack([np.ones(len(df)), df.x, wc, df.x * wc, df.c])
+    ref = sm.OLS(df.y.to_numpy(), Xc).fit(cov_type="nonrobust" if se == "ols" else se, use_t=True)
+    assert ours.estimate == pytest.approx(ref.params[1], rel=1e-10)
+    assert ours.std_error == pytest.approx(ref.bse[1], rel=1e-9)  # HC: same sandwich, rotated basis
+    assert ours.p_value == pytest.approx(ref.pvalues[1], rel=1e-7)
+    assert ours.conf_low == pytest.approx(ref.conf_int()[1, 0], rel=1e-9)
+
+
+@pytest.mark.parametrize("se", ["ols", "HC3", "HC4"])
+@pytest.mark.parametrize("seed,b3", [(0, 0.4), (1, 0.05), (2, 0.15), (3, -0.3)])
+def test_jn_bounds_have_abs_t_equal_critical_t(se, seed, b3):
+    df = _data(seed, b3=b3)
+    res = probe(df, outcome="y", focal="x", moderator="w", se=se)
+    jn = res.johnson_neyman()
+    for bound in jn.bounds:
+        t = res.conditional_effects(at=[bound])["statistic"].iloc[0]
+        assert abs(t) == pytest.approx(jn.t_crit, abs=1e-8)
+
+
+def _brute_region(b1, b3, v11, v33, v13, tc, grid):
+    theta = b1 + b3 * grid
+    se = np.sqrt(v11 + grid ** 2 * v33 + 2 * grid * v13)
+    return np.abs(theta / se) > tc
+
+
+@pytest.mark.parametrize("case", [
+    # (b1, b3, V11, V33, V13): one per decision rule of Bauer & Curran's quadratic
+    (0.0, 1.0, 1.0, 0.01, 0.0),      # a < 0: outside
+    (1.0, 0.1, 0.04, 0.01, 0.0),     # a > 0, D > 0: inside
+    (0.1, 0.1, 1.0, 1.0, 0.0),       # a > 0, D <= 0: nowhere
+    (0.5, 0.2, 0.05, 0.01, 0.0),     # a = 0 exactly (t*^2 V33 = b3^2 with t* = 2): half line
+])
+def test_jn_roots_region_matches_grid(case):
+    tc = 2.0
+    roots, region = jn_roots(*case, tc)
+    grid = np.linspace(-60, 60, 240001)
+    sig = _brute_region(*case, tc, grid)
+    expected = {"outside": lambda g: (g < roots[0]) | (g > roots[-1]),
+                "inside": lambda g: (g > roots[0]) & (g < roots[-1]),
+                "nowhere": lambda g: np.zeros_like(g, bool),
+                "above": lambda g: g > roots[0],
+                "below": lambda g: g < roots[0]}[region](grid)
+    # Points within 1e-6 of a root may go either way in floating point.
+    near = np.zeros_like(grid, bool)
+    for r in roots:
+        near |= np.abs(grid - r) < 1e-6
+    assert np.array_equal(sig[~near], expected[~near]), region
+
+
+def test_jn_half_line_case_identified():
+    roots, region = jn_roots(0.5, 0.2, 0.05, 0.01, 0.0, 2.0)
+    assert region in {"above", "below"} and len(roots) == 1
+
+
+def test_observed_region_labels_and_shares():
+    df = _data(0, b3=0.4)
+    res = probe(df, outcome="y", focal="x", moderator="w")
+    jn = res.johnson_neyman()
+    w = df.w.to_numpy()
+    for b, ok, lo, hi in zip(jn.bounds, jn.in_range, jn.share_below, jn.share_above):
+        if ok:
+            assert lo == pytest.approx(np.mean(w < b)) and hi == pytest.approx(np.mean(w > b))
+        else:
+            assert lo is None and hi is None
+    # Check the label against a dense grid of the observed range.
+    grid = np.linspace(w.min(), w.max(), 2001)
+    sig = res.conditional_effects(at=grid)["p_value"].to_numpy() < 0.05
+    if jn.significant_region == "everywhere":
+        assert sig.all()
+    elif jn.significant_region == "nowhere":
+        assert not sig.any()
+    elif jn.significant_region == "above":
+        assert not sig[0] and sig[-1]
+
+
+def test_mtcars_matches_published_interactions_output():
+    # R interactions 1.2.0 README: lm(mpg ~ hp * wt, data = mtcars); sim_slopes(...):
+    # JN interval [3.69, 5.90]; observed wt range [1.51, 5.42]; slopes of hp at
+    # wt = 2.238793 (-1 SD), 3.217250 (mean), 4.195707 (+1 SD): t = -5.66, -4.07, -0.31; p(+1SD) = 0.76.
+    cars = pd.read_csv(REF / "mtcars.csv")
+    res = probe(cars, outcome="mpg", focal="hp", moderator="wt")
+    jn = res.johnson_neyman()
+    assert jn.significant_region == "below"          # upper root 5.90 lies outside [1.51, 5.42]
+    assert jn.region_unrestricted == "outside"
+    np.testing.assert_allclose(jn.bounds, [3.69, 5.90], atol=0.005)   # printed to 2 decimals
+    np.testing.assert_allclose(jn.observed_range, [1.513, 5.424])
+    eff = res.conditional_effects().set_index("label")
+    np.testing.assert_allclose(eff.loc[["mean-1sd", "mean", "mean+1sd"], "moderator_value"],
+                               [2.238793, 3.217250, 4.195707], atol=5e-7)
+    np.testing.assert_allclose(eff.loc[["mean-1sd", "mean", "mean+1sd"], "statistic"],
+                               [-5.66, -4.07, -0.31], atol=0.005)
+    assert eff.loc["mean+1sd", "p_value"] == pytest.approx(0.76, abs=0.005)
+
+
+def test_percentiles_follow_process_rule():
+    # PROCESS: (n + 1) p position with linear interpolation = numpy "weibull" = R type 6.
+    df = _data(4, n=37)
+    res = probe(df, outcome="y", focal="x", moderator="w")
+    eff = res.conditional_effects().set_index("label")
+    w = np.sort(df.w.to_numpy())
+    for label, p in [("p16", 0.16), ("p50", 0.5), ("p84", 0.84)]:
+        pos = (len(w) + 1) * p                 # 1-based position
+        lo = int(np.floor(pos))
+        expected = w[lo - 1] + (pos - lo) * (w[lo] - w[lo - 1])
+        assert eff.loc[label, "moderator_value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_binary_moderator_gives_group_effects_and_no_jn():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"a": rng.normal(size=200), "g": rng.choice(["carrier", "non"], 200)})
+    df["y"] = (df.g == "carrier") * 0.5 * df.a + rng.normal(size=200)
+    res = probe(df, outcome="y", focal="a", moderator="g")
+    assert res.johnson_neyman() is None and res.to_dict()["johnson_neyman"] is None
+    eff = res.conditional_effects()
+    assert eff["label"].tolist() == ["group=carrier", "group=non"]
+    assert res.coding == {"g": {"carrier": 0, "non": 1}}
+    # Slope in each group equals a separate regression within the group (same point estimate).
+    for label, grp in [("group=carrier", "carrier"), ("group=non", "non")]:
+        sub = df[df.g == grp]
+        ref = sm.OLS(sub.y, sm.add_constant(sub.a)).fit()
+        assert eff.set_index("label").loc[label, "estimate"] == pytest.approx(ref.params["a"], rel=1e-10)
+
+
+def test_r2_change_and_f_match_nested_model_test():
+    df = _data(2)
+    res = probe(df, outcome="y", focal="x", moderator="w", covariates=["c"])
+    full = sm.OLS(df.y, sm.add_constant(np.column_stack([df.x, df.w, df.x * df.w, df.c]))).fit()
+    red = sm.OLS(df.y, sm.add_constant(np.column_stack([df.x, df.w, df.c]))).fit()
+    f, p, _ = full.compare_f_test(red)
+    assert res.r2_change == pytest.approx(full.rsquared - red.rsquared, rel=1e-10)
+    assert res.f_change == pytest.approx(f, rel=1e-9)
+    assert res.p_change == pytest.approx(p, rel=1e-8)
+    assert res.model_f == pytest.approx(full.fvalue, rel=1e-9)
+
+
+def test_linear_combination_matches_statsmodels_t_test():
+    df = _data(3)
+    X = np.column_stack([np.ones(len(df)), df.x, df.w, df.x * df.w])
+    fit = fit_ols(X, df.y.to_numpy(), ["Intercept", "x", "w", "x:w"], se="HC3")
+    L = np.array([[0, 1, 0, 2.5], [1, 0, -1, 0]], dtype=float)
+    ours = linear_combination(fit, L)
+    ref = sm.OLS(df.y.to_numpy(), X).fit(cov_type="HC3", use_t=True).t_test(L)
+    np.testing.assert_allclose(ours["estimate"], ref.effect, rtol=1e-10)
+    np.testing.assert_allclose(ours["std_error"], ref.sd.ravel(), rtol=1e-10)
+    np.testing.assert_allclose(ours["p_value"], ref.pvalue.ravel(), rtol=1e-8)
+
+
+def test_alpha_changes_critical_t_everywhere():
+    df = _data(5)
+    res = probe(df, outcome="y", focal="x", moderator="w", alpha=0.01)
+    jn = res.johnson_neyman()
+    assert jn.t_crit == pytest.approx(stats.t.ppf(0.995, res.fit.df_resid))
+    eff = res.conditional_effects().iloc[0]
+    half = (eff.conf_high - eff.conf_low) / 2
+    assert half == pytest.approx(jn.t_crit * eff.std_error, rel=1e-12)
