@@ -31,7 +31,7 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                     "interaction: coefficients, R2 change, conditional effects of X at values "
                     "of W, and the Johnson-Neyman region.",
         epilog="example:\n  salesgxe probe data/examples/probe_example.csv --outcome CO "
-               "--focal drd4_7r --moderator avoidant --se HC3\n"
+               "--focal avoidant --moderator drd4_7r --reference drd4_7r=non-carrier --se HC3\n"
                "  salesgxe probe survey.csv --outcome y --focal x --moderator w "
                "--covariates age,sex --json")
     p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
@@ -42,6 +42,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"],
                    help="covariance for every test, effect and JN boundary (default: ols)")
     p.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
+    p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
+                   help="for a two-valued text column, the level coded 0 (repeatable)")
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -75,10 +77,18 @@ def _read_text(path: str, decimal=None):
 
 
 def _run_probe(args) -> int:
+    from ._errors import InputError
     from .moderation import probe
+    reference = {}
+    for item in args.reference:
+        column, sep, level = item.partition("=")
+        if not sep:
+            raise InputError(f"--reference needs COLUMN=LEVEL, got {item!r}")
+        reference[column.strip()] = level.strip()
     data = _read(args.data, args.sheet, args.decimal)
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
-                covariates=args.covariates, se=args.se, alpha=args.alpha, file=args.data)
+                covariates=args.covariates, se=args.se, alpha=args.alpha,
+                reference=reference, file=args.data)
     if args.json:
         _print_json(res.to_dict())
     else:

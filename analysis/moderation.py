@@ -142,8 +142,12 @@ def _check_columns(data: pd.DataFrame, names: Sequence[str], file: str | None) -
         raise InputError(f"column {dupes[0]!r} is given in more than one role")
 
 
-def _numeric(col: pd.Series, name: str, file: str | None, coding: dict) -> pd.Series:
-    """Column as float; a two-valued text column becomes 0/1 (recorded in ``coding``)."""
+def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
+             reference: str | None = None) -> pd.Series:
+    """Column as float; a two-valued text column becomes 0/1 (recorded in ``coding``).
+
+    The ``reference`` level is coded 0; without it the alphabetically first level is.
+    """
     if pd.api.types.is_bool_dtype(col):
         return col.astype(float)
     if pd.api.types.is_numeric_dtype(col):
@@ -156,6 +160,11 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict) -> pd.Se
         return numbers.astype(float)
     levels = sorted(text.dropna().unique())
     if len(levels) == 2:
+        if reference is not None:
+            if reference not in levels:
+                raise InputError(f"reference level {reference!r} is not one of the column's values "
+                                 f"{levels!r}", file=file, column=name)
+            levels = [reference] + [lv for lv in levels if lv != reference]
         mapping = {levels[0]: 0, levels[1]: 1}
         coding[name] = mapping
         return text.map(mapping).astype(float)
@@ -165,9 +174,10 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict) -> pd.Se
                      hint="recode it, or fix the listed rows")
 
 
-def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | None = None
-                    ) -> tuple[pd.DataFrame, dict, int]:
-    """Select ``columns``, coerce to numbers (binary text -> 0/1), drop incomplete rows.
+def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | None = None,
+                    reference: dict | None = None) -> tuple[pd.DataFrame, dict, int]:
+    """Select ``columns``, coerce to numbers (binary text -> 0/1, ``reference`` level = 0),
+    drop incomplete rows.
 
     Returns the complete-case frame, the coding dict and the number of rows dropped.
     """
@@ -175,7 +185,12 @@ def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | N
     if len(data) == 0:
         raise InputError("the data have no rows", file=file)
     coding: dict = {}
-    frame = pd.DataFrame({c: _numeric(data[c], c, file, coding) for c in columns})
+    reference = dict(reference or {})
+    unknown = set(reference) - set(columns)
+    if unknown:
+        raise InputError(f"a reference level is given for {sorted(unknown)[0]!r}, which is not "
+                         "a used column")
+    frame = pd.DataFrame({c: _numeric(data[c], c, file, coding, reference.get(c)) for c in columns})
     inf = np.isinf(frame.to_numpy())
     if inf.any():
         r, c = np.argwhere(inf)[0]
@@ -197,7 +212,7 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 # ------------------------------------------------------------------------- probe
 def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
-          file: str | None = None) -> ProbeResult:
+          reference: dict | None = None, file: str | None = None) -> ProbeResult:
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
     Parameters
@@ -210,6 +225,9 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         Covariance for every test, conditional effect and the JN region.
     alpha : float
         Two-sided level; CIs are ``1 - alpha``.
+    reference : dict, optional
+        ``{column: level}``: for a two-valued text column, the level coded 0
+        (default: the alphabetically first).  The coding used is reported.
     file : str, optional
         Shown in error messages.
 
@@ -228,7 +246,7 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     se = normalise_se_type(se)
     covariates = tuple(covariates)
     used = [outcome, focal, moderator, *covariates]
-    frame, coding, n_dropped = prepare_columns(data, used, file=file)
+    frame, coding, n_dropped = prepare_columns(data, used, file=file, reference=reference)
     _check_variation(frame, [focal, moderator, *covariates], file)
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
     inter = f"{focal}:{moderator}"

@@ -1,0 +1,146 @@
+"""`salesgxe probe` end to end: JSON contract, bad input -> one line + exit 2, fast --help."""
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "data" / "examples" / "probe_example.csv"
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_json_contract(capsys):
+    code, out, err = _run(["probe", str(EXAMPLE), "--outcome", "CO", "--focal", "avoidant",
+                           "--moderator", "drd4_7r", "--reference", "drd4_7r=non-carrier",
+                           "--se", "HC3", "--json"], capsys)
+    assert code == 0, err
+    obj = json.loads(out)                       # exactly one JSON object on stdout
+    for key in ["n", "n_dropped", "se_type", "alpha", "coding", "coefficients", "r2", "r2_adj",
+                "r2_change", "f_change", "p_change", "conditional_effects", "johnson_neyman"]:
+        assert key in obj
+    assert obj["n"] == 178 and obj["n_dropped"] == 2 and obj["se_type"] == "HC3"
+    assert [c["term"] for c in obj["coefficients"]] == ["Intercept", "avoidant", "drd4_7r",
+                                                        "avoidant:drd4_7r"]
+    assert set(obj["coefficients"][0]) >= {"term", "estimate", "std_error", "statistic", "p_value",
+                                           "conf_low", "conf_high"}
+    assert [c["label"] for c in obj["conditional_effects"]] == ["group=non-carrier", "group=carrier"]
+    assert obj["johnson_neyman"] is None        # binary moderator
+    assert obj["coding"] == {"drd4_7r": {"non-carrier": 0, "carrier": 1}}
+
+
+def test_json_continuous_moderator_has_jn(capsys):
+    code, out, _ = _run(["probe", str(EXAMPLE), "--outcome", "CO", "--focal", "drd4_7r",
+                         "--moderator", "avoidant", "--covariates", "age", "--json"], capsys)
+    obj = json.loads(out)
+    assert code == 0
+    assert [c["label"] for c in obj["conditional_effects"]] == ["p16", "p50", "p84", "mean-1sd",
+                                                                "mean", "mean+1sd"]
+    jn = obj["johnson_neyman"]
+    assert jn["significant_region"] in {"inside", "outside", "above", "below", "everywhere", "nowhere"}
+    assert len(jn["bounds"]) == len(jn["share_below"]) == len(jn["share_above"])
+    assert jn["observed_range"][0] <= jn["observed_range"][1]
+
+
+def test_human_output_is_a_table(capsys):
+    code, out, _ = _run(["probe", str(EXAMPLE), "--outcome", "CO", "--focal", "avoidant",
+                         "--moderator", "drd4_7r"], capsys)
+    assert code == 0
+    assert "Test of the highest-order unconditional interaction" in out
+    assert "Conditional effects of avoidant at values of drd4_7r" in out
+    assert "Coding of drd4_7r" in out
+
+
+def _frame(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n), "w": rng.normal(size=n),
+                         "c": rng.normal(size=n)})
+
+
+def _bad_cases(tmp_path):
+    base = _frame()
+    cases = {}
+
+    def write(name, frame):
+        path = tmp_path / name
+        frame.to_csv(path, index=False)
+        return path
+
+    cases["missing file"] = (tmp_path / "nope.csv", "no such file")
+    cases["unknown column"] = (write("a.csv", base.rename(columns={"w": "ww"})), "'w'")
+    bad = base.astype(object)
+    bad.loc[[3, 8, 9], "x"] = "abc"
+    cases["non-numeric"] = (write("b.csv", bad), "rows 4, 9, 10")
+    const = base.copy()
+    const["w"] = 1.0
+    cases["constant moderator"] = (write("c.csv", const), "constant")
+    cases["too few rows"] = (write("d.csv", base.head(5)), "too few")
+    coll = base.copy()
+    coll["c"] = 2 * coll["x"]
+    cases["collinear"] = (write("e.csv", coll), "collinear")
+    allna = base.copy()
+    allna.loc[::2, "x"] = np.nan
+    allna.loc[1::2, "w"] = np.nan
+    cases["all rows dropped"] = (write("f.csv", allna), "all 40 rows")
+    empty = tmp_path / "g.csv"
+    empty.write_text("")
+    cases["empty file"] = (empty, "empty")
+    return cases
+
+
+def test_bad_inputs_exit_2_one_line_no_traceback(tmp_path, capsys):
+    for name, (path, needle) in _bad_cases(tmp_path).items():
+        before = _sha(path) if Path(path).exists() else None
+        argv = ["probe", str(path), "--outcome", "y", "--focal", "x", "--moderator", "w"]
+        if name == "collinear":
+            argv += ["--covariates", "c"]
+        code, out, err = _run(argv, capsys)
+        assert code == 2, name
+        assert out == "", name
+        assert len(err.strip().splitlines()) == 1, (name, err)
+        assert "Traceback" not in err and needle in err, (name, err)
+        if before:
+            assert _sha(path) == before, name
+
+
+def test_malicious_column_name_is_just_data(tmp_path, capsys):
+    frame = _frame(60).rename(columns={"x": "__import__('os').system('touch PWNED')"})
+    path = tmp_path / "m.csv"
+    frame.to_csv(path, index=False)
+    code, out, _ = _run(["probe", str(path), "--outcome", "y", "--focal",
+                         "__import__('os').system('touch PWNED')", "--moderator", "w", "--json"], capsys)
+    assert code == 0
+    assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
+    assert json.loads(out)["coefficients"][1]["term"] == "__import__('os').system('touch PWNED')"
+
+
+def test_probe_help_is_fast_and_has_example():
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "analysis", "probe", "--help"],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
+    elapsed = time.perf_counter() - start
+    assert "example" in proc.stdout
+    # Not a timing assertion on the machine: the check is that no heavy module is imported.
+    check = subprocess.run([sys.executable, "-c",
+                            "import sys, analysis.cli; "
+                            "heavy = [m for m in ('numpy', 'pandas', 'scipy', 'matplotlib', 'statsmodels') "
+                            "if m in sys.modules]; print(','.join(heavy))"],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+    assert check.stdout.strip() == "", f"heavy imports at CLI start-up: {check.stdout}"
+    print(f"probe --help took {elapsed:.3f}s")
