@@ -212,7 +212,8 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 # ------------------------------------------------------------------------- probe
 def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
-          reference: dict | None = None, file: str | None = None) -> ProbeResult:
+          reference: dict | None = None, jn_fdr: bool = False,
+          file: str | None = None) -> ProbeResult:
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
     Parameters
@@ -228,6 +229,9 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     reference : dict, optional
         ``{column: level}``: for a two-valued text column, the level coded 0
         (default: the alphabetically first).  The coding used is reported.
+    jn_fdr : bool
+        Johnson-Neyman with the false-discovery-rate critical t of Esarey &
+        Sumner (2018) instead of the per-point one.
     file : str, optional
         Shown in error messages.
 
@@ -264,7 +268,7 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         labels = [f"group={inverse[int(v)]}" for v in values]
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
                                   observed_range=(float(w.min()), float(w.max())))
-    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator)
+    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
     return ProbeResult(
         outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
         n=len(frame), n_dropped=n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,

@@ -29,7 +29,7 @@ from .models import OLSFit, inference_frame
 
 __all__ = [
     "linear_combination", "conditional_effects", "moderator_values",
-    "johnson_neyman", "jn_roots", "ConditionalEffects", "JohnsonNeyman",
+    "johnson_neyman", "jn_roots", "fdr_critical_t", "ConditionalEffects", "JohnsonNeyman",
     "wald_test",
 ]
 
@@ -213,13 +213,16 @@ class JohnsonNeyman:
         Share of cases with moderator below / above each boundary (PROCESS's
         "% below / % above"); ``None`` for a boundary outside the observed range.
     t_crit : float
-        Critical t used, ``t(1 - alpha/2, df_resid)``.
+        Critical t used: ``t(1 - alpha/2, df_resid)``, or the FDR-controlled one.
+    fdr : bool
+        Whether ``t_crit`` controls the false discovery rate (Esarey & Sumner 2018).
     """
 
     focal: str
     moderator: str
     alpha: float
     t_crit: float
+    fdr: bool
     se_type: str
     bounds: tuple[float, ...]
     in_range: tuple[bool, ...]
@@ -234,14 +237,15 @@ class JohnsonNeyman:
             "bounds": list(self.bounds), "in_range": list(self.in_range),
             "significant_region": self.significant_region,
             "region_unrestricted": self.region_unrestricted,
-            "alpha": self.alpha, "t_crit": self.t_crit, "se_type": self.se_type,
+            "alpha": self.alpha, "t_crit": self.t_crit, "fdr": self.fdr, "se_type": self.se_type,
             "observed_range": list(self.observed_range),
             "share_below": list(self.share_below), "share_above": list(self.share_above),
         }
 
     def summary(self) -> str:
         lo, hi = self.observed_range
-        head = (f"Johnson-Neyman ({self.se_type}, alpha = {self.alpha:g}, t* = {self.t_crit:.4f}); "
+        kind = "FDR-controlled " if self.fdr else ""
+        head = (f"Johnson-Neyman ({self.se_type}, {kind}alpha = {self.alpha:g}, t* = {self.t_crit:.4f}); "
                 f"observed {self.moderator} range [{lo:.4g}, {hi:.4g}]")
         lines = [head]
         for b, inside, below, above in zip(self.bounds, self.in_range, self.share_below, self.share_above):
@@ -269,25 +273,52 @@ def _region_words(jn: JohnsonNeyman) -> str:
     return f"for {jn.moderator} <= {inner[0]:.4f} and for {jn.moderator} >= {inner[1]:.4f}"
 
 
+def fdr_critical_t(fit: OLSFit, focal: str, interaction: str, lo: float, hi: float, *,
+                   alpha: float, n_grid: int = 1001) -> float:
+    """False-discovery-rate controlled critical t for a JN analysis (Esarey & Sumner 2018).
+
+    The conditional effect is tested at ``n_grid`` equally spaced moderator values
+    over the observed range ``[lo, hi]`` (as ``interactions::johnson_neyman(control.fdr
+    = TRUE)`` does); the Benjamini-Hochberg step-up finds the largest ``i`` with
+    ``p_(i) <= i alpha / m`` and the critical value is ``|t^{-1}(i alpha / (2m), df)|``.
+    If nothing is rejected the value for ``i = 1`` (Bonferroni) is returned.
+    Esarey, J., & Sumner, J. L. (2018). Marginal effects in interaction models:
+    determining and controlling the false positive rate. Comparative Political
+    Studies, 51(9), 1144-1176. doi:10.1177/0010414017730080
+    """
+    grid = np.linspace(lo, hi, n_grid)
+    L = np.zeros((n_grid, len(fit.terms)))
+    L[:, fit.index(focal)], L[:, fit.index(interaction)] = 1.0, grid
+    p = np.sort(linear_combination(fit, L, alpha=alpha)["p_value"].to_numpy())
+    m = p.size
+    passing = np.flatnonzero(p <= np.arange(1, m + 1) / m * alpha)
+    i = int(passing[-1]) + 1 if passing.size else 1
+    return float(abs(stats.t.ppf(i * alpha / (2 * m), fit.df_resid)))
+
+
 def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np.ndarray, *,
-                   moderator: str = "W", alpha: float | None = None) -> JohnsonNeyman:
+                   moderator: str = "W", alpha: float | None = None,
+                   fdr: bool = False) -> JohnsonNeyman:
     """Johnson-Neyman boundaries in closed form, restricted to the observed range.
 
     ``moderator_data`` (the observed moderator values) gives the range and the
-    share of cases below / above each boundary; it is not stored.
+    share of cases below / above each boundary; it is not stored.  With
+    ``fdr=True`` the critical t controls the false discovery rate across the
+    observed range (:func:`fdr_critical_t`) instead of the per-point ``t(1 - alpha/2)``.
     """
     alpha = fit.alpha if alpha is None else alpha
-    t_crit = float(stats.t.ppf(1 - alpha / 2, fit.df_resid))
+    w = np.asarray(moderator_data, dtype=float)
+    lo, hi = float(w.min()), float(w.max())
+    t_crit = (fdr_critical_t(fit, focal, interaction, lo, hi, alpha=alpha) if fdr
+              else float(stats.t.ppf(1 - alpha / 2, fit.df_resid)))
     i, j = fit.index(focal), fit.index(interaction)
     b, V = fit.params, fit.vcov
     roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
-    w = np.asarray(moderator_data, dtype=float)
-    lo, hi = float(w.min()), float(w.max())
     in_range = tuple(bool(lo <= r <= hi) for r in roots)
     below = tuple(float(np.mean(w < r)) if ok else None for r, ok in zip(roots, in_range))
     above = tuple(float(np.mean(w > r)) if ok else None for r, ok in zip(roots, in_range))
     return JohnsonNeyman(
-        focal=focal, moderator=moderator, alpha=alpha, t_crit=t_crit, se_type=fit.se_type,
+        focal=focal, moderator=moderator, alpha=alpha, t_crit=t_crit, se_type=fit.se_type, fdr=fdr,
         bounds=roots, in_range=in_range, region_unrestricted=region,
         significant_region=_observed_region(fit, i, j, t_crit, roots, in_range, lo, hi),
         observed_range=(lo, hi), share_below=below, share_above=above)

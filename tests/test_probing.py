@@ -187,3 +187,22 @@ def test_alpha_changes_critical_t_everywhere():
     eff = res.conditional_effects().iloc[0]
     half = (eff.conf_high - eff.conf_low) / 2
     assert half == pytest.approx(jn.t_crit * eff.std_error, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed,b3", [(0, 0.4), (2, 0.15), (6, 0.0)])
+def test_fdr_critical_t_reproduces_benjamini_hochberg(seed, b3):
+    # Independent check: on the same 1001-point grid, the points with |t| > t*_FDR must be
+    # exactly the ones statsmodels' BH procedure rejects at the same alpha.
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis.probing import fdr_critical_t
+    df = _data(seed, b3=b3, n=150)
+    res = probe(df, outcome="y", focal="x", moderator="w")
+    lo, hi = res.johnson_neyman().observed_range
+    t_fdr = fdr_critical_t(res.fit, "x", "x:w", lo, hi, alpha=0.05)
+    grid = res.conditional_effects(at=np.linspace(lo, hi, 1001))
+    reject = multipletests(grid["p_value"], alpha=0.05, method="fdr_bh")[0]
+    assert np.array_equal(np.abs(grid["statistic"].to_numpy()) > t_fdr - 1e-9, reject)
+    assert t_fdr >= stats.t.ppf(0.975, res.fit.df_resid) - 1e-12   # never more liberal
+    jn = johnson_neyman(res.fit, "x", "x:w", df.w.to_numpy(), moderator="w", fdr=True)
+    assert jn.fdr and jn.t_crit == pytest.approx(t_fdr)
