@@ -494,7 +494,8 @@ def hwe_exact(n_hom1: int, n_het: int, n_hom2: int, *, locus: str | None = None,
     counts = [n_hom1, n_het, n_hom2]
     if any(int(c) != c or c < 0 for c in counts):
         raise InputError("genotype counts must be non-negative integers")
-    n_hom1, n_het, n_hom2 = (int(c) for c in counts)
+    counts = [int(c) for c in counts]
+    n_hom1, n_het, n_hom2 = counts
     n = n_hom1 + n_het + n_hom2
     method = "exact biallelic HWE test (Wigginton, Cutler & Abecasis 2005), two-sided selome p"
     if n == 0:

@@ -3,7 +3,8 @@ r"""Scale scoring and reliability: reverse keys, answered-share rule, alpha, ome
 Scoring
     :func:`score_scale` averages the answered items after reverse keying
     (``min + max - x``); respondents who answered fewer than ``min_answered``
-    (a share) of the items get NaN.  Out-of-range and non-numeric answers are
+    (a share) of the items get NaN.  Blank cells and the texts NA, N/A, NaN,
+    None and "." count as unanswered.  Out-of-range and non-numeric answers are
     an :class:`~analysis._errors.InputError` naming column, rows and values.
 
 Reliability (methods.md section 9; semTools::reliability documentation)
@@ -72,6 +73,7 @@ _PSI_LOWER = 0.005          # factanal's lower bound for uniquenesses (correlati
 _NEG_ITEM_R = 0.0
 _LOW_COMPLETE_SHARE = 0.8
 _METRICS = ("covariance", "correlation")
+_MISSING_TEXT = ("", "NA", "N/A", "NAN", "NONE", "<NA>", ".")   # read as missing, not as text
 
 
 def reverse_key(x, min_value: float, max_value: float):
@@ -92,7 +94,8 @@ def _numeric_items(items, *, file: str | None = None) -> pd.DataFrame:
     for col in frame.columns:
         raw = frame[col]
         num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() & raw.notna() & ~raw.astype("str").str.strip().isin(["", "nan", "NaN"])
+        blank = raw.astype("str").str.strip().str.upper().isin(_MISSING_TEXT)
+        bad = num.isna() & raw.notna() & ~blank
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             raise InputError("is not numeric", file=file, column=str(col),

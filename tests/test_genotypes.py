@@ -57,6 +57,15 @@ def test_no_call_codes_become_missing(code, locus):
     assert out.isna().all(axis=None)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 11), st.integers(2, 11), st.sampled_from(["/", "-", ",", "|", " ", " / "]),
+       st.booleans(), st.booleans())
+def test_drd4_any_notation_round_trips(a, b, sep, with_r, lower):
+    r = ("r" if lower else "R") if with_r else ""
+    out = parse_genotypes(pd.Series([f"{a}{r}{sep}{b}{r}"]), "DRD4")
+    assert (int(out.iloc[0, 0]), int(out.iloc[0, 1])) == (min(a, b), max(a, b))
+
+
 def test_index_preserved_and_sorted():
     idx = pd.Index([10, 3, 7], name="pid")
     out = parse_genotypes(pd.Series(["A2/A1", "C/C", "nocall"], index=idx), "DRD2")

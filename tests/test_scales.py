@@ -69,7 +69,8 @@ def test_score_scale_rejects_text_unknown_reverse_and_bad_share():
     with pytest.raises(InputError) as err:
         score_scale(pd.DataFrame({"a": ["1", "two", None, "4"]}), min_value=1, max_value=5)
     assert err.value.rows == [2] and err.value.values == ["two"]
-    ok = score_scale(pd.DataFrame({"a": ["1", " 3", None, ""]}), min_value=1, max_value=5)
+    ok = score_scale(pd.DataFrame({"a": ["1", " 3", None, "", "NA", " n/a"]}),
+                     min_value=1, max_value=5)
     assert ok.iloc[:2].tolist() == [1.0, 3.0] and ok.iloc[2:].isna().all()
     with pytest.raises(InputError, match="not among"):
         score_scale(pd.DataFrame({"a": [1]}), reverse=["z"], min_value=1, max_value=5)
