@@ -30,7 +30,7 @@ from .models import OLSFit, inference_frame
 __all__ = [
     "linear_combination", "conditional_effects", "moderator_values",
     "johnson_neyman", "jn_roots", "fdr_critical_t", "ConditionalEffects", "JohnsonNeyman",
-    "wald_test",
+    "wald_test", "crossover", "Crossover",
 ]
 
 
@@ -352,6 +352,84 @@ def wald_test(fit: OLSFit, terms: Sequence[str]) -> tuple[float, int, int, float
     q = len(idx)
     F = float(b @ np.linalg.solve(V, b)) / q
     return F, q, fit.df_resid, float(stats.f.sf(F, q, fit.df_resid))
+
+
+# ------------------------------------------------------ differential susceptibility
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Crossover:
+    """Where the two genotype lines cross, and what that says (differential susceptibility).
+
+    Attributes
+    ----------
+    estimate, std_error, conf_low, conf_high : float
+        Crossover ``C = -b_G / b_GE`` on the moderator (environment) scale, its
+        delta-method SE and Wald interval (Widaman et al. 2012, eq. 4).
+    fieller_low, fieller_high : float
+        Fieller interval: every ``c`` where the genotype effect at ``c`` is not
+        significant, i.e. the Johnson-Neyman non-significance region of the
+        genotype effect (bounded only when the interaction is significant).
+    poi_right : float
+        Proportion of interaction right of the crossover within ``bounds``
+        (Roisman et al. 2012; reconstruction documented in methods.md section 3a).
+    bounds : tuple of float
+        Range judged: mean +/- 2 SD of the moderator, clipped to the observed range.
+    classification : str
+        ``disordinal`` (the whole Fieller interval inside ``bounds``: the pattern
+        differential susceptibility predicts), ``ordinal`` (the whole interval
+        outside ``bounds``: diathesis-stress / vantage-sensitivity-like), or
+        ``undetermined`` (the interval straddles a bound or is unbounded).
+    """
+
+    estimate: float
+    std_error: float
+    conf_low: float
+    conf_high: float
+    fieller_low: float
+    fieller_high: float
+    poi_right: float
+    bounds: tuple[float, float]
+    classification: str
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else _json_value(v))
+                for k, v in ((f, getattr(self, f)) for f in self.__slots__)}
+
+
+def crossover(fit: OLSFit, gene: str, interaction: str, moderator_data: np.ndarray, *,
+              alpha: float | None = None) -> Crossover:
+    """Crossover point of the genotype lines along the moderator, with its uncertainty.
+
+    ``C = -b_G / b_GE``; ``var C ~ (V_GG + C^2 V_II + 2 C V_GI) / b_GE^2`` (delta
+    method).  The Fieller interval ``{c : |b_G + b_GE c| <= t* se(c)}`` comes from the
+    same quadratic as Johnson-Neyman (:func:`jn_roots`).
+    """
+    alpha = fit.alpha if alpha is None else alpha
+    i, j = fit.index(gene), fit.index(interaction)
+    b, V = fit.params, fit.vcov
+    t_crit = float(stats.t.ppf(1 - alpha / 2, fit.df_resid))
+    c = -b[i] / b[j]
+    se = float(np.sqrt(max(V[i, i] + c * c * V[j, j] + 2 * c * V[i, j], 0.0)) / abs(b[j]))
+    roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
+    fieller = (roots[0], roots[1]) if region == "outside" else (-np.inf, np.inf)
+    w = np.asarray(moderator_data, dtype=float)
+    lo = max(w.mean() - 2 * w.std(ddof=1), w.min())
+    hi = min(w.mean() + 2 * w.std(ddof=1), w.max())
+    if c <= lo:
+        poi = 1.0
+    elif c >= hi:
+        poi = 0.0
+    else:
+        poi = (hi - c) ** 2 / ((c - lo) ** 2 + (hi - c) ** 2)
+    if lo <= fieller[0] and fieller[1] <= hi:
+        kind = "disordinal"
+    elif np.isfinite(fieller[0]) and (fieller[1] < lo or fieller[0] > hi):
+        kind = "ordinal"
+    else:
+        kind = "undetermined"
+    return Crossover(estimate=float(c), std_error=se, conf_low=float(c - t_crit * se),
+                     conf_high=float(c + t_crit * se), fieller_low=float(fieller[0]),
+                     fieller_high=float(fieller[1]), poi_right=float(poi),
+                     bounds=(float(lo), float(hi)), classification=kind)
 
 
 # ------------------------------------------------------------------------- helpers

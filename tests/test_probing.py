@@ -206,3 +206,47 @@ def test_fdr_critical_t_reproduces_benjamini_hochberg(seed, b3):
     assert t_fdr >= stats.t.ppf(0.975, res.fit.df_resid) - 1e-12   # never more liberal
     jn = johnson_neyman(res.fit, "x", "x:w", df.w.to_numpy(), moderator="w", fdr=True)
     assert jn.fdr and jn.t_crit == pytest.approx(t_fdr)
+
+
+def test_crossover_matches_widaman_reparameterisation_and_fieller():
+    # Independent check: Widaman et al. (2012) eq. 15 reparameterises
+    # y = A0 + B1 (E - C) + B3 (E - C) G, a nonlinear least-squares fit whose C is the
+    # crossover; scipy's curve_fit gives C and an SE to compare with the delta method.
+    from scipy.optimize import curve_fit
+
+    from analysis.probing import crossover
+    rng = np.random.default_rng(11)
+    n = 400
+    g = rng.integers(0, 2, n).astype(float)
+    e = rng.normal(4, 1.2, n)
+    y = 2 + 0.0 * e + 0.8 * g * (e - 4.3) + rng.normal(size=n)   # true crossover at 4.3
+    X = np.column_stack([np.ones(n), g, e, g * e])
+    fit = fit_ols(X, y, ["Intercept", "g", "e", "g:e"])
+    cr = crossover(fit, "g", "g:e", e)
+
+    def model(data, a0, b1, b3, c):
+        ee, gg = data
+        return a0 + b1 * (ee - c) + b3 * (ee - c) * gg
+
+    popt, pcov = curve_fit(model, (e, g), y, p0=[2, 0, 0.5, 4])
+    assert cr.estimate == pytest.approx(popt[3], rel=1e-6)
+    # Delta-method SE vs the Gauss-Newton SE of the NLS fit (same model, same sigma^2 df).
+    assert cr.std_error == pytest.approx(np.sqrt(pcov[3, 3]), rel=1e-4)
+    # Fieller bounds are where the genotype effect's |t| equals t*.
+    for c in (cr.fieller_low, cr.fieller_high):
+        row = linear_combination(fit, [{"g": 1.0, "g:e": c}]).iloc[0]
+        assert abs(row.statistic) == pytest.approx(stats.t.ppf(0.975, fit.df_resid), abs=1e-8)
+    assert cr.classification == "disordinal"
+    assert 0.3 < cr.poi_right < 0.7
+
+
+def test_crossover_outside_range_is_ordinal():
+    from analysis.probing import crossover
+    rng = np.random.default_rng(12)
+    n = 400
+    g = rng.integers(0, 2, n).astype(float)
+    e = rng.normal(4, 1, n)
+    y = 1.5 * g + 0.6 * g * (e - 4) + rng.normal(size=n)          # lines cross at e = 1.5
+    fit = fit_ols(np.column_stack([np.ones(n), g, e, g * e]), y, ["Intercept", "g", "e", "g:e"])
+    cr = crossover(fit, "g", "g:e", e)
+    assert cr.classification == "ordinal" and cr.poi_right == 1.0
