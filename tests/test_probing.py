@@ -246,7 +246,7 @@ def test_crossover_outside_range_is_ordinal():
     n = 400
     g = rng.integers(0, 2, n).astype(float)
     e = rng.normal(4, 1, n)
-    y = 1.5 * g + 0.6 * g * (e - 4) + rng.normal(size=n)          # lines cross at e = 1.5
+    y = 3.0 * g + 0.8 * g * (e - 4) + rng.normal(size=n)          # lines cross at e = 0.25
     fit = fit_ols(np.column_stack([np.ones(n), g, e, g * e]), y, ["Intercept", "g", "e", "g:e"])
     cr = crossover(fit, "g", "g:e", e)
     assert cr.classification == "ordinal" and cr.poi_right == 1.0
