@@ -307,6 +307,7 @@ def bootstrap_ols(X, y, n_boot: int, *, rng: np.random.Generator, se: Sequence[s
 
 
 # ----------------------------------------------------------------------------- kernels
+@np.errstate(divide="ignore", invalid="ignore")   # deficient fits and h = 1 become NaN on purpose
 def _fit_stacked(X: np.ndarray, y: np.ndarray, se_types: tuple[str, ...]) -> dict:
     """One chunk of gathered designs ``X (c, n, k)``, ``y (c, n)``."""
     c, n, k = X.shape
@@ -332,6 +333,7 @@ def _case_tables(X: np.ndarray, y: np.ndarray) -> dict:
     return {"Z": (X[:, :, None] * X[:, None, :]).reshape(n, k * k), "Xy": X * y[:, None]}
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _fit_counts(X, y, counts, tables, se_types) -> dict:
     """One chunk of resamples given as case counts ``(c, n)`` of a shared ``X (n, k)``."""
     c, n = counts.shape
@@ -347,8 +349,7 @@ def _fit_counts(X, y, counts, tables, se_types) -> dict:
         lev = (Z @ inv.reshape(c, k * k).T).T         # x_i' (X*'X*)^-1 x_i, shape (c, n)
         drawn = counts > 0
         for s in hc:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                omega = np.where(drawn, hc_weights(resid, lev, n, k, s), 0.0)
+            omega = np.where(drawn, hc_weights(resid, lev, n, k, s), 0.0)
             meats[s] = ((counts * omega) @ Z).reshape(c, k, k)
             meats[s][_lev_one(np.where(drawn, lev, 0.0), s)] = np.nan
     return {"b": b, "inv": inv, "bad": bad, "rss": rss, "meats": meats}
@@ -404,6 +405,7 @@ def _combo_se(vcov: np.ndarray, L: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("mk,ckl,ml->cm", L, vcov, L))
 
 
+@np.errstate(invalid="ignore")
 def _assemble(chunks, n, k, se_types, L, keep_vcov, refit) -> BatchFit:
     df = n - k
     parts: dict[str, list] = {"b": [], "rss": [], "bad": []}
@@ -434,6 +436,7 @@ def _assemble(chunks, n, k, se_types, L, keep_vcov, refit) -> BatchFit:
                     combination=combination, _refit=refit)
 
 
+@np.errstate(invalid="ignore")
 def _collect_combos(chunks, L, se, df) -> tuple[np.ndarray, np.ndarray]:
     est, sev = [], []
     for chunk in chunks:
