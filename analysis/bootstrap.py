@@ -21,9 +21,11 @@ resample), and two intervals are formed from the ``B`` bootstrap estimates
       a = \\frac{\\sum_i U_i^3}{6 (\\sum_i U_i^2)^{3/2}},
 
   with :math:`U_i = \\bar\\theta_{(\\cdot)} - \\theta_{(-i)}` from the jackknife.
-  Ties :math:`\\theta^*_b = \\hat\\theta` count one half in :math:`z_0`, and
+  Ties :math:`\\theta^*_b = \\hat\\theta` (to 1e-9 relative, so that
+  rounding cannot split exact ties) count one half in :math:`z_0`, and
   quantiles are linear interpolations, as in :func:`scipy.stats.bootstrap`,
-  which gives the same numbers on the same resamples (tested).  The
+  which gives the same numbers on the same resamples when nothing ties
+  (tested; scipy counts only bit-exact ties).  The
   leave-one-out coefficients come in closed form, without ``n`` refits:
   :math:`b_{(-i)} = b - (X'X)^{-1} x_i e_i / (1 - h_i)` (Belsley, Kuh & Welsch
   1980, eq. 2.17).
@@ -44,6 +46,8 @@ from ._errors import InputError
 from .fastols import bootstrap_ols
 
 __all__ = ["BootstrapResult", "bootstrap_linear", "bca_levels", "jackknife_linear"]
+
+_TIE_RTOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,7 +185,8 @@ def bca_levels(draws: np.ndarray, estimate: np.ndarray, jack: np.ndarray,
                alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """BCa quantile levels ``(m, 2)``, bias correction ``z0 (m,)``, acceleration ``a (m,)``.
 
-    ``z0 = Phi^-1(share of draws below the estimate, ties counting half)``;
+    ``z0 = Phi^-1(share of draws below the estimate, ties counting half)``
+    (ties: within 1e-9 of the estimate, relative to ``max(|estimate|, sd)``);
     ``a = sum U^3 / (6 (sum U^2)^1.5)`` with ``U_i = mean(jack) - jack_i``
     (Efron & Tibshirani 1993, eqs. 14.14-14.15).
 
@@ -193,7 +198,7 @@ def bca_levels(draws: np.ndarray, estimate: np.ndarray, jack: np.ndarray,
     >>> np.round(lv, 4).tolist(), z0.tolist(), a.tolist()
     ([[0.05, 0.95]], [0.0], [0.0])
     """
-    share = ((draws < estimate).sum(axis=0) + (draws <= estimate).sum(axis=0)) / (2.0 * draws.shape[0])
+    share = _share_below(draws, estimate)
     z0 = ndtri(share)
     u = jack.mean(axis=0) - jack
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -203,6 +208,20 @@ def bca_levels(draws: np.ndarray, estimate: np.ndarray, jack: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         levels = ndtr(z0[:, None] + num / (1.0 - accel[:, None] * num))
     return levels, z0, accel
+
+
+def _share_below(draws: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    """Share of draws below the estimate; ties count one half.
+
+    Draws within ``1e-9`` (relative to ``max(|estimate|, sd)``) of the estimate are
+    ties: with few carriers of a genotype many resamples reproduce the estimate
+    exactly in theory, and rounding must not decide which side they fall on.
+    """
+    scale = np.maximum(np.abs(estimate), draws.std(axis=0))
+    tol = _TIE_RTOL * np.where(scale > 0, scale, 1.0)
+    below = (draws < estimate - tol).sum(axis=0)
+    ties = (np.abs(draws - estimate) <= tol).sum(axis=0)
+    return (below + 0.5 * ties) / draws.shape[0]
 
 
 def _quantiles(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
