@@ -1,0 +1,785 @@
+"""The codebook: a YAML file mapping the user's columns to the study's roles.
+
+A codebook says which column is the respondent id, which items (or ready
+scores) measure customer orientation (CO), sales orientation (SO) and the
+secure / anxious / avoidant attachment scales, which items are reverse-keyed,
+each scale's response range, the missing-value codes, the DRD2 and DRD4
+genotype columns and the covariates.  Example (``data/examples/codebook.yaml``)::
+
+    source: "Simulated example survey (not real people)"
+    id: ResponseId
+    missing_codes: [-9, 99]             # or {all: [-9], Q1_3: [0]}
+    min_group_size: 10
+    scales:
+      CO: {items: [Q1_1, Q1_2, Q1_3], min: 1, max: 9, min_answered: 0.5}
+      SO: {items: [Q2_1, Q2_2], reverse: [Q2_2], min: 1, max: 9}
+      avoidant: {score: avoid_mean}     # a ready-made score instead of items
+    genotypes:
+      DRD2: {column: DRD2_Taq1A}        # format: alleles (default) or carrier
+      DRD4: {column: drd4_7r, format: carrier}
+    covariates: [age, gender]
+
+The file is read with :func:`yaml.safe_load` only (no YAML tag can run code)
+and checked strictly: an unknown key, a wrong type or an impossible value is
+an :class:`~analysis._errors.InputError` naming the key and the codebook file,
+with a suggestion for misspelled keys.  Whether the columns exist in the data
+is checked later, by :func:`analysis.validate.validate`, against the data file.
+
+:func:`init_codebook` writes a commented starting codebook guessed from a
+data file (item prefixes, variable labels, genotype-like columns), every
+guess marked ``# guessed: check``.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+from ._errors import InputError
+
+__all__ = ["ANALYSIS_COLUMNS", "SCALES", "OUTCOMES", "ATTACHMENT", "LOCI", "ScaleSpec", "GenotypeSpec",
+           "Codebook", "init_codebook"]
+
+OUTCOMES = ("CO", "SO")
+ATTACHMENT = ("secure", "anxious", "avoidant")
+SCALES = OUTCOMES + ATTACHMENT
+LOCI = ("DRD2", "DRD4")
+GENOTYPE_FORMATS = ("alleles", "carrier")
+_TOP_KEYS = ("source", "id", "missing_codes", "min_group_size", "scales", "genotypes",
+             "covariates")
+_SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score")
+_GENO_KEYS = ("column", "format", "allele_map")
+ANALYSIS_COLUMNS = ("id",) + SCALES + (
+    "drd2_a1_carrier", "drd2_genotype", "drd2_a1_count", "drd4_7r_carrier", "drd4_7r_count")
+_MAX_BYTES = 1_000_000
+_DEFAULT_MIN_GROUP = 10
+_DEFAULT_MIN_ANSWERED = 0.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScaleSpec:
+    """One scale: either ``items`` (+ ``reverse``, ``min``, ``max``,
+    ``min_answered``) or a ready ``score`` column."""
+
+    name: str
+    items: tuple[str, ...] = ()
+    reverse: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    min_answered: float = _DEFAULT_MIN_ANSWERED
+    score: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.score,) if self.score is not None else self.items
+
+    def to_dict(self) -> dict:
+        if self.score is not None:
+            return {"score": self.score}
+        return {"items": list(self.items), "reverse": list(self.reverse), "min": self.min,
+                "max": self.max, "min_answered": self.min_answered}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenotypeSpec:
+    """One locus: its column, ``format`` (``alleles`` or ``carrier``) and an
+    optional DRD2 ``allele_map`` (SNP letter -> A1/A2)."""
+
+    locus: str
+    column: str
+    format: str = "alleles"
+    allele_map: dict | None = None
+
+    def to_dict(self) -> dict:
+        out = {"column": self.column, "format": self.format}
+        if self.allele_map:
+            out["allele_map"] = dict(self.allele_map)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Codebook:
+    """A checked codebook.  Build it with :meth:`load` or :meth:`from_dict`.
+
+    Attributes
+    ----------
+    path : str or None
+        The codebook file (used in messages).
+    source : str or None
+        Whose data these are (free text, shown in reports).
+    id : str or None
+        Respondent id column.
+    scales : dict
+        Scale name (``CO``, ``SO``, ``secure``, ``anxious``, ``avoidant``) ->
+        :class:`ScaleSpec`; at least one of CO and SO.
+    genotypes : dict
+        ``DRD2``/``DRD4`` -> :class:`GenotypeSpec`; at least one.
+    covariates : tuple of str
+    missing_codes : tuple
+        Codes that mean "missing" in every column.
+    column_missing_codes : dict
+        Column -> extra codes for that column only.
+    min_group_size : int
+        Genotype groups smaller than this are flagged as unstable (default 10).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"scales": {"co": {"items": ["a", "b"], "min": 1, "max": 9}},
+    ...                          "genotypes": {"drd4": {"column": "g"}}})
+    >>> sorted(cb.scales), cb.genotypes["DRD4"].format, cb.min_group_size
+    (['CO'], 'alleles', 10)
+    """
+
+    path: str | None = None
+    source: str | None = None
+    id: str | None = None
+    scales: dict = field(default_factory=dict)
+    genotypes: dict = field(default_factory=dict)
+    covariates: tuple[str, ...] = ()
+    missing_codes: tuple = ()
+    column_missing_codes: dict = field(default_factory=dict)
+    min_group_size: int = _DEFAULT_MIN_GROUP
+
+    @classmethod
+    def load(cls, path) -> Codebook:
+        """Read and check a YAML codebook file (``yaml.safe_load`` only)."""
+        path = os.fspath(path)
+        return cls.from_dict(_load_yaml(path), path=path)
+
+    @classmethod
+    def from_dict(cls, data, *, path: str | None = None) -> Codebook:
+        """Check a codebook given as a mapping (what the YAML file holds)."""
+        if not isinstance(data, dict):
+            raise InputError(f"the codebook must be a mapping of keys (source, id, scales, "
+                             f"genotypes, ...), not a {_kind(data)}", file=path,
+                             hint="See data/examples/codebook.yaml")
+        data = {_key_text(k, path, "top level"): v for k, v in data.items()}
+        _unknown_keys(data, _TOP_KEYS, "top level", path)
+        scales = _parse_scales(data.get("scales"), path)
+        genotypes = _parse_genotypes(data.get("genotypes"), path)
+        global_codes, column_codes = _parse_missing(data.get("missing_codes"), path)
+        book = cls(path=path, source=_optional_text(data.get("source"), "source", path),
+                   id=_optional_column(data.get("id"), "id", path), scales=scales,
+                   genotypes=genotypes,
+                   covariates=_column_list(data.get("covariates"), "covariates", path),
+                   missing_codes=global_codes, column_missing_codes=column_codes,
+                   min_group_size=_min_group(data.get("min_group_size"), path))
+        _check_roles(book)
+        return book
+
+    def roles(self) -> dict[str, str]:
+        """Column -> role (``id``, ``CO item``, ``DRD2 genotype``, ``covariate`` ...)."""
+        out = {}
+        if self.id is not None:
+            out[self.id] = "id"
+        for name, spec in self.scales.items():
+            for col in spec.columns:
+                out[col] = f"{name} {'score' if spec.score is not None else 'item'}"
+        for locus, spec in self.genotypes.items():
+            out[spec.column] = f"{locus} genotype"
+        for col in self.covariates:
+            out[col] = "covariate"
+        return out
+
+    def sensitive_columns(self) -> set[str]:
+        """Columns whose values must never appear in messages (genotypes, id)."""
+        cols = {spec.column for spec in self.genotypes.values()}
+        return cols | ({self.id} if self.id is not None else set())
+
+    def missing_codes_for(self, column: str) -> tuple:
+        return tuple(self.missing_codes) + tuple(self.column_missing_codes.get(column, ()))
+
+    def to_dict(self) -> dict:
+        """The codebook as plain data (JSON/YAML-safe)."""
+        codes = list(self.missing_codes)
+        missing = ({"all": codes, **{k: list(v) for k, v in self.column_missing_codes.items()}}
+                   if self.column_missing_codes else codes)
+        return {"source": self.source, "id": self.id, "missing_codes": missing,
+                "min_group_size": self.min_group_size,
+                "scales": {k: v.to_dict() for k, v in self.scales.items()},
+                "genotypes": {k: v.to_dict() for k, v in self.genotypes.items()},
+                "covariates": list(self.covariates)}
+
+
+# ------------------------------------------------------------------ YAML
+def _load_yaml(path: str):
+    import yaml
+    if os.path.isdir(path):
+        raise InputError("is a folder, not a codebook file", file=path)
+    if not os.path.isfile(path):
+        raise InputError("codebook file not found", file=path,
+                         hint="Write one with `salesgxe init-codebook DATA > codebook.yaml`")
+    if os.path.getsize(path) > _MAX_BYTES:
+        raise InputError("is too large to be a codebook (over 1 MB)", file=path)
+    with open(path, "rb") as handle:  # read-only
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=path,
+                         hint="Save the codebook as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+        _no_duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader), path)
+    except yaml.constructor.ConstructorError as exc:
+        raise InputError(f"uses a YAML tag that is not allowed{_where(exc)}", file=path,
+                         hint="A codebook is plain YAML: tags such as !!python/... are refused "
+                              "because they could run code") from None
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(getattr(exc, "problem", "") or "invalid YAML").split())
+        raise InputError(f"is not valid YAML: {problem}{_where(exc)}", file=path,
+                         hint="Check indentation (spaces, not tabs) and colons") from None
+    if data is None:
+        raise InputError("the codebook is empty", file=path,
+                         hint="Write one with `salesgxe init-codebook DATA`")
+    return data
+
+
+def _where(exc) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+
+
+def _no_duplicate_keys(node, path: str) -> None:
+    """Refuse a mapping with the same key twice (YAML would silently keep the last)."""
+    import yaml
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise InputError(f"key {key.value!r} appears twice in one mapping (line "
+                                     f"{key.start_mark.line + 1})", file=path,
+                                     hint="Merge the two entries into one")
+                seen.add(key.value)
+            _no_duplicate_keys(value, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _no_duplicate_keys(item, path)
+
+
+# ------------------------------------------------------------------ schema helpers
+def _kind(value) -> str:
+    return {dict: "mapping", list: "list", str: "text", type(None): "empty value",
+            bool: "true/false value"}.get(type(value), type(value).__name__)
+
+
+def _key_text(key, path, where: str) -> str:
+    if isinstance(key, bool) or key is None or not isinstance(key, (str, int)):
+        raise InputError(f"{where}: key {key!r} is not a name", file=path,
+                         hint="Quote keys such as yes/no/on/off, which YAML reads as true/false")
+    return str(key)
+
+
+def _unknown_keys(data: dict, allowed, where: str, path, *, fold: bool = False) -> None:
+    for key in data:
+        if key in allowed or (fold and key.lower() in {a.lower() for a in allowed}):
+            continue
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+        folded = [a for a in allowed if a.lower() == key.lower()]
+        guess = (folded or close)
+        hint = (f"Did you mean {guess[0]!r}? " if guess else "") + \
+            "Allowed keys: " + ", ".join(allowed)
+        raise InputError(f"unknown key {key!r} in {where}", file=path, hint=hint)
+
+
+def _column_name(value, where: str, path) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f"{where}: expected a column name, got a {_kind(value)}", file=path,
+                         hint="Quote names that YAML reads as numbers or true/false")
+    text = str(value)
+    if not text.strip():
+        raise InputError(f"{where}: empty column name", file=path)
+    return text
+
+
+def _column_list(value, where: str, path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        value = [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+    if not isinstance(value, list):
+        raise InputError(f"{where}: expected a list of column names, got a {_kind(value)}",
+                         file=path, hint="Write [col1, col2] or one name per '- ' line")
+    names = tuple(_column_name(v, where, path) for v in value)
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        raise InputError(f"{where}: column(s) listed twice: {', '.join(map(repr, dups))}",
+                         file=path)
+    return names
+
+
+def _optional_column(value, where: str, path) -> str | None:
+    return None if value is None else _column_name(value, where, path)
+
+
+def _optional_text(value, where: str, path) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise InputError(f"{where}: expected text, got a {_kind(value)}", file=path)
+    return str(value)
+
+
+def _number(value, where: str, path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number, got {value!r}", file=path)
+    return float(value)
+
+
+def _min_group(value, path) -> int:
+    if value is None:
+        return _DEFAULT_MIN_GROUP
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise InputError(f"min_group_size must be a whole number of at least 2, got {value!r}",
+                         file=path)
+    return int(value)
+
+
+# ------------------------------------------------------------------ sections
+def _canonical(name: str, allowed, where: str, path) -> str:
+    for a in allowed:
+        if name.lower() == a.lower():
+            return a
+    _unknown_keys({name: None}, allowed, where, path)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _parse_scales(value, path) -> dict:
+    if not isinstance(value, dict) or not value:
+        raise InputError("the codebook needs a 'scales' mapping with at least CO or SO",
+                         file=path, hint="E.g. scales: {CO: {items: [co1, co2], min: 1, max: 9}}")
+    out = {}
+    for raw_name, spec in value.items():
+        name = _canonical(_key_text(raw_name, path, "scales"), SCALES, "scales", path)
+        if name in out:
+            raise InputError(f"scale {name} is defined twice", file=path)
+        out[name] = _parse_scale(name, spec, path)
+    if not set(out) & set(OUTCOMES):
+        raise InputError("the codebook defines no outcome scale: give CO and/or SO", file=path)
+    return out
+
+
+def _parse_scale(name: str, spec, path) -> ScaleSpec:
+    where = f"scales.{name}"
+    if not isinstance(spec, dict):
+        raise InputError(f"{where}: expected a mapping with 'items' or 'score', got a "
+                         f"{_kind(spec)}", file=path)
+    spec = {_key_text(k, path, where): v for k, v in spec.items()}
+    _unknown_keys(spec, _SCALE_KEYS, where, path)
+    if ("score" in spec) == ("items" in spec):
+        raise InputError(f"{where}: give either 'items' (a list of columns) or 'score' (one "
+                         "column), not both and not neither", file=path)
+    if "score" in spec:
+        extra = [k for k in spec if k != "score"]
+        if extra:
+            raise InputError(f"{where}: {', '.join(extra)} only apply to items, not to a "
+                             "ready score", file=path)
+        return ScaleSpec(name=name, score=_column_name(spec["score"], f"{where}.score", path))
+    return _item_scale(name, spec, where, path)
+
+
+def _item_scale(name: str, spec: dict, where: str, path) -> ScaleSpec:
+    items = _column_list(spec["items"], f"{where}.items", path)
+    if not items:
+        raise InputError(f"{where}.items is empty", file=path)
+    reverse = _column_list(spec.get("reverse"), f"{where}.reverse", path)
+    stray = [r for r in reverse if r not in items]
+    if stray:
+        raise InputError(f"{where}.reverse lists {', '.join(map(repr, stray))}, which is not "
+                         f"among the scale's items", file=path)
+    if "min" not in spec or "max" not in spec:
+        raise InputError(f"{where}: 'min' and 'max' (the response range, e.g. 1 and 9) are "
+                         "required with items", file=path)
+    low, high = _number(spec["min"], f"{where}.min", path), _number(spec["max"], f"{where}.max",
+                                                                     path)
+    if not low < high:
+        raise InputError(f"{where}: min ({low:g}) must be below max ({high:g})", file=path)
+    share = spec.get("min_answered", _DEFAULT_MIN_ANSWERED)
+    share = _number(share, f"{where}.min_answered", path)
+    if not 0 < share <= 1:
+        raise InputError(f"{where}.min_answered must be a share in (0, 1], got {share:g}",
+                         file=path, hint="0.5 means a score needs at least half the items")
+    return ScaleSpec(name=name, items=items, reverse=reverse, min=low, max=high,
+                     min_answered=share)
+
+
+def _parse_genotypes(value, path) -> dict:
+    if not isinstance(value, dict) or not value:
+        raise InputError("the codebook needs a 'genotypes' mapping with DRD2 and/or DRD4",
+                         file=path, hint="E.g. genotypes: {DRD4: {column: drd4_vntr}}")
+    out = {}
+    for raw, spec in value.items():
+        locus = _canonical(_key_text(raw, path, "genotypes"), LOCI, "genotypes", path)
+        where = f"genotypes.{locus}"
+        if isinstance(spec, (str, int)) and not isinstance(spec, bool):
+            spec = {"column": spec}
+        if not isinstance(spec, dict):
+            raise InputError(f"{where}: expected a mapping with 'column', got a {_kind(spec)}",
+                             file=path)
+        spec = {_key_text(k, path, where): v for k, v in spec.items()}
+        _unknown_keys(spec, _GENO_KEYS, where, path)
+        if "column" not in spec:
+            raise InputError(f"{where}: 'column' is required", file=path)
+        fmt = spec.get("format", "alleles")
+        if fmt not in GENOTYPE_FORMATS:
+            raise InputError(f"{where}.format must be 'alleles' or 'carrier', got {fmt!r}",
+                             file=path, hint="alleles: genotype calls such as A1/A2 or 4R/7R; "
+                                             "carrier: a pre-coded 0/1 column")
+        out[locus] = GenotypeSpec(locus=locus, column=_column_name(spec["column"],
+                                                                   f"{where}.column", path),
+                                  format=fmt, allele_map=_allele_map(spec, locus, where, path))
+    return out
+
+
+def _allele_map(spec: dict, locus: str, where: str, path) -> dict | None:
+    amap = spec.get("allele_map")
+    if amap is None:
+        return None
+    if locus != "DRD2" or not isinstance(amap, dict):
+        raise InputError(f"{where}.allele_map is a DRD2-only mapping of two letters to A1/A2",
+                         file=path, hint="E.g. allele_map: {A: A1, G: A2}")
+    clean = {str(k).strip().upper(): str(v).strip().upper() for k, v in amap.items()}
+    if len(clean) != 2 or sorted(clean.values()) != ["A1", "A2"]:
+        raise InputError(f"{where}.allele_map must map two letters to A1 and A2", file=path,
+                         hint="E.g. allele_map: {A: A1, G: A2}")
+    return clean
+
+
+def _codes(value, where: str, path) -> tuple:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for v in items:
+        if isinstance(v, bool) or v is None or not isinstance(v, (int, float, str)):
+            raise InputError(f"{where}: missing-value codes must be numbers or text, got "
+                             f"{v!r}", file=path, hint="Quote codes such as 'NA' or 'no'")
+        out.append(v)
+    return tuple(out)
+
+
+def _parse_missing(value, path) -> tuple[tuple, dict]:
+    if value is None:
+        return (), {}
+    if not isinstance(value, dict):
+        return _codes(value, "missing_codes", path), {}
+    per_column = {}
+    global_codes: tuple = ()
+    for key, codes in value.items():
+        key = _key_text(key, path, "missing_codes")
+        if key == "all":
+            global_codes = _codes(codes, "missing_codes.all", path)
+        else:
+            per_column[key] = _codes(codes, f"missing_codes.{key}", path)
+    return global_codes, per_column
+
+
+def _check_roles(book: Codebook) -> None:
+    """A column plays one role only (a reverse item stays an item of its scale)."""
+    seen: dict[str, str] = {}
+    entries = [(book.id, "id")] if book.id is not None else []
+    for name, spec in book.scales.items():
+        entries += [(c, f"scale {name}") for c in spec.columns]
+    entries += [(s.column, f"{s.locus} genotype") for s in book.genotypes.values()]
+    entries += [(c, "covariates") for c in book.covariates]
+    for col, role in entries:
+        if col in seen and seen[col] != role:
+            raise InputError(f"column {col!r} is used twice: in {seen[col]} and in {role}",
+                             file=book.path, hint="Each column can play one role only")
+        seen[col] = role
+    clash = [c for c in book.covariates if c in ANALYSIS_COLUMNS]
+    if clash:
+        raise InputError(f"covariate name(s) {', '.join(map(repr, clash))} clash with the "
+                         "analysis columns", file=book.path,
+                         hint="Rename the column in the data file")
+
+
+# ------------------------------------------------------------------ init-codebook
+def init_codebook(dataset) -> str:
+    """A commented starting codebook (YAML text) guessed from a data set.
+
+    Guesses the id column, item groups and their roles (from column-name
+    prefixes such as ``co_1``, ``CO01``, ``so_*``, ``sec*``, ``anx*``,
+    ``avo*`` and from SPSS variable labels), response ranges (value labels,
+    else observed minimum and maximum), reverse-keyed items (negative
+    corrected item-total r), genotype columns (names such as drd2/taq1a/
+    rs1800497/ankk1 and drd4/vntr/7r, or values that parse as genotypes),
+    missing-value codes and covariates.  Every guess is marked
+    ``# guessed: check``.  The text is built line by line so the comments
+    survive; it loads with :meth:`Codebook.load` once the guesses are complete.
+
+    >>> import pandas as pd
+    >>> from analysis.io import Dataset
+    >>> df = pd.DataFrame({"id": [1, 2, 3], "co_1": [1, 5, 9], "co_2": [2, 6, 8],
+    ...                    "drd4": ["4/7", "4/4", "2/4"]})
+    >>> text = init_codebook(Dataset.from_frame(df))
+    >>> cb = Codebook.from_dict(__import__("yaml").safe_load(text))
+    >>> cb.id, cb.scales["CO"].items, cb.genotypes["DRD4"].column
+    ('id', ('co_1', 'co_2'), 'drd4')
+    """
+    frame = dataset.frame
+    geno = _guess_genotypes(frame)
+    taken = {g["column"] for g in geno.values()}
+    ident = _guess_id(frame, taken)
+    taken |= {ident} if ident else set()
+    groups, unassigned = _guess_scales(dataset, taken)
+    taken |= {c for g in groups.values() for c in g["items"]}
+    covs = _guess_covariates(frame, taken)
+    lines = _header_lines(dataset) + _id_lines(ident) + _missing_lines(dataset, groups)
+    lines += ["min_group_size: 10  # genotype groups smaller than this are flagged unstable", ""]
+    lines += _scale_lines(groups, unassigned) + _genotype_lines(geno) + _covariate_lines(covs)
+    return "\n".join(lines) + "\n"
+
+
+_GUESS = "# guessed: check"
+_DRD2_NAME = re.compile(r"drd2|taq\s*1?\s*a|taqia|rs1800497|ankk1", re.I)
+_DRD4_NAME = re.compile(r"drd4|vntr|48\s*bp|(^|[^0-9])7r|exon\s*(3|iii)", re.I)
+_ID_NAME = re.compile(r"^(id|.*[_\W]id|id[_\W].*|responseid|respondent.*|participant.*|"
+                      r"subject.*|case.*|pid|record.*|resp.*id)$", re.I)
+_COVARIATE_NAME = re.compile(r"^(age|gender|sex|tenure|experience|education|income|"
+                             r"years.*|.*_age|age_.*)$", re.I)
+_ITEM_NAME = re.compile(r"^(?P<prefix>.*?\D)[_.\-]?(?P<num>\d+)$")
+_REVERSE_R = -0.15
+_COMMON_CODES = (-999, -99, -98, -97, -9, -8, -7, 77, 88, 98, 99, 777, 888, 999)
+_ROLE_TOKENS = {"co": "CO", "cust": "CO", "customer": "CO", "so": "SO", "sell": "SO",
+                "selling": "SO", "sales": "SO"}
+_ROLE_STEMS = (("sec", "secure"), ("anx", "anxious"), ("avo", "avoidant"), ("avd", "avoidant"))
+_LABEL_ROLES = ((re.compile(r"avoid", re.I), "avoidant"), (re.compile(r"anxi", re.I), "anxious"),
+                (re.compile(r"\bsecur", re.I), "secure"),
+                (re.compile(r"customer[\s-]*orient|\bco\s*\d*\b", re.I), "CO"),
+                (re.compile(r"sales?[\s-]*orient|selling[\s-]*orient|\bso\s*\d*\b", re.I), "SO"))
+
+
+def _q(text) -> str:
+    """``text`` as a YAML double-quoted scalar on one line (safe for any name)."""
+    import yaml
+    dumped = yaml.safe_dump(str(text), default_style='"', allow_unicode=True, width=10 ** 9)
+    return dumped.split("\n...")[0].strip()
+
+
+def _num_text(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _is_numeric(col) -> bool:
+    import pandas as pd
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _parses(values, locus: str) -> bool:
+    from .genotypes import parse_genotypes
+    try:
+        parsed = parse_genotypes(values, locus)
+    except (InputError, ValueError, TypeError):
+        return False
+    return int(parsed["allele1"].notna().sum()) >= 1
+
+
+def _carrier_like(values) -> bool:
+    from .genotypes import parse_carrier
+    try:
+        return int(parse_carrier(values).notna().sum()) >= 1
+    except (InputError, ValueError, TypeError):
+        return False
+
+
+def _guess_genotypes(frame) -> dict:
+    found: dict = {}
+    for col in frame.columns:
+        values = frame[col]
+        for locus, pattern in (("DRD2", _DRD2_NAME), ("DRD4", _DRD4_NAME)):
+            if locus in found:
+                continue
+            by_name = bool(pattern.search(str(col)))
+            text = not _is_numeric(values)
+            if text and _parses(values, locus):
+                found[locus] = {"column": col, "format": "alleles",
+                                "why": "name and values" if by_name else "values parse as genotypes"}
+            elif by_name and _carrier_like(values):
+                found[locus] = {"column": col, "format": "carrier", "why": "name; 0/1 values"}
+            if locus in found and found[locus]["column"] == col:
+                break
+    return found
+
+
+def _guess_id(frame, taken: set) -> str | None:
+    for col in frame.columns:
+        if col in taken or not _ID_NAME.match(str(col)):
+            continue
+        values = frame[col]
+        if values.notna().all() and values.is_unique:
+            return col
+    return None
+
+
+def _item_role(col: str, label: str | None) -> tuple[str | None, str | None]:
+    """(role, prefix) of a column from its label, else its name prefix."""
+    match = _ITEM_NAME.match(str(col))
+    prefix = match.group("prefix").rstrip("_.- ") if match else None
+    if label:
+        for pattern, role in _LABEL_ROLES:
+            if pattern.search(str(label)):
+                return role, prefix
+    if prefix is None:
+        return None, None
+    tokens = [t for t in re.split(r"[^a-z]+", prefix.lower()) if t]
+    for token in reversed(tokens):
+        if token in _ROLE_TOKENS:
+            return _ROLE_TOKENS[token], prefix
+        for stem, role in _ROLE_STEMS:
+            if token.startswith(stem):
+                return role, prefix
+    return None, prefix
+
+
+def _guess_scales(dataset, taken: set) -> tuple[dict, list]:
+    frame, groups, prefixes = dataset.frame, {}, {}
+    for col in frame.columns:
+        if col in taken or not _is_numeric(frame[col]):
+            continue
+        role, prefix = _item_role(col, dataset.column_labels.get(col))
+        if role is not None and prefix is not None:
+            groups.setdefault(role, []).append(col)
+        elif prefix is not None:
+            prefixes.setdefault(prefix, []).append(col)
+    out = {role: _describe_group(dataset, cols) for role, cols in groups.items()}
+    unassigned = [(p, cols) for p, cols in prefixes.items() if len(cols) >= 2]
+    return out, unassigned
+
+
+def _item_codes(values) -> set:
+    import numpy as np
+    present = set(np.unique(values[~np.isnan(values)]).tolist())
+    core = present - set(_COMMON_CODES)
+    if not core:
+        return set()
+    low, high = min(core), max(core)
+    return {c for c in present & set(_COMMON_CODES) if c < low or c > high}
+
+
+def _describe_group(dataset, cols: list) -> dict:
+    import numpy as np
+    data = dataset.frame[cols].to_numpy(dtype=float, na_value=np.nan)
+    codes = _item_codes(data)
+    clean = np.where(np.isin(data, list(codes)), np.nan, data)
+    labelled = [float(k) for c in cols for k in dataset.value_labels.get(c, {})
+                if isinstance(k, (int, float)) and float(k) not in codes
+                and not _declared_missing(dataset, c, k)]
+    if len(labelled) >= 2:
+        low, high, source = min(labelled), max(labelled), "value labels"
+    else:
+        with np.errstate(all="ignore"):
+            low, high, source = np.nanmin(clean), np.nanmax(clean), "observed answers"
+    return {"items": cols, "codes": codes, "min": low, "max": high, "range_from": source,
+            "reverse": _guess_reverse(clean, cols)}
+
+
+def _declared_missing(dataset, col: str, code) -> bool:
+    return any(r["lo"] <= code <= r["hi"] for r in dataset.missing_ranges.get(col, ())
+               if not isinstance(r["lo"], str))
+
+
+def _guess_reverse(data, cols: list) -> list:
+    """Items clearly opposed to the rest (item-rest r < -0.15), at most half of them."""
+    import numpy as np
+    complete = data[~np.isnan(data).any(axis=1)]
+    if len(cols) < 3 or complete.shape[0] < 10:
+        return []
+    found = []
+    for j, col in enumerate(cols):
+        rest = np.delete(complete, j, axis=1).sum(axis=1)
+        if np.std(complete[:, j]) > 0 and np.std(rest) > 0:
+            r = np.corrcoef(complete[:, j], rest)[0, 1]
+            if r < _REVERSE_R:
+                found.append(col)
+    return found if len(found) <= len(cols) // 2 else []
+
+
+def _guess_covariates(frame, taken: set) -> list:
+    return [(c, _is_numeric(frame[c])) for c in frame.columns
+            if c not in taken and _COVARIATE_NAME.match(str(c))]
+
+
+# ------------------------------------------------------------------ YAML text
+def _header_lines(dataset) -> list[str]:
+    name = os.path.basename(str(dataset.path)).replace("\n", " ")
+    return ["# salesgxe codebook: maps the columns of a data file to the study's roles.",
+            f"# Written by `salesgxe init-codebook` from {_q(name)} "
+            f"({dataset.n_rows} rows, {dataset.frame.shape[1]} columns).",
+            "# Lines marked '# guessed: check' are guesses from column names, labels and",
+            "# values: check each against your questionnaire, then run `salesgxe validate`.",
+            "# Keys: source, id, missing_codes, min_group_size, scales (CO, SO, secure,",
+            "# anxious, avoidant: items + reverse + min + max + min_answered, or score),",
+            "# genotypes (DRD2, DRD4: column + format alleles|carrier), covariates.",
+            "source: \"\"  # whose data: e.g. \"Lab X, 2024 survey of B2B salespeople\"", ""]
+
+
+def _id_lines(ident) -> list[str]:
+    if ident is None:
+        return ["id: null  # no id column found: name the column with unique respondent ids",
+                ""]
+    return [f"id: {_q(ident)}  {_GUESS} (unique values, name looks like an id)", ""]
+
+
+def _missing_lines(dataset, groups: dict) -> list[str]:
+    declared = sorted({r["lo"] for specs in dataset.missing_ranges.values() for r in specs
+                       if r["lo"] == r["hi"] and not isinstance(r["lo"], str)})
+    found = sorted({c for g in groups.values() for c in g["codes"]})
+    lines = []
+    if declared:
+        lines.append("# the SPSS file declares user-missing values (already set to missing): "
+                     + ", ".join(_num_text(c) for c in declared))
+    codes = sorted(set(declared) | set(found))
+    text = ", ".join(_num_text(c) for c in codes)
+    note = f"  {_GUESS} (codes found outside the answer range)" if found else \
+        "  # codes meaning 'missing', e.g. [-9, 99]"
+    return lines + [f"missing_codes: [{text}]{note}"]
+
+
+def _scale_lines(groups: dict, unassigned: list) -> list[str]:
+    titles = {"CO": "customer orientation", "SO": "sales orientation",
+              "secure": "secure attachment", "anxious": "anxious attachment",
+              "avoidant": "avoidant attachment"}
+    lines = ["scales:"]
+    for role in SCALES:
+        if role not in groups:
+            lines.append(f"  # {role} ({titles[role]}): not found; add items: [...] with min "
+                         "and max, or score: COLUMN")
+            continue
+        g = groups[role]
+        items = ", ".join(_q(c) for c in g["items"])
+        rev = ", ".join(_q(c) for c in g["reverse"])
+        lines += [f"  {role}:  # {titles[role]}, {len(g['items'])} items",
+                  f"    items: [{items}]  {_GUESS}",
+                  f"    reverse: [{rev}]  {_GUESS}"
+                  + (" (these correlate negatively with the rest)" if rev else ""),
+                  f"    min: {_num_text(g['min'])}  {_GUESS} (from {g['range_from']})",
+                  f"    max: {_num_text(g['max'])}  {_GUESS} (from {g['range_from']})",
+                  "    min_answered: 0.5  # share of items needed for a score"]
+    for prefix, cols in unassigned:
+        lines.append(f"  # unassigned item group {_q(prefix)}: {len(cols)} numeric columns "
+                     f"({_q(cols[0])} ... {_q(cols[-1])})")
+    return lines + [""]
+
+
+def _genotype_lines(geno: dict) -> list[str]:
+    lines = ["genotypes:"]
+    for locus in LOCI:
+        if locus not in geno:
+            lines.append(f"  # {locus}: not found; add column: COLUMN and format: alleles|carrier")
+            continue
+        g = geno[locus]
+        lines += [f"  {locus}:",
+                  f"    column: {_q(g['column'])}  {_GUESS} (from {g['why']})",
+                  f"    format: {g['format']}  {_GUESS}"]
+    return lines + [""]
+
+
+def _covariate_lines(covs: list) -> list[str]:
+    numeric = [c for c, ok in covs if ok]
+    lines = [f"covariates: [{', '.join(_q(c) for c in numeric)}]"
+             + (f"  {_GUESS}" if numeric else "  # numeric columns to adjust for")]
+    lines += [f"# {_q(c)} is text: recode it to numbers to use it as a covariate"
+              for c, ok in covs if not ok]
+    return lines
