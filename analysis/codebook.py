@@ -732,8 +732,9 @@ def _missing_lines(dataset, groups: dict) -> list[str]:
                      + ", ".join(_num_text(c) for c in declared))
     codes = sorted(set(declared) | set(found))
     text = ", ".join(_num_text(c) for c in codes)
-    note = f"  {_GUESS} (codes found outside the answer range)" if found else \
-        "  # codes meaning 'missing', e.g. [-9, 99]"
+    note = (f"  {_GUESS} (codes found outside the answer range)" if found else
+            "  # from the SPSS file's user-missing values" if declared else
+            "  # codes meaning 'missing', e.g. [-9, 99]")
     return lines + [f"missing_codes: [{text}]{note}"]
 
 
