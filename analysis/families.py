@@ -37,7 +37,8 @@ from .probing import _records, linear_combination, wald_test
 __all__ = [
     "OUTCOMES", "STYLES", "GENES", "GROUP_LABELS", "DRD2_GENOTYPES",
     "Study1Result", "Study2Result", "study1", "study2", "descriptives",
-    "holm", "benjamini_hochberg", "cohens_f2",
+    "holm", "benjamini_hochberg", "cohens_f2", "genotype_slopes_drd2", "gene_style_correlation",
+    "keller_design",
 ]
 
 OUTCOMES = ("CO", "SO")
