@@ -387,13 +387,31 @@ def _scorecard_row(ax, y: float, row) -> None:
 
 # --------------------------------------------------------------------------- saving
 
+def _freeze_layout(fig) -> None:
+    """Run the layout engine once, then keep its result for every later draw.
+
+    Constrained layout is re-run on each draw and is not idempotent to the last
+    bit, so two saves of one figure could place the axes a hair apart (and SVG
+    clip ids, hashed from the clip box, would differ).  Freezing makes every
+    format and every re-save show the same layout.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or type(engine).__name__ == "PlaceHolderLayoutEngine":
+        return
+    import matplotlib
+    with matplotlib.rc_context(_RC):
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
 def save_figure(fig, path_stem, *, formats: Sequence[str] = ("png", "svg"),
                 dpi: int = 300) -> list[Path]:
     """Write ``fig`` as ``path_stem.<fmt>`` for each format; deterministic and atomic.
 
     PNG at ``dpi`` (300 by default), SVG and PDF without creation dates, with
     a fixed creator and a fixed SVG id salt, so saving the same figure twice
-    gives byte-identical files.  Each file is written to a temporary name in
+    gives byte-identical files.  The figure's layout is computed once and then
+    frozen (see :func:`_freeze_layout`), so all formats share it.  Each file is written to a temporary name in
     the same folder and moved into place with :func:`os.replace`.
 
     Returns
@@ -404,6 +422,7 @@ def save_figure(fig, path_stem, *, formats: Sequence[str] = ("png", "svg"),
     import matplotlib
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    _freeze_layout(fig)
     written = []
     for fmt in formats:
         if fmt not in _SAVE_METADATA:
