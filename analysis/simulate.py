@@ -407,10 +407,10 @@ class SimulatedStudy:
     """
 
     name: str
-    items: pd.DataFrame
-    latent: pd.DataFrame
-    truth: dict
-    codebook: dict
+    items: pd.DataFrame = field(repr=False)
+    latent: pd.DataFrame = field(repr=False)
+    truth: dict = field(repr=False)
+    codebook: dict = field(repr=False)
     data_dictionary: pd.DataFrame = field(repr=False)
 
     @property
