@@ -539,7 +539,7 @@ _ID_NAME = re.compile(r"^(id|.*[_\W]id|id[_\W].*|responseid|respondent.*|partici
                       r"subject.*|case.*|pid|record.*|resp.*id)$", re.I)
 _COVARIATE_NAME = re.compile(r"^(age|gender|sex|tenure|experience|education|income|"
                              r"years.*|.*_age|age_.*)$", re.I)
-_ITEM_NAME = re.compile(r"^(?P<prefix>.*?\D)[_.\-]?(?P<num>\d+)$")
+_ITEM_NAME = re.compile(r"^(?P<prefix>.*?\D)[_.\-]?(?P<num>\d+)\Z", re.S)
 _REVERSE_R = -0.15
 _COMMON_CODES = (-999, -99, -98, -97, -9, -8, -7, 77, 88, 98, 99, 777, 888, 999)
 _ROLE_TOKENS = {"co": "CO", "cust": "CO", "customer": "CO", "so": "SO", "sell": "SO",
