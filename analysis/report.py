@@ -1,0 +1,528 @@
+"""Writes the report folder (``reports/replication/`` by default) atomically.
+
+Produces ``index.html`` (self-contained), ``report.md``, ``scorecard.json``,
+``scorecard.csv``, ``tables/<name>.csv``, ``figures/*``, ``assumptions.csv`` and
+``manifest.json`` (versions, config hash, seed, command, sha256 and size of
+every input and output, and the one field that changes between identical
+runs: ``generated_at``).
+
+Rendering never computes statistics: it formats the numbers it is given
+(rounding for display only; CSV files keep ``%.10g``).  HTML and Markdown carry
+aggregates only; every output states that the numbers rest on assumptions
+(the assumptions table is included) and where the data came from.
+
+Everything is written into a hidden sibling folder and moved into place with
+one rename, so a crash never leaves a half-written report.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ._errors import InputError
+from .paths import ROOT
+
+__all__ = ["write_report", "compare_reports", "SCORECARD_FIELDS", "DEPENDENCIES"]
+
+#: Fields every scorecard entry must have (``scorecard.json`` schema).
+SCORECARD_FIELDS = ("id", "statement", "verdict", "estimate", "p_value", "replication_probability")
+#: Distributions whose versions go into ``manifest.json``.
+DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2", "pyyaml",
+                "pyreadstat", "openpyxl", "pyarrow", "joblib")
+_FLOAT_FORMAT = "%.10g"
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+_MIME = {".png": "image/png", ".svg": "image/svg+xml"}
+_TEMPLATES = Path(__file__).with_name("templates")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+# --------------------------------------------------------------------------- public API
+
+def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
+                 figures: Mapping, assumptions, meta: Mapping, inputs: Iterable,
+                 title: str, provenance_note: str, force: bool = False,
+                 captions: Mapping[str, str] | None = None,
+                 display_tables: Sequence[str] | None = None, max_rows: int = 60,
+                 sensitive_columns: Sequence[str] = (), dpi: int = 300,
+                 figure_formats: Sequence[str] = ("png", "svg")) -> Path:
+    """Write a complete report folder at ``out_dir``, atomically.
+
+    Parameters
+    ----------
+    out_dir : path
+        Target folder.  If it exists, ``force`` is required, and it must look
+        like a report (contain ``manifest.json``) or be empty.
+    tables : dict of str -> pandas.DataFrame
+        Written to ``tables/<name>.csv`` (``%.10g``); shown in HTML/Markdown
+        (those in ``display_tables``, at most ``max_rows`` rows each).
+    scorecard : list of dict
+        One entry per claim with at least :data:`SCORECARD_FIELDS`.
+    figures : dict of str -> Figure or list of path
+        A matplotlib figure is saved as ``figures/<name>.<fmt>``; files are copied.
+    assumptions : pandas.DataFrame
+        Every assumed number, shown in full in HTML/Markdown and ``assumptions.csv``.
+    meta : dict
+        JSON-safe facts for the manifest: ``config_hash``, ``seed``, ``command``, ...
+    inputs : iterable of path
+        Files the report rests on (config, data); their sha256 goes into the manifest.
+    title, provenance_note : str
+        The note says whether the data are simulated or a user's.
+    force : bool
+        Replace an existing report.
+    captions : dict, optional
+        Figure captions by name.
+    sensitive_columns : sequence of str
+        Per-person column names (genotype, id); a table carrying one is refused.
+    dpi, figure_formats :
+        For figures given as matplotlib objects.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    _check_target(out_dir, force)
+    inputs = [Path(p) for p in inputs]
+    _check_inputs(inputs, tables, sensitive_columns)
+    tmp = out_dir.parent / f".tmp-{out_dir.name}-{secrets.token_hex(4)}"
+    tmp.mkdir(parents=True)
+    try:
+        _fill(tmp, tables=tables, scorecard=scorecard, figures=figures, assumptions=assumptions,
+              meta=meta, inputs=inputs, title=title, provenance_note=provenance_note,
+              captions=captions or {}, display_tables=display_tables, max_rows=max_rows,
+              dpi=dpi, figure_formats=figure_formats)
+        _install(tmp, out_dir, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = True,
+                    ignore: Iterable[str] = ()) -> list[str]:
+    """Differences between two report folders, ignoring ``generated_at``.
+
+    Every file must be byte-identical except ``manifest.json``, which is
+    compared field by field without ``generated_at`` (and without the top-level
+    fields in ``ignore``, e.g. ``"command"`` when the output path differs).
+    ``figures=False`` skips ``figures/*`` and ``index.html`` (which embeds
+    them), whose bytes can depend on the font renderer; ``environment=False``
+    skips the Python, platform and dependency versions.
+
+    Returns
+    -------
+    list of str
+        One line per difference; empty when the reports agree.
+    """
+    a, b = Path(dir_a), Path(dir_b)
+    fa, fb = _report_files(a, figures), _report_files(b, figures)
+    diffs = [f"only in {a}: {r}" for r in sorted(fa - fb)]
+    diffs += [f"only in {b}: {r}" for r in sorted(fb - fa)]
+    for rel in sorted(fa & fb):
+        if rel == "manifest.json":
+            diffs += _compare_manifests(a / rel, b / rel, figures, environment, set(ignore))
+        elif (a / rel).read_bytes() != (b / rel).read_bytes():
+            diffs.append(f"{rel} differs{_first_difference(a / rel, b / rel)}")
+    return diffs
+
+
+# --------------------------------------------------------------------------- target and inputs
+
+def _looks_like_report(path: Path) -> bool:
+    return (path / "manifest.json").is_file() or not any(path.iterdir())
+
+
+def _check_target(out_dir: Path, force: bool) -> None:
+    if not out_dir.exists():
+        return
+    if not force:
+        raise InputError("report folder exists; use --force to overwrite", file=str(out_dir))
+    if not out_dir.is_dir() or not _looks_like_report(out_dir):
+        raise InputError("exists and is not a report folder (no manifest.json); refusing to "
+                         "replace it", file=str(out_dir), hint="choose another --out folder")
+
+
+def _check_inputs(inputs: list[Path], tables: Mapping, sensitive: Sequence[str]) -> None:
+    for p in inputs:
+        if not p.is_file():
+            raise InputError("input file not found", file=str(p))
+    banned = {str(c) for c in sensitive}
+    for name, frame in tables.items():
+        cols = set(map(str, frame.columns)) | set(map(str, frame.index.names))
+        if cols & banned:
+            raise ValueError(f"table {name!r} carries per-person column(s); reports hold "
+                             "aggregates only")
+
+
+def _install(tmp: Path, out_dir: Path, force: bool) -> None:
+    """Move ``tmp`` to ``out_dir``; an old report is renamed aside first, then deleted."""
+    if not out_dir.exists():
+        os.rename(tmp, out_dir)
+        return
+    _check_target(out_dir, force)
+    old = out_dir.parent / f".old-{out_dir.name}-{secrets.token_hex(4)}"
+    os.rename(out_dir, old)
+    try:
+        os.rename(tmp, out_dir)
+    except BaseException:
+        os.rename(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- writing
+
+def _fill(tmp: Path, *, tables, scorecard, figures, assumptions, meta, inputs, title,
+          provenance_note, captions, display_tables, max_rows, dpi, figure_formats) -> None:
+    records = _write_scorecard(tmp, scorecard)
+    _write_tables(tmp / "tables", tables)
+    _write_csv(assumptions, tmp / "assumptions.csv")
+    fig_files = _write_figures(tmp / "figures", figures, dpi, figure_formats)
+    shown = list(tables) if display_tables is None else list(display_tables)
+    context = {
+        "title": title, "provenance_note": provenance_note,
+        "scorecard": _display(_scorecard_frame(records, display=True), max_rows=None),
+        "tables": [dict(name=n, slug=_file_name(n), file=f"tables/{_file_name(n)}.csv",
+                        **_display(tables[n], max_rows)) for n in shown],
+        "assumptions": _display(assumptions, max_rows=None, as_given=True),
+        "figures": _figure_context(tmp, fig_files, captions),
+        "facts": _facts(meta),
+    }
+    _render("report.md.j2", context, tmp / "report.md")
+    _render("report.html.j2", context, tmp / "index.html")
+    _write_json(_manifest(tmp, meta, inputs), tmp / "manifest.json")
+
+
+def _file_name(name: str) -> str:
+    cleaned = _SAFE_NAME.sub("_", str(name)).strip("._")
+    return cleaned or "unnamed"
+
+
+def _unique_names(names: Iterable[str], what: str) -> dict[str, str]:
+    mapping = {n: _file_name(n) for n in names}
+    if len(set(mapping.values())) != len(mapping):
+        raise ValueError(f"{what} names collide once made file-safe: {sorted(mapping)}")
+    return mapping
+
+
+def _write_tables(folder: Path, tables: Mapping) -> None:
+    folder.mkdir()
+    for name, file in _unique_names(tables, "table").items():
+        _write_csv(tables[name], folder / f"{file}.csv")
+
+
+def _write_csv(frame, path: Path) -> None:
+    frame = _named_index_as_columns(frame)
+    frame.to_csv(path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
+
+
+def _named_index_as_columns(frame):
+    """A named (multi-)index carries data (e.g. ``term``): keep it as columns."""
+    return frame.reset_index() if any(n is not None for n in frame.index.names) else frame
+
+
+def _write_json(obj, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+
+
+def _write_scorecard(tmp: Path, scorecard: Sequence[Mapping]) -> list[dict]:
+    records = [dict(entry) for entry in scorecard]
+    for i, rec in enumerate(records):
+        missing = [k for k in SCORECARD_FIELDS if k not in rec]
+        if missing:
+            raise ValueError(f"scorecard entry {i + 1} ({rec.get('id')!r}) lacks {missing}")
+    _write_json([_json_safe(r) for r in records], tmp / "scorecard.json")
+    _write_csv(_scorecard_frame(records), tmp / "scorecard.csv")
+    return records
+
+
+def _scorecard_frame(records: list[dict], display: bool = False):
+    """Scorecard as a frame; nested values as JSON text.  ``display``: the headline columns."""
+    import pandas as pd
+    flat = [{k: (json.dumps(_json_safe(v), sort_keys=True) if isinstance(v, (dict, list, tuple))
+                 else v) for k, v in r.items()} for r in records]
+    frame = pd.DataFrame.from_records(flat) if flat else pd.DataFrame(columns=SCORECARD_FIELDS)
+    if display:
+        extra = [c for c in ("conf_low", "conf_high") if c in frame.columns]
+        frame = frame[["id", "statement", "verdict", "estimate", *extra, "p_value",
+                       "replication_probability"]]
+    return frame
+
+
+def _write_figures(folder: Path, figures: Mapping, dpi: int, formats) -> dict[str, list[Path]]:
+    folder.mkdir()
+    written: dict[str, list[Path]] = {}
+    for name, file in _unique_names(figures, "figure").items():
+        fig = figures[name]
+        if hasattr(fig, "savefig"):
+            from .plots import save_figure
+            written[name] = save_figure(fig, folder / file, formats=formats, dpi=dpi)
+        else:
+            written[name] = [_copy_figure(Path(p), folder) for p in fig]
+    return written
+
+
+def _copy_figure(src: Path, folder: Path) -> Path:
+    if src.suffix.lower() not in _FIGURE_SUFFIXES or not src.is_file():
+        raise ValueError(f"figure file {src} is missing or not one of {_FIGURE_SUFFIXES}")
+    target = folder / f"{_file_name(src.stem)}{src.suffix.lower()}"
+    if target.exists():
+        raise ValueError(f"two figure files map to {target.name}")
+    shutil.copyfile(src, target)
+    return target
+
+
+# --------------------------------------------------------------------------- rendering
+
+def _figure_context(tmp: Path, fig_files: dict[str, list[Path]], captions: Mapping) -> list[dict]:
+    """Per figure: caption, relative path for Markdown (PNG first), data URI for HTML (SVG first)."""
+    out = []
+    for name, files in fig_files.items():
+        by_suffix = {p.suffix: p for p in files}
+        md = next((by_suffix[s] for s in (".png", ".svg", ".pdf") if s in by_suffix), None)
+        html = next((by_suffix[s] for s in (".svg", ".png") if s in by_suffix), None)
+        uri = None
+        if html is not None:
+            data = base64.b64encode(html.read_bytes()).decode("ascii")
+            uri = f"data:{_MIME[html.suffix]};base64,{data}"
+        out.append({"name": name, "slug": _file_name(name), "caption": captions.get(name, name), "data_uri": uri,
+                    "path": md.relative_to(tmp).as_posix() if md else None,
+                    "files": [p.relative_to(tmp).as_posix() for p in files]})
+    return out
+
+
+def _is_p_column(col: str) -> bool:
+    col = col.lower()
+    return col in {"p", "p_value", "pvalue"} or col.startswith("p_") or col.endswith("_p")
+
+
+def _column_kind(column, name: str) -> str:
+    """``"p"`` for p-value columns, ``"int"`` for float columns holding whole numbers only."""
+    import numpy as np
+    import pandas as pd
+    if _is_p_column(name):
+        return "p"
+    if pd.api.types.is_float_dtype(column.dtype):
+        v = column.to_numpy(dtype=float, na_value=np.nan)
+        v = v[np.isfinite(v)]
+        if v.size and np.all(v == np.round(v)) and np.all(np.abs(v) < 1e15):
+            return "int"
+    return "num"
+
+
+def _fmt(value, kind: str = "num") -> str:
+    """Display text for one cell (rounding for display only); ``kind`` from :func:`_column_kind`."""
+    if value is None:
+        return "NA"
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if isinstance(value, (int,)) or type(value).__name__.startswith(("int", "uint")):
+        return str(int(value))
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "NA" if _is_missing(value) else str(value)
+    if not math.isfinite(v):
+        return "NA" if math.isnan(v) else str(v)
+    if kind == "p":
+        return "< 0.001" if v < 0.001 else f"{v:.3f}"
+    if kind == "int":
+        return str(int(v))
+    if kind == "general":
+        return f"{v:.6g}"
+    if v == 0 or 0.001 <= abs(v) < 1e6:
+        return f"{v:.3f}"
+    return f"{v:.3g}"
+
+
+def _is_missing(value) -> bool:
+    try:
+        import pandas as pd
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _display(frame, max_rows: int | None, *, as_given: bool = False) -> dict:
+    """Header and formatted rows (strings) of a frame, at most ``max_rows`` rows.
+
+    ``as_given``: numbers in general format (6 significant digits), for inputs
+    such as assumptions rather than estimates.
+    """
+    frame = _named_index_as_columns(frame)
+    header = [str(c) for c in frame.columns]
+    kinds = ["general" if as_given else _column_kind(frame.iloc[:, j], c)
+             for j, c in enumerate(header)]
+    shown = frame if max_rows is None else frame.head(max_rows)
+    rows = [[_fmt(v, k) for v, k in zip(row, kinds)]
+            for row in shown.itertuples(index=False, name=None)]
+    return {"header": header, "rows": rows, "hidden": len(frame) - len(shown)}
+
+
+def _md_cell(value) -> str:
+    """Markdown table cell: no raw HTML, no pipes, one line."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|").replace("`", "\\`")
+    return " ".join(text.split())
+
+
+def _environment():
+    import jinja2
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=lambda name: bool(name) and ".html" in name,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True)
+    env.filters["md"] = _md_cell
+    return env
+
+
+def _render(template: str, context: Mapping, path: Path) -> None:
+    text = _environment().get_template(template).render(**context)
+    path.write_text(text, encoding="utf-8")
+
+
+def _facts(meta: Mapping) -> list[tuple[str, str]]:
+    """Run facts that do not change between identical runs (shown in HTML/Markdown)."""
+    facts = [("package", f"salesgxe {_package_version()}")]
+    for key, label in (("config_hash", "config hash"), ("seed", "seed")):
+        if meta.get(key) is not None:
+            facts.append((label, str(meta[key])))
+    facts.append(("command, versions, checksums, time", "manifest.json"))
+    return facts
+
+
+# --------------------------------------------------------------------------- manifest
+
+def _package_version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib import metadata
+    out = {}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _entry(path: Path, shown: str) -> dict:
+    return {"path": shown, "sha256": _sha256(path), "bytes": path.stat().st_size}
+
+
+def _input_name(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _manifest(tmp: Path, meta: Mapping, inputs: list[Path]) -> dict:
+    import platform
+    files = sorted((p for p in tmp.rglob("*") if p.is_file() and p.name != "manifest.json"),
+                   key=lambda p: p.relative_to(tmp).as_posix())
+    return {
+        "package": {"name": "salesgxe", "version": _package_version()},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "dependencies": _versions(),
+        "config_hash": _json_safe(meta.get("config_hash")),
+        "seed": _json_safe(meta.get("seed")),
+        "command": _json_safe(meta.get("command")),
+        "meta": _json_safe(dict(meta)),
+        "inputs": [_entry(p, _input_name(p)) for p in inputs],
+        "outputs": [_entry(p, p.relative_to(tmp).as_posix()) for p in files],
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _json_safe(value):
+    """Plain JSON types; NaN/inf/NA -> None, numpy scalars -> Python, paths -> str."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_json_safe(v) for v in list(value)]
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, int) or type(value).__name__.startswith(("int", "uint")):
+        return int(value)
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, Path):
+        return value.as_posix()
+    return None if _is_missing(value) else str(value)
+
+
+# --------------------------------------------------------------------------- comparing
+
+def _report_files(folder: Path, figures: bool) -> set[str]:
+    rels = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    if not figures:
+        rels = {r for r in rels if not _is_figure_output(r)}
+    return rels
+
+
+def _is_figure_output(rel: str) -> bool:
+    return rel.startswith("figures/") or rel == "index.html"
+
+
+def _compare_manifests(pa: Path, pb: Path, figures: bool, environment: bool,
+                       ignore: set[str]) -> list[str]:
+    ma, mb = (json.loads(p.read_text(encoding="utf-8")) for p in (pa, pb))
+    skip = {"generated_at"} | ignore
+    if not environment:
+        skip |= {"python", "platform", "dependencies"}
+    diffs = []
+    for key in sorted((set(ma) | set(mb)) - skip):
+        va, vb = ma.get(key), mb.get(key)
+        if key in ("inputs", "outputs"):
+            diffs += _compare_entries(key, va or [], vb or [], figures or key == "inputs")
+        elif va != vb:
+            diffs.append(f"manifest.json: {key} differs ({va!r} vs {vb!r})")
+    return diffs
+
+
+def _compare_entries(key: str, a: list, b: list, keep_figures: bool) -> list[str]:
+    da = {e["path"]: e for e in a if keep_figures or not _is_figure_output(e["path"])}
+    db = {e["path"]: e for e in b if keep_figures or not _is_figure_output(e["path"])}
+    diffs = [f"manifest.json: {key} lists {p} on one side only" for p in sorted(set(da) ^ set(db))]
+    diffs += [f"manifest.json: {key} checksum of {p} differs" for p in sorted(set(da) & set(db))
+              if da[p] != db[p]]
+    return diffs
+
+
+def _first_difference(a: Path, b: Path) -> str:
+    if a.suffix not in (".csv", ".json", ".md", ".html"):
+        return ""
+    la = a.read_text(encoding="utf-8", errors="replace").splitlines()
+    lb = b.read_text(encoding="utf-8", errors="replace").splitlines()
+    for i, (x, y) in enumerate(zip(la, lb), start=1):
+        if x != y:
+            return f" (first at line {i})"
+    return f" (line count {len(la)} vs {len(lb)})"
