@@ -575,11 +575,28 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
 
 
 # ------------------------------------------------------------------ covariates
+def _binary_text(chk: _Checker, col: str) -> pd.Series | None:
+    """A two-valued text covariate (e.g. gender) coded 0/1, alphabetical order; else None."""
+    raw = chk.frame[col]
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        return None
+    text = raw.astype("string").str.strip()
+    text = text.mask(text == "")
+    if pd.to_numeric(text.dropna(), errors="coerce").notna().all():
+        return None
+    levels = sorted(text.dropna().unique())
+    if len(levels) != 2:
+        return None
+    chk.notes.append(f"covariate {col}: text coded {levels[0]!r} = 0, {levels[1]!r} = 1")
+    return text.map({levels[0]: 0.0, levels[1]: 1.0}).astype(float)
+
+
 def _check_covariates(chk: _Checker) -> None:
     for col in chk.cb.covariates:
         if not chk.present(col):
             continue
-        num = _numeric_column(chk, col, what="covariate")
+        coded = _binary_text(chk, col)
+        num = coded if coded is not None else _numeric_column(chk, col, what="covariate")
         values = num.dropna()
         if values.empty:
             chk.add("error", "covariate_all_missing", "the covariate has no values",

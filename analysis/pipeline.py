@@ -1,0 +1,259 @@
+"""The main job: read -> validate -> score -> code genotypes -> fit -> probe -> judge -> render.
+
+:func:`replicate` simulates both studies from ``data/simulation.yaml``, saves
+the raw exports with their codebooks under ``data/simulated/`` and then runs
+them through exactly the path a user's survey takes (:func:`analyze`):
+:func:`analysis.io.read_data`, :meth:`analysis.codebook.Codebook.load`,
+:func:`analysis.validate.validate` / :func:`~analysis.validate.prepare`, the
+model families, the scorecard, figures and the report.  Nothing here computes
+a statistic of its own: it wires the modules together.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+
+__all__ = ["StudyData", "Analysis", "load_study", "run_analysis", "replicate", "analyze",
+           "sesoi_in_raw_units"]
+
+SIMULATED_NOTE = ("Simulated data: generated from the published claims with assumed effect "
+                  "sizes, sample sizes and allele frequencies (data/simulation.yaml). A verdict "
+                  "of 'reproduced' tests the pipeline, not the science.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StudyData:
+    """One dataset on its way in: the validated, analysis-ready frame and its checks.
+
+    ``frame`` holds per-person rows and never leaves the process: reports get
+    aggregates only (``validation`` details, model tables).
+    """
+
+    name: str
+    path: Path
+    codebook_path: Path | None
+    frame: pd.DataFrame = field(repr=False)
+    validation: object = field(repr=False)
+    covariates: tuple[str, ...] = ()
+
+
+def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None) -> StudyData:
+    """Read, validate and prepare one dataset (raises InputError on any validation error)."""
+    from .codebook import Codebook
+    from .io import read_data
+    from .validate import prepare, validate
+
+    dataset = read_data(data_path, sheet=sheet, decimal=decimal)
+    book = codebook if isinstance(codebook, Codebook) else Codebook.load(codebook)
+    report = validate(dataset, book)
+    frame = prepare(dataset, book)
+    covariates = tuple(c for c in book.covariates if c in frame.columns)
+    return StudyData(name=name, path=Path(data_path),
+                     codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
+                     frame=frame, validation=report, covariates=covariates)
+
+
+def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
+    """Convert the config's standardised smallest effects of interest to each claim's units.
+
+    Study 1 nulls compare group means: ``d * pooled within-group SD`` of the
+    outcome.  Study 2 families compare slopes of the outcome on a style:
+    ``interaction_std * SD(outcome) / SD(style)``, taking the smallest value over
+    the family's members (the conservative choice for showing equivalence).
+    """
+    from .claims import CLAIMS
+
+    spec = config["claims"]["sesoi"]
+    d, k = float(spec["main_effect_d"]), float(spec["interaction_std"])
+    out = {}
+    for claim in CLAIMS:
+        if claim.study == 1:
+            gene_col = {"DRD2": "drd2_a1_carrier", "DRD4": "drd4_7r_carrier"}[claim.gene]
+            out[claim.id] = d * _pooled_sd(s1, claim.outcome, gene_col)
+        else:
+            members = claim.members or ((claim.outcome, claim.gene, claim.style),)
+            out[claim.id] = min(k * s2[m[0]].std() / s2[m[2]].std() for m in members)
+    return out
+
+
+def _pooled_sd(frame: pd.DataFrame, outcome: str, group: str) -> float:
+    sub = frame[[outcome, group]].dropna()
+    groups = [g[outcome].to_numpy() for _, g in sub.groupby(group)]
+    ss = sum(((g - g.mean()) ** 2).sum() for g in groups)
+    return float(np.sqrt(ss / (len(sub) - len(groups))))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Analysis:
+    """Everything the report shows, computed once (rendering only formats it)."""
+
+    study1: object = field(repr=False)
+    study2: object = field(repr=False)
+    scorecard: object = field(repr=False)
+    descriptives: dict = field(repr=False)
+    checks: dict = field(repr=False)
+    replication: object = field(repr=False)
+    notes: tuple[str, ...] = ()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the report, by file name."""
+        out = {"study1_models": self.study1.to_frame()}
+        out.update({f"study2_{k}": v for k, v in self.study2.to_frames().items()})
+        for study, desc in self.descriptives.items():
+            out.update({f"{study}_descriptives_{k}": v for k, v in desc.items()})
+        out.update(self.checks)
+        if self.replication is not None:
+            out["replication_probability"] = self.replication.to_frame()
+        return out
+
+
+def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
+    """Reliability, Hardy-Weinberg and genotype counts from the validation details (aggregates)."""
+    rel, hwe = [], []
+    for sd in studies:
+        details = sd.validation.details
+        for scale, r in details.get("reliability", {}).items():
+            rel.append({"study": sd.name, "scale": scale, "n": r.get("n"), "k": r.get("k"),
+                        "alpha": r.get("alpha"), "standardized_alpha": r.get("standardized_alpha"),
+                        "omega": r.get("omega")})
+        for locus, h in details.get("hwe", {}).items():
+            hwe.append({"study": sd.name, "locus": locus, "method": h.get("method"),
+                        "n": h.get("n"), "p_value": h.get("p_value"),
+                        "p_value_multiallelic": h.get("p_value_multiallelic"),
+                        "heterozygosity_observed": h.get("heterozygosity_observed"),
+                        "heterozygosity_expected": h.get("heterozygosity_expected"),
+                        "warning": h.get("warning")})
+    return {"reliability": pd.DataFrame(rel), "hardy_weinberg": pd.DataFrame(hwe)}
+
+
+def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
+                 replication_sims: int | None = None, progress: bool | None = None) -> Analysis:
+    """Fit both model families, judge the claims, attach replication probabilities."""
+    from . import claims, families, power
+
+    alpha = float(config["claims"]["alpha"])
+    study1 = families.study1(s1.frame, se=se, alpha=alpha, covariates=())
+    study2 = families.study2(s2.frame, se=se, alpha=alpha, covariates=s2.covariates if keller else (),
+                             keller=keller)
+    card = claims.judge(study1, study2, alpha=alpha,
+                        sesoi=sesoi_in_raw_units(config, s1.frame, s2.frame))
+    replication = None
+    n_sims = int(config["replication"]["n_sims"]) if replication_sims is None else replication_sims
+    if n_sims > 0:
+        sizes = {"study1": {"n": int(s1.frame.shape[0])}, "study2": {"n": int(s2.frame.shape[0])}}
+        replication = power.replication_probabilities(config.with_overrides(sizes), n_sims=n_sims,
+                                                      se=se, progress=progress)
+        card = card.with_replication_probability(replication.to_mapping())
+    descriptives = {s.name: families.descriptives(s.frame) for s in _unique((s1, s2))}
+    return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
+                    checks=_checks(_unique((s1, s2))), replication=replication)
+
+
+def _unique(studies):
+    seen, out = set(), []
+    for s in studies:
+        if id(s) not in seen:
+            seen.add(id(s))
+            out.append(s)
+    return tuple(out)
+
+
+def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
+    from . import plots
+
+    s2 = analysis.study2
+    figs, captions = {}, {}
+    for outcome in ("CO", "SO"):
+        name = f"simple_slopes_{outcome}_avoidant"
+        figs[name] = plots.simple_slopes_figure(s2.predicted_lines, outcome=outcome,
+                                                style="avoidant", assumption_note=note)
+        captions[name] = (f"{outcome} against avoidant attachment, one line per genotype group "
+                          "with 95% confidence bands (other variables at their means).")
+    grid = s2.gene_effect_grid
+    for gene in ("DRD4", "DRD2"):
+        sub = grid[(grid.outcome == "CO") & (grid.gene == gene) & (grid["style"] == "avoidant")]
+        name = f"johnson_neyman_CO_{gene}_avoidant"
+        figs[name] = plots.johnson_neyman_figure(sub, s2.jn[("CO", gene, "avoidant")], outcome="CO",
+                                                 gene=gene, style="avoidant")
+        captions[name] = (f"Effect of {gene} carrier status on CO along avoidant attachment, "
+                          "with the Johnson-Neyman region of significance.")
+    figs["scorecard"] = plots.scorecard_figure(analysis.scorecard.to_frame())
+    captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
+    return figs, captions
+
+
+def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,
+           command, figure_note: str, extra_meta=None) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .config import assumptions_table, config_hash
+    from .report import write_report
+
+    figures, captions = _figures(analysis, figure_note)
+    meta = {"config_hash": config_hash(config_path), "seed": int(config["meta"]["seed"]),
+            "command": command or " ".join(["salesgxe", *sys.argv[1:]]),
+            "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
+            **(extra_meta or {})}
+    return write_report(
+        out_dir, tables=analysis.tables(), scorecard=analysis.scorecard.to_records(),
+        figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
+        inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
+        sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
+
+
+def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,
+              data_dir=paths.SIMULATED, replication_sims: int | None = None,
+              command: str | None = None, progress: bool | None = None) -> Path:
+    """Simulate both studies, analyse them as a user's data would be, write the report."""
+    from .config import load_config
+    from .simulate import save_simulated, simulate_study
+
+    config_path = Path(config_path)
+    config = load_config(config_path)
+    studies = {}
+    for name in ("study1", "study2"):
+        saved = save_simulated(simulate_study(config, name), data_dir)
+        studies[name] = load_study(name, saved["data"], saved["codebook"])
+    analysis = run_analysis(studies["study1"], studies["study2"], config,
+                            replication_sims=replication_sims, progress=progress)
+    inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
+    return _write(analysis, out_dir, config=config, config_path=config_path, inputs=inputs,
+                  title=str(config["meta"]["label"]), note=SIMULATED_NOTE, force=force,
+                  command=command, figure_note="Simulated data; effect sizes are assumptions "
+                                               "(data/simulation.yaml)")
+
+
+def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, force: bool = False,
+            se: str = "ols", keller: bool = False, sheet=None, decimal=None,
+            replication_sims: int | None = None, command: str | None = None,
+            progress: bool | None = None) -> Path:
+    """The same analysis and report on a user's survey (one dataset serves both studies)."""
+    from .codebook import Codebook
+    from .config import load_config
+
+    config_path = Path(config_path)
+    config = load_config(config_path)
+    book = Codebook.load(codebook_path)
+    data = load_study("your data", data_path, book, sheet=sheet, decimal=decimal)
+    data = StudyData(name="your_data", path=data.path, codebook_path=Path(codebook_path),
+                     frame=data.frame, validation=data.validation, covariates=data.covariates)
+    analysis = run_analysis(data, data, config, se=se, keller=keller,
+                            replication_sims=replication_sims, progress=progress)
+    source = getattr(book, "source", None) or "the user"
+    note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
+            "about the published claims in this sample. Replication probabilities still rest on "
+            "the assumed effect sizes in the config, at this sample's size.")
+    return _write(analysis, out_dir, config=config, config_path=config_path,
+                  inputs=[Path(data_path), Path(codebook_path)],
+                  title=f"Testing the published claims on {Path(data_path).name}", note=note,
+                  force=force, command=command, extra_meta={"data_source": str(source)},
+                  figure_note=f"Data: {Path(data_path).name} ({source})")
+
