@@ -98,9 +98,156 @@ def _run_probe(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------- replicate
+def _add_replicate(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "replicate", formatter_class=_FMT,
+        help="reproduce the study's analysis on simulated data and write the report",
+        description="Simulate Study 1 and Study 2 from the assumptions in the config, save the "
+                    "raw exports under data/simulated/, analyse them through the same path as a "
+                    "user's survey, judge the eight published claims and write the report "
+                    "(index.html, report.md, scorecard.json/csv, tables/, figures/, manifest.json).",
+        epilog="example:\n  salesgxe replicate --out reports/replication --force\n"
+               "  salesgxe replicate --out /tmp/rep --sims 2000")
+    p.add_argument("--out", default=None, help="report folder (default: reports/replication)")
+    p.add_argument("--config", default=None, help="simulation config (default: data/simulation.yaml)")
+    p.add_argument("--data-dir", default=None, help="where the simulated exports go "
+                   "(default: data/simulated)")
+    p.add_argument("--sims", type=int, default=None,
+                   help="simulated studies per replication probability (default: from the config)")
+    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    return p
+
+
+def _run_replicate(args) -> int:
+    from . import paths
+    from .pipeline import replicate
+    out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
+                    data_dir=args.data_dir or paths.SIMULATED, force=args.force,
+                    replication_sims=args.sims, command=_command(args))
+    print(f"report written to {out}")
+    return 0
+
+
+def _command(args) -> str:
+    """The command line as recorded in the manifest (paths as the user gave them)."""
+    return " ".join(["salesgxe", *sys.argv[1:]]) if args is not None else "salesgxe"
+
+
+# --------------------------------------------------------------------- analyze
+def _add_analyze(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "analyze", formatter_class=_FMT,
+        help="run the full replication analysis and scorecard on your own survey data",
+        description="Validate DATA against the codebook, score the scales, code the genotypes, fit "
+                    "the Study 1 and Study 2 model families, judge the eight published claims on "
+                    "your data and write the same report as `make replicate`.",
+        epilog="example:\n  salesgxe analyze data/examples/survey.sav "
+               "--codebook data/examples/codebook.yaml --out reports/my_survey")
+    p.add_argument("data", help="data file (.csv, .tsv, .xlsx, .sav, .zsav, .dta, .parquet)")
+    p.add_argument("--codebook", required=True, help="codebook YAML (start with init-codebook)")
+    p.add_argument("--out", required=True, help="report folder")
+    p.add_argument("--config", default=None, help="assumptions for replication probabilities "
+                   "(default: data/simulation.yaml)")
+    p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"])
+    p.add_argument("--keller", action="store_true",
+                   help="add covariate x gene and covariate x style terms (Keller 2014)")
+    p.add_argument("--sims", type=int, default=None,
+                   help="simulated studies per replication probability (0 to skip)")
+    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
+    p.add_argument("--decimal", default=None, help="decimal separator for text files")
+    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    return p
+
+
+def _run_analyze(args) -> int:
+    from . import paths
+    from .pipeline import analyze
+    out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
+                  force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
+                  decimal=args.decimal, replication_sims=args.sims, command=_command(args))
+    print(f"report written to {out}")
+    return 0
+
+
+# -------------------------------------------------------------------- validate
+def _add_validate(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "validate", formatter_class=_FMT,
+        help="check a data file against its codebook: every problem in one pass",
+        description="Report all problems at once, each naming file, column and rows: errors "
+                    "(the analysis cannot run; exit code 2) and warnings (it can). Genotype "
+                    "and id values are never shown, only row numbers.",
+        epilog="example:\n  salesgxe validate data/examples/survey.sav "
+               "--codebook data/examples/codebook.yaml")
+    p.add_argument("data", help="data file")
+    p.add_argument("--codebook", required=True, help="codebook YAML")
+    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
+    p.add_argument("--decimal", default=None, help="decimal separator for text files")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p
+
+
+def _run_validate(args) -> int:
+    from .codebook import Codebook
+    from .io import read_data
+    from .validate import validate
+    report = validate(read_data(args.data, sheet=args.sheet, decimal=args.decimal),
+                      Codebook.load(args.codebook))
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report.summary())
+    return 0 if report.ok else EXIT_INPUT
+
+
+# --------------------------------------------------------------- init-codebook
+def _add_init_codebook(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "init-codebook", formatter_class=_FMT,
+        help="write a commented starting codebook guessed from a data file",
+        description="Guess the id column, item groups (CO, SO, secure, anxious, avoidant), "
+                    "response ranges, reverse-keyed items, genotype columns, missing codes and "
+                    "covariates. Every guess is marked '# guessed: check': edit, then validate.",
+        epilog="example:\n  salesgxe init-codebook data/examples/survey.sav --out my_codebook.yaml")
+    p.add_argument("data", help="data file")
+    p.add_argument("--out", default=None, help="codebook file to write (default: print it)")
+    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
+    p.add_argument("--decimal", default=None, help="decimal separator for text files")
+    p.add_argument("--force", action="store_true", help="overwrite an existing codebook file")
+    return p
+
+
+def _run_init_codebook(args) -> int:
+    import os
+    import tempfile
+
+    from ._errors import InputError
+    from .codebook import init_codebook
+    from .io import read_data
+    text = init_codebook(read_data(args.data, sheet=args.sheet, decimal=args.decimal))
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    if os.path.exists(args.out) and not args.force:
+        raise InputError("exists already; use --force to overwrite it", file=args.out)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".codebook-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, args.out)
+    print(f"codebook written to {args.out}: edit the '# guessed: check' lines, then run "
+          f"salesgxe validate {args.data} --codebook {args.out}", file=sys.stderr)
+    return 0
+
+
 # ------------------------------------------------------------------ machinery
 COMMANDS = [
+    (_add_replicate, _run_replicate),
     (_add_probe, _run_probe),
+    (_add_analyze, _run_analyze),
+    (_add_validate, _run_validate),
+    (_add_init_codebook, _run_init_codebook),
 ]
 
 
