@@ -35,7 +35,8 @@ scale, low reliability (alpha < .6), items that correlate negatively with their
 scale (a forgotten reverse key?), unparseable genotypes, no-calls, genotype
 groups below ``min_group_size`` (warning) or of size 0-1 (error: the model is
 not estimable), Hardy-Weinberg p < .05, a likely strand flip, non-numeric or
-constant covariates, and too few complete rows for the models.
+constant covariates (a two-valued text covariate such as gender is coded 0/1 in
+alphabetical order, stated in the notes), and too few complete rows.
 """
 from __future__ import annotations
 
@@ -289,7 +290,7 @@ def _check_shape(chk: _Checker) -> bool:
 
 def _suggest(name: str, columns: list[str]) -> str | None:
     folded = [c for c in columns if c.strip().lower() == name.strip().lower()]
-    close = folded or difflib.get_close_matches(name, columns, n=3, cutoff=0.6)
+    close = folded or difflib.get_close_matches(name, columns, n=3, cutoff=0.5)
     if close:
         return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
     return None
