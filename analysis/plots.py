@@ -254,8 +254,8 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
     ----------
     grid : pandas.DataFrame
         Columns ``moderator_value, estimate, std_error, conf_low, conf_high``.
-    jn : dict
-        :meth:`analysis.probing.JohnsonNeyman.to_dict`: ``bounds, in_range,
+    jn : dict or JohnsonNeyman
+        :meth:`analysis.probing.JohnsonNeyman.to_dict` (or the object itself): ``bounds, in_range,
         significant_region, alpha, observed_range, share_below, share_above``
         (``fdr`` optional).
     outcome, gene, style : str
@@ -268,6 +268,7 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
     matplotlib.figure.Figure
     """
     g = _require(grid, _GRID_COLUMNS, "grid").sort_values("moderator_value")
+    jn = jn.to_dict() if hasattr(jn, "to_dict") else jn
     missing = [k for k in _JN_KEYS if k not in jn]
     if missing:
         raise ValueError(f"jn lacks key(s) {missing}")
@@ -286,7 +287,8 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
         _observed_range(ax, jn["observed_range"])
         ax.set_xlabel(_label(_STYLE_LABELS, style, style_label))
         ax.set_ylabel(effect_label or f"Effect of {gene} genotype on {outcome}")
-        ax.legend(frameon=False, loc="best")
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+                   frameon=False)
         _finish(fig, title or f"{outcome}: {gene} effect along {style} attachment",
                 assumption_note)
     return fig
@@ -302,19 +304,21 @@ def _jn_regions(ax, jn: Mapping) -> None:
 
 
 def _jn_bounds(ax, jn: Mapping) -> None:
+    """Dashed line per in-range boundary; labels stacked so near bounds do not collide."""
     from matplotlib.transforms import blended_transform_factory
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    for b, ok, below, above in zip(jn["bounds"], jn["in_range"], jn["share_below"],
-                                   jn["share_above"]):
-        if not ok:
-            continue
-        ax.axvline(float(b), color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1)
-        text = f"JN = {float(b):.2f}"
+    lo, hi = (float(v) for v in jn["observed_range"])
+    shown = [(float(b), below, above) for b, ok, below, above in
+             zip(jn["bounds"], jn["in_range"], jn["share_below"], jn["share_above"]) if ok]
+    for k, (b, below, above) in enumerate(shown):
+        ax.axvline(b, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1)
+        text = f"JN = {b:.2f}"
         if below is not None and above is not None:
             text += f"\n{100 * below:.0f}% below, {100 * above:.0f}% above"
-        ax.annotate(text, (float(b), 0.98), xycoords=trans, xytext=(3, 0),
-                    textcoords="offset points", fontsize=7, ha="left", va="top",
-                    color=OKABE_ITO["vermillion"],
+        right = b <= (lo + hi) / 2  # label on the roomier side of the line
+        ax.annotate(text, (b, 0.98 - 0.14 * k), xycoords=trans, xytext=(3 if right else -3, 0),
+                    textcoords="offset points", fontsize=7, ha="left" if right else "right",
+                    va="top", color=OKABE_ITO["vermillion"],
                     bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
 
 

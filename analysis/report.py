@@ -200,7 +200,9 @@ def _fill(tmp: Path, *, tables, scorecard, figures, assumptions, meta, inputs, t
     }
     _render("report.md.j2", context, tmp / "report.md")
     _render("report.html.j2", context, tmp / "index.html")
-    _write_json(_manifest(tmp, meta, inputs), tmp / "manifest.json")
+    manifest = _manifest(tmp, meta, inputs)
+    manifest["provenance"] = {"note": provenance_note, "assumptions": "assumptions.csv"}
+    _write_json(manifest, tmp / "manifest.json")
 
 
 def _file_name(name: str) -> str:

@@ -119,6 +119,7 @@ def test_manifest_checksums_and_fields(tmp_path, inputs):
     assert m["seed"] == 20140210 and m["config_hash"] == "sha256:abc123"
     assert m["command"] == ["salesgxe", "replicate", "--out", "x"]
     assert m["package"]["name"] == "salesgxe"
+    assert m["provenance"] == {"note": NOTE, "assumptions": "assumptions.csv"}
     for dep in ("numpy", "pandas", "scipy", "statsmodels", "matplotlib"):
         assert re.match(r"\d+\.\d+", m["dependencies"][dep])
     when = datetime.fromisoformat(m["generated_at"])
