@@ -450,9 +450,12 @@ def _check_grid(n_grid) -> list[int]:
     return grid
 
 
+_SECONDS_PER_OBS_FIT = 1e-7    # rough single-core cost of simulating + fitting, per row and model
+
+
 def _expected_seconds(grid: Sequence[int], reps: int, models: int) -> float:
-    """Rough cost model (measured on a 2-core laptop): ~40 ns per observation and fit."""
-    return 4e-8 * reps * models * sum(grid) + 1e-3 * len(grid) * reps / BLOCK
+    """Rough single-core cost model: seconds ~ reps x models x sum(grid) x 1e-7."""
+    return _SECONDS_PER_OBS_FIT * reps * models * sum(grid)
 
 
 # ============================================================================= batched model families
@@ -554,3 +557,653 @@ def _study2_inputs(scores: Mapping[str, np.ndarray], se: str) -> dict:
             "slope0": fit["combo"][:, 0], "p0": fit["combo_p"][:, 0],
             "slope1": fit["combo"][:, 1], "p1": fit["combo_p"][:, 1]}
     return out
+
+
+# ============================================================================= vectorised verdict rules
+#: verdict codes of the vectorised rules (index into this tuple)
+VERDICT_CODES = ("reproduced", "partial", "not reproduced", "contradicted")
+_REPRODUCED, _PARTIAL, _NOT_REPRODUCED, _CONTRADICTED = range(4)
+
+
+def adjust_rows(P: np.ndarray, method: str) -> np.ndarray:
+    """Row-wise Holm or Benjamini-Hochberg adjusted p-values of ``P (B, m)``.
+
+    The same arithmetic as :func:`analysis.families.holm` /
+    :func:`~analysis.families.benjamini_hochberg` applied to every row
+    (non-finite entries stay NaN and are not counted in ``m``), vectorised.
+
+    Examples
+    --------
+    >>> adjust_rows(np.array([[0.01, 0.04, 0.03]]), "holm").round(4).tolist()
+    [[0.03, 0.06, 0.06]]
+    >>> adjust_rows(np.array([[0.01, np.nan, 0.03]]), "bh").round(4).tolist()
+    [[0.02, nan, 0.03]]
+    """
+    P = np.asarray(P, dtype=float)
+    if method == "none":
+        return P.copy()
+    finite = np.isfinite(P)
+    m = finite.sum(axis=1, keepdims=True).astype(float)
+    order = np.argsort(np.where(finite, P, np.inf), axis=1, kind="stable")
+    q = np.take_along_axis(np.where(finite, P, np.inf), order, axis=1)
+    i = np.arange(P.shape[1], dtype=float)[None, :]
+    with np.errstate(invalid="ignore"):
+        if method == "holm":
+            adj = np.minimum(1.0, np.maximum.accumulate((m - i) * q, axis=1))
+        elif method == "bh":
+            scaled = m * q / (i + 1.0)
+            adj = np.minimum(1.0, np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1])
+        else:
+            raise InputError(f"unknown adjustment {method!r}; choose holm, bh or none")
+    out = np.empty_like(adj)
+    np.put_along_axis(out, order, adj, axis=1)
+    return np.where(finite, out, np.nan)
+
+
+def verdict_codes(s1: Mapping, s2: Mapping, *, alpha: float, family_rule: str = "holm",
+                  p_adjust: str = "none", claims=None) -> dict[str, np.ndarray]:
+    """The verdict rules of :func:`analysis.claims.judge`, vectorised over studies.
+
+    Parameters
+    ----------
+    s1, s2 : mapping
+        Decision inputs from the batched Study 1 / Study 2 fits (shape (B,) arrays).
+    alpha, family_rule, p_adjust
+        As for :func:`analysis.claims.judge`.
+    claims : sequence of Claim, optional
+        Defaults to :data:`analysis.claims.CLAIMS`, whose data (members,
+        expected sign, rising and flat groups) drive the rules.
+
+    Returns
+    -------
+    dict of claim id -> int8 array (B,) of indices into :data:`VERDICT_CODES`.
+    The test suite checks agreement with ``judge`` study by study.
+    """
+    from .claims import CLAIMS
+
+    p_all = np.column_stack([s2[key]["p"] for key in INTERACTIONS])
+    decision = dict(zip(INTERACTIONS, adjust_rows(p_all, p_adjust).T))
+    out = {}
+    for claim in (CLAIMS if claims is None else claims):
+        if claim.study == 1:
+            est, p = s1[(claim.outcome, claim.gene)]
+            out[claim.id] = (_null_rule(p, alpha) if claim.kind == "null"
+                             else _positive_rule(est, p, claim.expected_sign, None, alpha))
+        elif claim.kind == "null":
+            P = np.column_stack([s2[m]["p"] for m in claim.members])
+            out[claim.id] = _family_rule(P, alpha, family_rule if len(claim.members) > 1 else "none")
+        else:
+            member = s2[claim.members[0]]
+            pattern = None if claim.rising_group is None else _pattern(claim, member, alpha)
+            out[claim.id] = _positive_rule(member["estimate"], decision[claim.members[0]],
+                                           claim.expected_sign, pattern, alpha)
+    return out
+
+
+def _null_rule(p, alpha) -> np.ndarray:
+    return np.where(p < alpha, _CONTRADICTED, _REPRODUCED).astype(np.int8)
+
+
+def _family_rule(P, alpha, rule) -> np.ndarray:
+    """Contradicted when any within-family adjusted p < alpha."""
+    return _null_rule(np.nanmin(np.where(np.isfinite(P), adjust_rows(P, rule), np.inf), axis=1),
+                      alpha)
+
+
+def _positive_rule(est, p, sign, pattern, alpha) -> np.ndarray:
+    sig = p < alpha
+    right = np.sign(est) == sign
+    contra = sig & ~right
+    if pattern is None:
+        return np.select([contra, sig], [_CONTRADICTED, _REPRODUCED],
+                         _NOT_REPRODUCED).astype(np.int8)
+    return np.select([contra, sig & pattern, sig | (pattern & right)],
+                     [_CONTRADICTED, _REPRODUCED, _PARTIAL], _NOT_REPRODUCED).astype(np.int8)
+
+
+def _pattern(claim, member: Mapping, alpha) -> np.ndarray:
+    """Named group's style slope positive and significant, the other group's not significant."""
+    from .families import GROUP_LABELS
+
+    code = {label: c for c, label in GROUP_LABELS[claim.gene].items()}
+    r, f = code[claim.rising_group], code[claim.flat_group]
+    return ((member[f"slope{r}"] > 0) & (member[f"p{r}"] < alpha)) & ~(member[f"p{f}"] < alpha)
+
+
+# ============================================================================= simulated studies
+def _study_chunk(chunk: _Chunk, *, config: dict, seed: int, n: Mapping[str, int], se: str,
+                 alpha: float, family_rule: str, p_adjust: str) -> dict:
+    """Simulate, fit and judge the studies of one chunk (runs in a worker).
+
+    Block ``b`` draws Study 1 from ``SeedSequence(seed, spawn_key=key + (b,)).spawn(2)[0]``
+    and Study 2 from ``[1]`` (:func:`analysis.simulate.simulate_scores`).
+    Returns ``verdicts (B, n_claims)`` codes, interaction ``estimate`` and ``p``
+    ``(B, 12)`` in :data:`INTERACTIONS` order.
+    """
+    from .claims import CLAIMS
+    from .config import config_from_dict
+    from .simulate import simulate_scores
+
+    cfg = config_from_dict(config)
+    parts = []
+    for ss, size in zip(_block_seeds(seed, chunk), chunk.sizes):
+        seed1, seed2 = ss.spawn(2)
+        s1 = _study1_inputs(simulate_scores(cfg, "study1", n["study1"], size, seed1), se)
+        s2 = _study2_inputs(simulate_scores(cfg, "study2", n["study2"], size, seed2), se)
+        codes = verdict_codes(s1, s2, alpha=alpha, family_rule=family_rule, p_adjust=p_adjust)
+        parts.append({
+            "verdicts": np.column_stack([codes[c.id] for c in CLAIMS]),
+            "estimate": np.column_stack([s2[key]["estimate"] for key in INTERACTIONS]),
+            "p": np.column_stack([s2[key]["p"] for key in INTERACTIONS])})
+    return _stack(parts)
+
+
+def _simulate_design(config, sizes: Mapping, n_sims: int, *, seed, se, alpha, family_rule,
+                     p_adjust, chunk, n_jobs, scheduler, progress, desc) -> dict:
+    """Run :func:`_study_chunk` for ``n_sims`` studies per key of ``sizes``.
+
+    ``sizes`` maps a stream key (``()`` or ``(n,)``) to ``{"study1": n1,
+    "study2": n2}``; every chunk of every key is submitted at once.  Returns
+    ``{key: stacked arrays}``.
+    """
+    from .models import normalise_se_type
+
+    se = normalise_se_type(se)
+    for name, value in (("family_rule", family_rule), ("p_adjust", p_adjust)):
+        if value not in ("holm", "bh", "none"):
+            raise InputError(f"{name} must be holm, bh or none", values=[value])
+    keys = list(sizes)
+    plan = _plan(keys, int(n_sims), chunk, n_jobs)
+    kwargs = dict(config=config.to_dict(), seed=int(seed), se=se, alpha=float(alpha),
+                  n_by_key={k: dict(v) for k, v in sizes.items()}, family_rule=family_rule,
+                  p_adjust=p_adjust)
+    total_n = sum(v["study1"] * 2 + v["study2"] * 12 for v in sizes.values())
+    results = _execute(_keyed_chunk, plan, kwargs, n_jobs=n_jobs, scheduler=scheduler,
+                       progress=progress, expected_seconds=_SECONDS_PER_OBS_FIT * n_sims * total_n,
+                       desc=desc)
+    return {key: _stack([r for c, r in zip(plan, results) if c.key == key]) for key in keys}
+
+
+def _keyed_chunk(chunk: _Chunk, *, n_by_key: Mapping, **kwargs) -> dict:
+    return _study_chunk(chunk, n=n_by_key[chunk.key], **kwargs)
+
+
+# ============================================================================= replication probability
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplicationProbabilities:
+    """Share of simulated studies of the configured design in which each claim is reproduced.
+
+    Attributes
+    ----------
+    claims : tuple of str
+        Claim ids (``S1a`` .. ``S2d``).
+    probability, mc_se, conf_low, conf_high : tuple of float
+        Share reproduced, its Monte Carlo SE ``sqrt(p (1 - p) / n_sims)`` and
+        the 95% Wilson interval, per claim.
+    shares : dict
+        ``{claim id: {verdict: share}}`` over all four verdicts.
+    n_sims : int
+    n : dict
+        Sample size per study (``study1``, ``study2``).
+    seed : int
+    se, alpha, family_rule, p_adjust
+        The settings of :func:`analysis.claims.judge` the rules used.
+    assumptions : str
+    config_sha256 : str or None
+    """
+
+    claims: tuple
+    probability: tuple
+    mc_se: tuple
+    conf_low: tuple
+    conf_high: tuple
+    shares: Mapping = field(repr=False)
+    n_sims: int
+    n: Mapping
+    seed: int
+    se: str = "ols"
+    alpha: float = 0.05
+    family_rule: str = "holm"
+    p_adjust: str = "none"
+    assumptions: str = ""
+    config_sha256: str | None = None
+
+    def to_frame(self):
+        """``id, probability, mc_se, conf_low, conf_high, n_sims`` and one ``share_<verdict>``
+        column per verdict."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"id": list(self.claims), "probability": list(self.probability),
+                              "mc_se": list(self.mc_se), "conf_low": list(self.conf_low),
+                              "conf_high": list(self.conf_high), "n_sims": self.n_sims})
+        for v in VERDICT_CODES:
+            frame["share_" + v.replace(" ", "_")] = [self.shares[c][v] for c in self.claims]
+        return frame
+
+    def to_mapping(self) -> dict[str, float]:
+        """``{claim id: probability}`` (for :meth:`analysis.claims.Scorecard.with_replication_probability`)."""
+        return dict(zip(self.claims, self.probability))
+
+    def to_dict(self) -> dict:
+        return _json_safe({
+            "assumptions": self.assumptions, "config_sha256": self.config_sha256,
+            "settings": {"n_sims": self.n_sims, "n": dict(self.n), "seed": self.seed,
+                         "se": self.se, "alpha": self.alpha, "family_rule": self.family_rule,
+                         "p_adjust": self.p_adjust, "interval": "wilson", "block": BLOCK},
+            "claims": self.to_frame().to_dict(orient="records")})
+
+
+def replication_probabilities(config=None, *, n_sims: int = 10_000, seed: int | None = None,
+                              chunk: int | None = None, n_jobs: int = 1,
+                              scheduler: str | None = None, progress: bool | None = None,
+                              se: str = "ols", family_rule: str = "holm",
+                              p_adjust: str = "none") -> ReplicationProbabilities:
+    """How often a study of the configured design reproduces each claim.
+
+    Simulates ``n_sims`` pairs of studies (Study 1 at ``study1.n``, Study 2 at
+    ``study2.n``) with :func:`analysis.simulate.simulate_scores`, fits the
+    Study 1 models (2) and the Study 2 models (12) of
+    :mod:`analysis.families` with :func:`~analysis.fastols.batch_ols`
+    (listwise deletion per model, as there), and applies the verdict rules of
+    :func:`analysis.claims.judge` vectorised (:func:`verdict_codes`; tested
+    to agree with ``judge`` study by study).  The replication probability is
+    the share ``p`` of studies with the verdict ``reproduced``; Monte Carlo SE
+    ``sqrt(p (1 - p) / n_sims)`` and a 95% Wilson interval.
+
+    Parameters
+    ----------
+    config : Config, optional
+        Default :func:`analysis.config.load_config`.
+    n_sims : int
+        Simulated studies (default 10,000: MC SE <= 0.005).
+    seed : int, optional
+        Default: the config's ``meta.seed``.  Results depend only on
+        (config, n_sims, seed, settings), not on ``chunk``, ``n_jobs`` or
+        ``scheduler``.
+    chunk, n_jobs, scheduler, progress
+        Work split, local processes (joblib), Dask scheduler address, progress
+        bar (None: only on a terminal and for work over a second).
+    se, family_rule, p_adjust
+        As for :func:`analysis.claims.judge`; ``alpha`` is the config's
+        ``claims.alpha``.
+
+    Examples
+    --------
+    >>> rp = replication_probabilities(n_sims=40, seed=1)
+    >>> rp.to_frame()["id"].tolist()
+    ['S1a', 'S1b', 'S1c', 'S1d', 'S2a', 'S2b', 'S2c', 'S2d']
+    """
+    from .claims import CLAIMS
+
+    config = _config(config)
+    seed = config.seed if seed is None else int(seed)
+    sizes = {"study1": int(config["study1"]["n"]), "study2": int(config["study2"]["n"])}
+    out = _simulate_design(config, {(): sizes}, n_sims, seed=seed, se=se, alpha=config.alpha,
+                           family_rule=family_rule, p_adjust=p_adjust, chunk=chunk,
+                           n_jobs=n_jobs, scheduler=scheduler, progress=progress,
+                           desc="replication probability")[()]
+    ids = tuple(c.id for c in CLAIMS)
+    counts = {cid: np.bincount(out["verdicts"][:, j], minlength=4) for j, cid in enumerate(ids)}
+    prob = np.array([counts[c][_REPRODUCED] / n_sims for c in ids])
+    low, high = wilson_interval(prob * n_sims, n_sims)
+    return ReplicationProbabilities(
+        claims=ids, probability=tuple(prob.tolist()),
+        mc_se=tuple(np.sqrt(prob * (1 - prob) / n_sims).tolist()),
+        conf_low=tuple(low.tolist()), conf_high=tuple(high.tolist()),
+        shares={c: dict(zip(VERDICT_CODES, (counts[c] / n_sims).tolist())) for c in ids},
+        n_sims=int(n_sims), n=sizes, seed=seed, se=se, alpha=config.alpha,
+        family_rule=family_rule, p_adjust=p_adjust, config_sha256=config.sha256,
+        assumptions=_ASSUMPTION_NOTE.format(source=_source(config)))
+
+
+def _display_path(path: str) -> str:
+    """A config path relative to the repository root when inside it (stable across clones)."""
+    from pathlib import Path
+
+    from .paths import ROOT
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _config(config):
+    if config is None:
+        from .config import load_config
+        return load_config()
+    return config
+
+
+def _source(config, overridden: Sequence[str] = ()) -> str:
+    where = f"config {_display_path(config.path)}" if config.path else "the given config"
+    if overridden:
+        where += "; set on the command line: " + ", ".join(overridden)
+    return where
+
+
+# ============================================================================= effect overrides
+_GENE_ALIASES = {"drd4": "drd4_7r", "drd2": "drd2_a2a2"}
+EFFECT_KEYS_HELP = """\
+Effect keys (all values are assumptions; units as in data/simulation.yaml):
+  TERM                      Study 2 CO coefficient of TERM, e.g. drd4_7r_x_avoidant,
+                            drd2_a2a2_x_avoidant (aliases drd4 = drd4_7r, drd2 = drd2_a2a2:
+                            drd4_x_avoidant).  Units: residual SDs of the latent outcome per
+                            SD of latent attachment (per genotype contrast for main effects).
+                            Other terms keep their config values (e.g. the base avoidant slope).
+  OUTCOME.TERM              the same for outcome CO or SO of Study 2 (SO.drd4_7r_x_avoidant)
+  STUDY.OUTCOME.TERM        any study (study1.CO.drd4_7r)
+  drd4_7r_carrier           share of 7R carriers (0-1); sets the 7R allele frequency to
+                            1 - sqrt(1 - share), the other DRD4 alleles scaled to sum to 1
+  drd2_a1_carrier           share of A1 carriers (0-1); A1 allele frequency 1 - sqrt(1 - share)
+  reliability[.SCALE]       reliability (0-1) of every scale score or of one (CO, SO, secure,
+                            anxious, avoidant): equal item loadings chosen so that
+                            analysis.simulate.score_scaling gives this reliability"""
+
+
+def apply_effects(config, effects: Mapping[str, float] | None):
+    """A config with assumed effects overridden (keys in :data:`EFFECT_KEYS_HELP`).
+
+    Returns ``(config, applied)`` where ``applied`` maps each config path that
+    was set to its new value.
+
+    Examples
+    --------
+    >>> from analysis.config import load_config
+    >>> cfg, applied = apply_effects(load_config(), {"drd4_x_avoidant": 0.3})
+    >>> applied
+    {'study2.CO.effects.drd4_7r_x_avoidant': 0.3}
+    """
+    overrides: dict = {}
+    applied: dict[str, float] = {}
+    for key, value in (effects or {}).items():
+        value = _effect_value(key, value)
+        for path, v in _effect_paths(config, str(key).strip(), value).items():
+            node = overrides
+            *parents, leaf = path
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = v
+            applied[".".join(map(str, path))] = v
+    return (config.with_overrides(overrides) if overrides else config), applied
+
+
+def _effect_value(key, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"effect {key!r} needs a number", values=[value]) from None
+    if not math.isfinite(value):
+        raise InputError(f"effect {key!r} needs a finite number", values=[value])
+    return value
+
+
+def _effect_paths(config, key: str, value: float) -> dict[tuple, object]:
+    scales = ("CO", "SO", "secure", "anxious", "avoidant")
+    if key in ("drd4_7r_carrier", "drd2_a1_carrier"):
+        if not 0.0 < value < 1.0:
+            raise InputError(f"{key} is a share and must lie strictly between 0 and 1",
+                             values=[value])
+        q = 1.0 - math.sqrt(1.0 - value)
+        if key == "drd2_a1_carrier":
+            return {("alleles", "DRD2", "A1"): q, ("alleles", "DRD2", "A2"): 1.0 - q}
+        return _drd4_frequencies(config, q)
+    if key == "reliability" or key.startswith("reliability."):
+        chosen = scales if key == "reliability" else (key.split(".", 1)[1],)
+        if not set(chosen) <= set(scales):
+            raise InputError(f"unknown scale in {key!r}", hint="scales: " + ", ".join(scales))
+        return {("instruments", s, "loadings"): _loadings_for(config, s, value) for s in chosen}
+    parts = key.split(".")
+    if len(parts) > 3 or not parts[-1]:
+        raise InputError(f"unknown effect key {key!r}", hint="see salesgxe power --help")
+    study = parts[0] if len(parts) == 3 else "study2"
+    outcome = parts[-2] if len(parts) >= 2 else "CO"
+    if study not in ("study1", "study2") or outcome not in ("CO", "SO"):
+        raise InputError(f"unknown effect key {key!r}", hint="STUDY is study1 or study2, "
+                         "OUTCOME is CO or SO")
+    term = "_x_".join(_GENE_ALIASES.get(f, f) for f in parts[-1].split("_x_"))
+    return {(study, outcome, "effects", term): value}
+
+
+def _drd4_frequencies(config, q7: float) -> dict[tuple, float]:
+    freqs = {str(k): float(v) for k, v in config["alleles"]["DRD4"].items()}
+    rest = sum(v for k, v in freqs.items() if k != "7")
+    return {("alleles", "DRD4", int(k) if k.isdigit() else k):
+            (q7 if k == "7" else (1.0 - q7) * v / rest) for k, v in freqs.items()}
+
+
+def _loadings_for(config, scale: str, reliability: float) -> list[float]:
+    r"""Equal loadings giving ``reliability`` under the score model of ``score_scaling``.
+
+    With k items of response SD s and equal loadings :math:`\lambda`, the score
+    has slope :math:`s\lambda` and error variance :math:`s^2(1-\lambda^2)/k + 1/(12k)`,
+    so :math:`\lambda^2 = \omega (s^2 + 1/12) / (s^2 (k(1-\omega) + \omega))`.
+    """
+    spec = config["instruments"][scale]
+    k, s2 = int(spec["n_items"]), float(spec["sd"]) ** 2
+    if not 0.0 < reliability < 1.0:
+        raise InputError("a reliability must lie strictly between 0 and 1", values=[reliability])
+    lam2 = reliability * (s2 + 1.0 / 12.0) / (s2 * (k * (1.0 - reliability) + reliability))
+    if lam2 >= 1.0:
+        raise InputError(f"reliability {reliability} is out of reach for the {k}-item {scale} "
+                         "scale with rounded answers", values=[reliability])
+    return [math.sqrt(lam2)] * k
+
+
+# ============================================================================= power curve
+def power_curve(config=None, *, n_grid: Sequence[int] | None = None, reps: int | None = None,
+                seed: int | None = None, effects: Mapping[str, float] | None = None,
+                se: str = "ols", targets: Sequence[str] | None = None, n_jobs: int = 1,
+                scheduler: str | None = None, chunk: int | None = None,
+                progress: bool | None = None, family_rule: str = "holm",
+                p_adjust: str = "none") -> PowerResult:
+    """Power of each Study 2 interaction test and each claim over a grid of sample sizes.
+
+    At each N of the grid, ``reps`` pairs of studies are simulated with both
+    Study 1 and Study 2 at N respondents (the design of
+    :func:`replication_probabilities`, which is this at the configured sizes).
+    For an interaction the power is the share of studies with ``p < alpha``
+    (two-sided, ``se`` covariance); for a claim, the share in which it is
+    ``reproduced`` (for a null claim that is the share *without* a false
+    alarm, i.e. 1 - its type I error).  Monte Carlo SE and a 95% Wilson
+    interval per point; :meth:`PowerResult.min_n` reads off the smallest N.
+
+    Type S / type M (Gelman & Carlin 2014) for an interaction are computed
+    against ``reference_value``, the fitted model's true coefficient on the
+    score scale (attenuated by measurement error; estimated as the mean of all
+    simulated estimates over the grid, since OLS is unbiased for it up to
+    O(1/N)); they are NaN when the latent interaction implied by the config
+    (:func:`analysis.simulate.implied_effects`) is 0.
+
+    Parameters
+    ----------
+    config : Config, optional
+    n_grid : sequence of int, optional
+        Default: the config's ``power.n_grid``.
+    reps : int, optional
+        Simulated studies per N (default: the config's ``power.n_sims``, else 2000).
+    seed : int, optional
+        Default: the config's ``meta.seed``.  Results at a given N depend only
+        on (config, effects, N, reps, seed), not on the rest of the grid,
+        ``chunk``, ``n_jobs`` or ``scheduler``.
+    effects : mapping, optional
+        Assumed effects overriding the config (:func:`apply_effects`,
+        :data:`EFFECT_KEYS_HELP`).
+    se : {"ols", "HC0", .., "HC4"}
+    targets : sequence of str, optional
+        Claim ids and/or interaction names (:func:`interaction_name`); default all.
+    n_jobs, scheduler, chunk, progress, family_rule, p_adjust
+        As for :func:`replication_probabilities`.
+
+    Examples
+    --------
+    >>> res = power_curve(n_grid=[100], reps=20, seed=1, targets=["S2b"])
+    >>> res.to_frame()[["n", "target", "reps"]].values.tolist()
+    [[100, 'S2b', 20]]
+    """
+    from .claims import CLAIMS
+    from .models import normalise_se_type
+
+    base = _config(config)
+    cfg, applied = apply_effects(base, effects)
+    grid = _check_grid(base["power"]["n_grid"] if n_grid is None else n_grid)
+    reps = int(reps if reps is not None else base["power"].get("n_sims", 2000)) \
+        if "power" in base else int(reps or 2000)
+    seed = base.seed if seed is None else int(seed)
+    wanted = _check_targets(targets)
+    sims = _simulate_design(cfg, {(n,): {"study1": n, "study2": n} for n in grid}, reps,
+                            seed=seed, se=se, alpha=cfg.alpha, family_rule=family_rule,
+                            p_adjust=p_adjust, chunk=chunk, n_jobs=n_jobs, scheduler=scheduler,
+                            progress=progress, desc="power curve")
+    references = _references(cfg, sims)
+    rows = []
+    for n in grid:
+        out = sims[(n,)]
+        for j, claim in enumerate(CLAIMS):
+            if claim.id in wanted:
+                rows.append(_power_row(n, claim.id, "claim", out["verdicts"][:, j] == _REPRODUCED))
+        for j, key in enumerate(INTERACTIONS):
+            if interaction_name(*key) in wanted:
+                rows.append(_interaction_row(n, interaction_name(*key), out["estimate"][:, j],
+                                             out["p"][:, j], cfg.alpha, references[j]))
+    return PowerResult(rows=tuple(rows), n_grid=tuple(grid),
+                       targets=tuple(t for t in _all_targets() if t in wanted), reps=reps,
+                       seed=seed, se=normalise_se_type(se), alpha=cfg.alpha,
+                       effects=_effects_summary(cfg, effects, applied),
+                       assumptions=_ASSUMPTION_NOTE.format(
+                           source=_source(base, [str(k) for k in (effects or {})])))
+
+
+def _all_targets() -> tuple[str, ...]:
+    from .claims import CLAIMS
+    return tuple(c.id for c in CLAIMS) + tuple(interaction_name(*k) for k in INTERACTIONS)
+
+
+def _check_targets(targets) -> set[str]:
+    known = _all_targets()
+    if targets is None:
+        return set(known)
+    wanted = {str(t).strip() for t in targets if str(t).strip()}
+    unknown = sorted(wanted - set(known))
+    if unknown or not wanted:
+        raise InputError("unknown power target(s): " + (", ".join(unknown) or "none given"),
+                         hint="choose from " + ", ".join(known))
+    return wanted
+
+
+def _references(cfg, sims: Mapping) -> list[float]:
+    """The fitted interaction's true value: pooled mean estimate (NaN for a null effect)."""
+    from .simulate import implied_effects
+
+    implied = implied_effects(cfg, "study2")
+    est = np.concatenate([out["estimate"] for out in sims.values()])
+    refs = []
+    for j, (outcome, gene, style) in enumerate(INTERACTIONS):
+        latent = implied[outcome][style][f"{gene.lower()}_interaction"]
+        col = est[:, j]
+        ok = np.isfinite(col)
+        refs.append(float(col[ok].mean()) if abs(latent) > 1e-12 and ok.any() else math.nan)
+    return refs
+
+
+def _effects_summary(cfg, effects, applied) -> dict:
+    """The assumed numbers behind a power run (config values after the overrides)."""
+    from .simulate import score_scaling
+
+    out = {"given": {str(k): float(v) for k, v in (effects or {}).items()},
+           "applied": dict(applied)}
+    for study in ("study1", "study2"):
+        for outcome in ("CO", "SO"):
+            out[f"{study}.{outcome}"] = {str(k): float(v) for k, v in
+                                        cfg[study][outcome]["effects"].items()}
+    a1 = float(cfg["alleles"]["DRD2"]["A1"])
+    q7 = float(next(v for k, v in cfg["alleles"]["DRD4"].items() if str(k) == "7"))
+    out["carrier_share"] = {"drd2_a1": 1 - (1 - a1) ** 2, "drd4_7r": 1 - (1 - q7) ** 2}
+    out["reliability"] = {s: v["reliability_unit_trait"] for s, v in score_scaling(cfg).items()}
+    return out
+
+
+# ============================================================================= outputs
+_REFERENCE_LEVELS = (0.8, 0.9)
+
+
+def power_figure(result: PowerResult, *, kinds: Sequence[str] = ("claim", "interaction")):
+    """Power curves with 95% Monte Carlo bands and 80% / 90% reference lines.
+
+    One panel per kind of target present (claims; interaction tests), Okabe-Ito
+    colours with distinct line styles, the assumption statement as a footnote.
+    Returns a matplotlib ``Figure`` (pyplot-free, Agg canvas).
+    """
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .plots import OKABE_ITO
+
+    frame = result.to_frame()
+    kinds = [k for k in kinds if (frame["kind"] == k).any()]
+    fig = Figure(figsize=(4.2 * max(1, len(kinds)), 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange",
+                                       "reddish_purple", "sky_blue", "black")]
+    styles = ("-", "--", "-.", ":")
+    for i, kind in enumerate(kinds):
+        ax = fig.add_subplot(1, len(kinds), i + 1)
+        sub = frame[frame["kind"] == kind]
+        for j, (target, g) in enumerate(sub.groupby("target", sort=False)):
+            c, ls = colours[j % len(colours)], styles[(j // len(colours)) % len(styles)]
+            ax.fill_between(g["n"], g["conf_low"], g["conf_high"], color=c, alpha=0.15, lw=0)
+            ax.plot(g["n"], g["power"], color=c, linestyle=ls, marker="o", ms=3, label=target)
+        for level in _REFERENCE_LEVELS:
+            ax.axhline(level, color="#555555", linewidth=0.8, linestyle=(0, (4, 3)))
+            ax.annotate(f"{level:.0%}", (1.0, level), xycoords=("axes fraction", "data"),
+                        fontsize=7, ha="right", va="bottom", color="#555555")
+        ax.set(xlabel="Sample size N (per study)", ylim=(0, 1.02),
+               ylabel="Share reproduced" if kind == "claim" else "Power (p < alpha)",
+               title="Claims reproduced" if kind == "claim" else "Gene x attachment tests")
+        ax.legend(fontsize=6, ncol=2 if len(sub["target"].unique()) > 6 else 1, loc="best")
+    note = (f"{result.assumptions} {result.reps} simulated studies per N; bands: 95% Wilson "
+            f"intervals; SE {result.se}; seed {result.seed}.")
+    fig.get_layout_engine().set(rect=(0, 0.12, 1, 0.88))
+    fig.text(0.01, 0.01, textwrap.fill(note, width=int(fig.get_figwidth() * 16)), fontsize=6,
+             ha="left", va="bottom")
+    return fig
+
+
+def write_power_outputs(result: PowerResult, out_dir) -> dict[str, object]:
+    """Write the power table, figure and minimum-N summary into ``out_dir``.
+
+    Files: ``power.csv`` (:meth:`PowerResult.to_frame`), ``power.json``
+    (:meth:`PowerResult.to_dict`), ``min_n.json`` (assumptions and the
+    smallest N reaching 80% and 90% per target, with its Monte Carlo range),
+    ``power_curve.png`` (300 dpi) and ``power_curve.svg``.  Each file is
+    written under a temporary name and moved into place.
+
+    Returns ``{name: path}``.
+    """
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .plots import save_figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = result.to_dict()
+    texts = {"power.csv": result.to_frame().to_csv(index=False, lineterminator="\n"),
+             "power.json": json.dumps(payload, indent=2, allow_nan=False) + "\n",
+             "min_n.json": json.dumps({k: payload[k] for k in ("assumptions", "effects",
+                                                                "settings", "min_n")},
+                                      indent=2, allow_nan=False) + "\n"}
+    written: dict[str, object] = {}
+    for name, text in texts.items():
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out / name)
+        written[name] = out / name
+    for path in save_figure(power_figure(result), out / "power_curve", formats=("png", "svg")):
+        written[path.name] = path
+    return written
