@@ -697,8 +697,9 @@ def _guess_reverse(data, cols: list) -> list:
 
 
 def _guess_covariates(frame, taken: set) -> list:
-    return [(c, _is_numeric(frame[c])) for c in frame.columns
-            if c not in taken and _COVARIATE_NAME.match(str(c))]
+    """(column, usable): numeric, or two-valued text (validate codes it 0/1)."""
+    return [(c, _is_numeric(frame[c]) or frame[c].dropna().astype(str).str.strip().nunique() == 2)
+            for c in frame.columns if c not in taken and _COVARIATE_NAME.match(str(c))]
 
 
 # ------------------------------------------------------------------ YAML text
@@ -781,6 +782,6 @@ def _covariate_lines(covs: list) -> list[str]:
     numeric = [c for c, ok in covs if ok]
     lines = [f"covariates: [{', '.join(_q(c) for c in numeric)}]"
              + (f"  {_GUESS}" if numeric else "  # numeric columns to adjust for")]
-    lines += [f"# {_q(c)} is text: recode it to numbers to use it as a covariate"
+    lines += [f"# {_q(c)} is text with more than two values: recode it to numbers (dummies)"
               for c, ok in covs if not ok]
     return lines

@@ -50,7 +50,8 @@ import pandas as pd
 from ._errors import InputError
 from .codebook import OUTCOMES, SCALES, Codebook
 
-__all__ = ["Problem", "ValidationReport", "validate", "prepare", "LOW_ALPHA"]
+__all__ = ["Problem", "ValidationReport", "validate", "prepare", "validate_and_prepare",
+           "LOW_ALPHA"]
 
 LOW_ALPHA = 0.6
 _MIN_ESTIMABLE = 2          # a genotype group needs at least 2 people for a slope
@@ -240,17 +241,26 @@ def prepare(dataset, codebook: Codebook) -> pd.DataFrame:
         The first error of :func:`validate` (values withheld for genotype and
         id columns), with a hint to run ``salesgxe validate`` for the rest.
     """
+    return _report_and_frame(dataset, codebook)[1]
+
+
+def validate_and_prepare(dataset, codebook: Codebook) -> tuple[ValidationReport, pd.DataFrame]:
+    """Both in one pass: the report and the analysis frame (raises like :func:`prepare`)."""
+    return _report_and_frame(dataset, codebook)
+
+
+def _report_and_frame(dataset, codebook):
     report, frame = _run(dataset, codebook)
     if not report.ok:
         first = report.errors[0]
         more = len(report.errors) - 1
         hint = (first.hint + ". " if first.hint else "") + (
             f"{more} more error(s): run `salesgxe validate` to see them all" if more else
-            "run `salesgxe validate` for the full report")
+            "Run `salesgxe validate` for the full report")
         raise InputError(first.message, file=first.file, column=first.column,
                          rows=list(first.rows), values=list(first.values) or None, hint=hint,
                          sensitive=first.column in codebook.sensitive_columns())
-    return frame
+    return report, frame
 
 
 def _run(dataset, codebook) -> tuple[ValidationReport, pd.DataFrame | None]:

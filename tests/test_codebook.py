@@ -118,9 +118,11 @@ def test_init_codebook_guesses_prefixes_genotypes_ids_codes_and_reverse_keys():
     frame["geno_b"] = rng.choice(["4/7", "4/4", "2/4"], n)
     frame["age"] = rng.integers(20, 60, n)
     frame["sex"] = rng.choice(["m", "f"], n)
+    frame["education"] = rng.choice(["low", "mid", "high"], n)
     df = pd.DataFrame(frame)
     df.loc[3, "CO02"] = 99  # a code outside the 1-9 range
-    cb = _load_text(init_codebook(Dataset.from_frame(df)))
+    text = init_codebook(Dataset.from_frame(df))
+    cb = _load_text(text)
     assert cb.id == "participant"
     assert cb.scales["CO"].items == ("CO01", "CO02", "CO03", "CO04")
     assert (cb.scales["CO"].min, cb.scales["CO"].max) == (1.0, 9.0)  # 99 excluded
@@ -131,7 +133,8 @@ def test_init_codebook_guesses_prefixes_genotypes_ids_codes_and_reverse_keys():
     assert cb.scales["secure"].items == ("sec.1", "sec.2", "sec.3")
     assert cb.genotypes["DRD2"].column == "rs1800497"
     assert cb.genotypes["DRD4"].column == "geno_b"  # found by its values
-    assert cb.covariates == ("age",)  # text 'sex' is only mentioned in a comment
+    assert cb.covariates == ("age", "sex")  # two-valued text is coded 0/1 by validate
+    assert '"education" is text with more than two values' in text
 
 
 def test_init_codebook_carrier_column_and_missing_roles():

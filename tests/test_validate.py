@@ -225,3 +225,11 @@ def test_prepare_without_optional_parts_and_with_carrier_format():
     frame = prepare(Dataset.from_frame(df, path="d.csv"), cb)
     assert list(frame.columns) == ["CO", "drd4_7r_carrier"]
     assert frame["drd4_7r_carrier"].tolist() == [1.0, 0.0] * 20
+
+
+def test_validate_and_prepare_is_one_pass_of_both(example):
+    from analysis.validate import validate_and_prepare
+    ds, cb, report, frame = example
+    again, got = validate_and_prepare(ds, cb)
+    assert again.to_dict() == report.to_dict()
+    pd.testing.assert_frame_equal(got, frame)
