@@ -1207,3 +1207,63 @@ def write_power_outputs(result: PowerResult, out_dir) -> dict[str, object]:
     for path in save_figure(power_figure(result), out / "power_curve", formats=("png", "svg")):
         written[path.name] = path
     return written
+
+
+# ============================================================================= command-line helpers
+def parse_n_grid(text: str) -> list[int]:
+    """Parse ``"100,200,400"`` or an arithmetic range ``"50,100,...,1000"``.
+
+    Examples
+    --------
+    >>> parse_n_grid("50,100,...,300")
+    [50, 100, 150, 200, 250, 300]
+    >>> parse_n_grid("100, 250")
+    [100, 250]
+    """
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    try:
+        if "..." in parts:
+            i = parts.index("...")
+            if i < 2 or i != len(parts) - 2:
+                raise ValueError
+            a, b, last = int(parts[i - 2]), int(parts[i - 1]), int(parts[-1])
+            if b <= a or last < b:
+                raise ValueError
+            return [int(x) for x in parts[:i - 2]] + list(range(a, last + 1, b - a))
+        return [int(p) for p in parts]
+    except ValueError:
+        raise InputError(f"--n needs whole numbers such as 100,200,400 or 50,100,...,1000; "
+                         f"got {text!r}") from None
+
+
+def parse_effects(items: Sequence[str]) -> dict[str, float]:
+    """Parse repeated ``KEY=VALUE`` options into ``{key: float}`` (keys: :data:`EFFECT_KEYS_HELP`).
+
+    >>> parse_effects(["drd4_x_avoidant=0.3"])
+    {'drd4_x_avoidant': 0.3}
+    """
+    out = {}
+    for item in items:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--effect needs KEY=VALUE, got {item!r}")
+        out[key.strip()] = _effect_value(key.strip(), value.strip())
+    return out
+
+
+def summary(result: PowerResult) -> str:
+    """Plain-text summary: smallest N at 80% / 90% per target, with the assumption note."""
+    lines = [result.assumptions,
+             f"{result.reps} simulated studies per N (seed {result.seed}, SE {result.se}); "
+             f"N grid: {', '.join(map(str, result.n_grid))}.",
+             "Smallest N in the grid reaching the power level (Monte Carlo range from the 95% "
+             "Wilson interval); '-' = not reached.",
+             f"{'target':<22}{'N at 80%':>10}{'range':>14}{'N at 90%':>10}{'range':>14}"]
+
+    def fmt(d):
+        rng = f"[{d['n_low'] or '-'}, {d['n_high'] or '-'}]"
+        return f"{d['n'] or '-':>10}{rng:>14}"
+
+    for t in result.targets:
+        lines.append(f"{t:<22}{fmt(result.min_n(t, 0.8))}{fmt(result.min_n(t, 0.9))}")
+    return "\n".join(lines)
