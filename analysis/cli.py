@@ -241,6 +241,66 @@ def _run_init_codebook(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------- power
+def _add_power(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "power", formatter_class=_FMT,
+        help="power of the gene x attachment tests and of each claim over sample sizes",
+        description="Simulate studies of the configured design at each sample size, fit the "
+                    "Study 1 and Study 2 models in batches and report, per N, the power of the "
+                    "12 interaction tests and the share of studies reproducing each claim, with "
+                    "Monte Carlo intervals, type S/M errors and the smallest N reaching 80%% and "
+                    "90%%. Effect sizes are assumptions (config or --effect), never the "
+                    "article's numbers.",
+        epilog="example:\n  salesgxe power --n 50,100,...,1000 --reps 2000 --out reports/power\n"
+               "  salesgxe power --n 100,200,400 --effect drd4_x_avoidant=0.3 --targets "
+               "S2b,CO:DRD4_x_avoidant --jobs 2 --json\n"
+               "  salesgxe power --scheduler tcp://127.0.0.1:8786\n"
+               "effect keys (--effect KEY=VALUE, repeatable):\n"
+               "  TERM | CO.TERM | SO.TERM | study1.CO.TERM   coefficient of a config term, e.g.\n"
+               "      drd4_7r_x_avoidant (alias drd4_x_avoidant), drd2_a2a2_x_avoidant; units:\n"
+               "      latent residual SD per SD of latent attachment (bare TERM = Study 2, CO)\n"
+               "  drd4_7r_carrier, drd2_a1_carrier              carrier shares (0-1)\n"
+               "  reliability, reliability.SCALE                score reliability (0-1)")
+    p.add_argument("--config", default=None, help="simulation config (default: data/simulation.yaml)")
+    p.add_argument("--n", default=None, metavar="N,N,...",
+                   help="sample sizes, e.g. 100,200,400 or 50,100,...,1000 "
+                        "(default: power.n_grid of the config)")
+    p.add_argument("--reps", type=int, default=None,
+                   help="simulated studies per sample size (default: power.n_sims of the config)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: meta.seed of the config)")
+    p.add_argument("--targets", type=_csv_list, default=None,
+                   help="claim ids and/or interactions, e.g. S2a,S2b,CO:DRD4_x_avoidant")
+    p.add_argument("--effect", action="append", default=[], metavar="KEY=VALUE",
+                   help="override an assumed effect (repeatable; keys below)")
+    p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"],
+                   help="covariance for every test (default: ols)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes (-1 = all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--out", default=None, help="folder for power.csv/json, min_n.json and the figure")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p
+
+
+def _run_power(args) -> int:
+    from .config import load_config
+    from .power import parse_effects, parse_n_grid, power_curve, summary, write_power_outputs
+    config = load_config(args.config) if args.config else load_config()
+    result = power_curve(config, n_grid=None if args.n is None else parse_n_grid(args.n),
+                         reps=args.reps, seed=args.seed, effects=parse_effects(args.effect),
+                         se=args.se, targets=args.targets, n_jobs=args.jobs,
+                         scheduler=args.scheduler, progress=False if args.json else None)
+    written = write_power_outputs(result, args.out) if args.out else {}
+    if args.json:
+        _print_json({**result.to_dict(), "outputs": {k: str(v) for k, v in written.items()}})
+        return 0
+    print(summary(result))
+    if written:
+        print(f"power table and figure written to {args.out}")
+    return 0
+
+
 # ------------------------------------------------------------------ machinery
 COMMANDS = [
     (_add_replicate, _run_replicate),
@@ -248,6 +308,7 @@ COMMANDS = [
     (_add_analyze, _run_analyze),
     (_add_validate, _run_validate),
     (_add_init_codebook, _run_init_codebook),
+    (_add_power, _run_power),
 ]
 
 
