@@ -28,6 +28,14 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
                   "of 'reproduced' tests the pipeline, not the science.")
 
 
+# Tables shown in index.html / report.md (every table is written to tables/*.csv).
+DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes",
+                  "study2_genotype_slopes_drd2", "study2_johnson_neyman",
+                  "study2_gene_style_correlation", "replication_probability", "reliability",
+                  "hardy_weinberg", "study1_descriptives_scales", "study2_descriptives_scales",
+                  "study1_descriptives_genotype_counts", "study2_descriptives_genotype_counts")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyData:
     """One dataset on its way in: the validated, analysis-ready frame and its checks.
@@ -189,6 +197,12 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
     return figs, captions
 
 
+def _check_target(out_dir, force: bool) -> None:
+    """Fail before any work when the report folder exists and ``force`` is not given."""
+    from .report import check_target
+    check_target(Path(out_dir), force)
+
+
 def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,
            command, figure_note: str, extra_meta=None) -> Path:
     import matplotlib
@@ -206,6 +220,7 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
         out_dir, tables=analysis.tables(), scorecard=analysis.scorecard.to_records(),
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
+        display_tables=DISPLAY_TABLES,
         sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
 
 
@@ -216,6 +231,7 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
     from .config import load_config
     from .simulate import save_simulated, simulate_study
 
+    _check_target(out_dir, force)
     config_path = Path(config_path)
     config = load_config(config_path)
     studies = {}
@@ -239,6 +255,7 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     from .codebook import Codebook
     from .config import load_config
 
+    _check_target(out_dir, force)
     config_path = Path(config_path)
     config = load_config(config_path)
     book = Codebook.load(codebook_path)

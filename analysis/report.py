@@ -142,6 +142,11 @@ def _looks_like_report(path: Path) -> bool:
     return (path / "manifest.json").is_file() or not any(path.iterdir())
 
 
+def check_target(out_dir: Path, force: bool) -> None:
+    """Raise InputError if ``out_dir`` exists and may not be replaced (call it before long work)."""
+    _check_target(Path(out_dir), force)
+
+
 def _check_target(out_dir: Path, force: bool) -> None:
     if not out_dir.exists():
         return
