@@ -56,12 +56,11 @@ def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None) -> S
     """Read, validate and prepare one dataset (raises InputError on any validation error)."""
     from .codebook import Codebook
     from .io import read_data
-    from .validate import prepare, validate
+    from .validate import validate_and_prepare
 
     dataset = read_data(data_path, sheet=sheet, decimal=decimal)
     book = codebook if isinstance(codebook, Codebook) else Codebook.load(codebook)
-    report = validate(dataset, book)
-    frame = prepare(dataset, book)
+    report, frame = validate_and_prepare(dataset, book)
     covariates = tuple(c for c in book.covariates if c in frame.columns)
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
