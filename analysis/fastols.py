@@ -91,14 +91,15 @@ class BatchFit:
     def n_fits(self) -> int:
         return int(self.params.shape[0])
 
-    def statistic(self, se: str = "ols") -> np.ndarray:
-        """t statistics ``b / se(b)``, shape (B, k)."""
+    def statistic(self, se: str = "ols", column: int | None = None) -> np.ndarray:
+        """t statistics ``b / se(b)``: shape (B, k), or (B,) for one ``column``."""
+        cols = slice(None) if column is None else column
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self.params / self.std_errors[normalise_se_type(se)]
+            return self.params[:, cols] / self.std_errors[normalise_se_type(se)][:, cols]
 
-    def p_value(self, se: str = "ols") -> np.ndarray:
-        """Two-sided p values from ``t(df_resid)``, shape (B, k)."""
-        return 2.0 * stats.t.sf(np.abs(self.statistic(se)), self.df_resid)
+    def p_value(self, se: str = "ols", column: int | None = None) -> np.ndarray:
+        """Two-sided p values from ``t(df_resid)``: shape (B, k), or (B,) for one ``column``."""
+        return 2.0 * stats.t.sf(np.abs(self.statistic(se, column)), self.df_resid)
 
     def conf_int(self, se: str = "ols", alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         """``1 - alpha`` t intervals ``b -/+ t* se(b)``: (low, high), each (B, k)."""
@@ -246,13 +247,14 @@ def batch_ols(X, y, *, se: Sequence[str] | str = ("ols",), L=None, keep_vcov: bo
     L = None if L is None else _as_l(L, k)
     size = chunk_size or chunk_size_for(n, k, B, max_memory_mb, gathered=True)
 
-    def chunks(types):
-        return (_fit_stacked(Xc, yc, types) for Xc, yc in _raw_chunks(X, y, size))
+    def chunks(types, full):
+        return (_fit_stacked(Xc, yc, types, full) for Xc, yc in _raw_chunks(X, y, size))
 
     def refit(L2, se2):
-        return _collect_combos(chunks((se2,)), _as_l(L2, k), se2, n - k)
+        return _collect_combos(chunks((se2,), True), _as_l(L2, k), se2, n - k)
 
-    return _assemble(chunks(se_types), n, k, se_types, L, keep_vcov, refit)
+    full = keep_vcov or L is not None
+    return _assemble(chunks(se_types, full), n, k, se_types, L, keep_vcov, refit)
 
 
 def bootstrap_ols(X, y, n_boot: int, *, rng: np.random.Generator, se: Sequence[str] | str = (),
@@ -308,24 +310,33 @@ def bootstrap_ols(X, y, n_boot: int, *, rng: np.random.Generator, se: Sequence[s
 
 # ----------------------------------------------------------------------------- kernels
 @np.errstate(divide="ignore", invalid="ignore")   # deficient fits and h = 1 become NaN on purpose
-def _fit_stacked(X: np.ndarray, y: np.ndarray, se_types: tuple[str, ...]) -> dict:
-    """One chunk of gathered designs ``X (c, n, k)``, ``y (c, n)``."""
+def _fit_stacked(X: np.ndarray, y: np.ndarray, se_types: tuple[str, ...], full: bool) -> dict:
+    """One chunk of gathered designs ``X (c, n, k)``, ``y (c, n)``.
+
+    With ``full`` the HC meats ``X' diag(w) X`` are kept (for covariances);
+    otherwise only the sandwich diagonals ``sum_i w_i q_ij^2`` with
+    ``q_i = (X'X)^-1 x_i``, which need half the memory traffic.
+    """
     c, n, k = X.shape
     Xt = np.swapaxes(X, 1, 2)
     inv, bad = _safe_inverse(Xt @ X)
     b = (inv @ (Xt @ y[:, :, None]))[:, :, 0]
     resid = y - (X @ b[:, :, None])[:, :, 0]
-    rss = np.einsum("cn,cn->c", resid, resid)
-    meats = {}
+    out = {"b": b, "inv": inv, "bad": bad, "rss": np.einsum("cn,cn->c", resid, resid),
+           "meats": {}, "diag": {}}
     hc = [s for s in se_types if s != "ols"]
     if hc:
         Q = X @ inv                                   # rows (X'X)^-1 x_i
         lev = np.einsum("cnk,cnk->cn", Q, X)
+        Q2 = None if full else Q * Q
         for s in hc:
             omega = hc_weights(resid, lev, n, k, s)
-            meats[s] = (Xt * omega[:, None, :]) @ X
-            meats[s][_lev_one(lev, s)] = np.nan
-    return {"b": b, "inv": inv, "bad": bad, "rss": rss, "meats": meats}
+            if full:
+                out["meats"][s] = (Xt * omega[:, None, :]) @ X
+            else:
+                out["diag"][s] = (omega[:, None, :] @ Q2)[:, 0, :]
+            (out["meats"] if full else out["diag"])[s][_lev_one(lev, s)] = np.nan
+    return out
 
 
 def _case_tables(X: np.ndarray, y: np.ndarray) -> dict:
@@ -352,7 +363,7 @@ def _fit_counts(X, y, counts, tables, se_types) -> dict:
             omega = np.where(drawn, hc_weights(resid, lev, n, k, s), 0.0)
             meats[s] = ((counts * omega) @ Z).reshape(c, k, k)
             meats[s][_lev_one(np.where(drawn, lev, 0.0), s)] = np.nan
-    return {"b": b, "inv": inv, "bad": bad, "rss": rss, "meats": meats}
+    return {"b": b, "inv": inv, "bad": bad, "rss": rss, "meats": meats, "diag": {}}
 
 
 def _lev_one(lev: np.ndarray, se: str) -> np.ndarray:
@@ -416,6 +427,9 @@ def _assemble(chunks, n, k, se_types, L, keep_vcov, refit) -> BatchFit:
         for key in parts:
             parts[key].append(chunk[key])
         for s in se_types:
+            if s in chunk["diag"]:
+                ses[s].append(np.sqrt(chunk["diag"][s]))
+                continue
             v = _vcov(chunk, s, df)
             ses[s].append(np.sqrt(np.diagonal(v, axis1=1, axis2=2)))
             if keep_vcov:
@@ -483,6 +497,8 @@ def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"X {X.shape} and y {y.shape} do not match")
     if n < k + 2:
         raise InputError(f"{n} rows is too few for a model with {k} parameters (need at least {k + 2})")
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+    # a sum is non-finite if any term is (or on overflow): then look element by element
+    if not (np.isfinite(np.sum(X)) and np.isfinite(np.sum(y))) and \
+            not (np.isfinite(X).all() and np.isfinite(y).all()):
         raise InputError("X and y must be finite (drop missing rows before fitting)")
     return X, y

@@ -112,6 +112,9 @@ def test_rank_deficient_mask_fires_only_on_deficient_fits():
     assert np.isnan(fit.params[expected]).all() and np.isnan(fit.std_errors["HC3"][expected]).all()
     assert np.isnan(fit.rss[expected]).all()
     assert np.isnan(fit.linear_combination([[0, 1, 0, 1, 0]], "ols")[1][expected]).all()
+    lean = batch_ols(X, y, se=("HC3",))          # without L: sandwich diagonals only
+    np.testing.assert_array_equal(lean.rank_deficient, expected)
+    np.testing.assert_allclose(lean.std_errors["HC3"], fit.std_errors["HC3"], rtol=RTOL)
     for b in np.flatnonzero(~expected):                  # the others are untouched
         # the nearly collinear fit (VIF ~ 1e6) loses digits; 1e-6 there, 1e-10 elsewhere
         tol = 1e-6 if b == 9 else RTOL
