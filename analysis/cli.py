@@ -42,6 +42,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"],
                    help="covariance for every test, effect and JN boundary (default: ols)")
     p.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="add percentile and BCa bootstrap intervals (B resamples, e.g. 5000)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
     p.add_argument("--jn-fdr", action="store_true",
                    help="Johnson-Neyman with the FDR-controlled critical t (Esarey & Sumner 2018)")
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
@@ -90,7 +93,8 @@ def _run_probe(args) -> int:
     data = _read(args.data, args.sheet, args.decimal)
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
-                reference=reference, jn_fdr=args.jn_fdr, file=args.data)
+                reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
+                seed=args.seed, file=args.data)
     if args.json:
         _print_json(res.to_dict())
     else:

@@ -32,8 +32,13 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join([line(header)] + [line(r) for r in rows])
 
 
+def _cols(frame) -> list[tuple[str, str]]:
+    boot = [("boot_conf_low", "BootLLCI"), ("boot_conf_high", "BootULCI")]
+    return _COLS + [c for c in boot if c[0] in frame]
+
+
 def _effects_rows(frame, key: str) -> list[list[str]]:
-    return [[str(r[key])] + [_num(r[c]) for c, _ in _COLS] for _, r in frame.iterrows()]
+    return [[str(r[key])] + [_num(r[c]) for c, _ in _cols(frame)] for _, r in frame.iterrows()]
 
 
 def probe_summary(res) -> str:
@@ -56,7 +61,7 @@ def probe_summary(res) -> str:
                   ["R2", "R2-adj", "F", "df1", "df2", "p"]),
             "", "Coefficients"]
     coefs = res.coefficients
-    out.append(table(_effects_rows(coefs, "term"), ["term"] + [h for _, h in _COLS]))
+    out.append(table(_effects_rows(coefs, "term"), ["term"] + [h for _, h in _cols(coefs)]))
     f_label = "F" if res.se_type == "ols" else f"F({res.se_type})"
     out += ["", "Test of the highest-order unconditional interaction",
             table([[res.interaction, _num(res.r2_change), _num(res.f_change), "1",
@@ -64,9 +69,12 @@ def probe_summary(res) -> str:
                   ["term", "R2-chng", f_label, "df1", "df2", "p"]),
             "", f"Conditional effects of {res.focal} at values of {res.moderator}"]
     eff = res.conditional_effects()
-    rows = [[r["label"], _num(r["moderator_value"])] + [_num(r[c]) for c, _ in _COLS]
+    rows = [[r["label"], _num(r["moderator_value"])] + [_num(r[c]) for c, _ in _cols(eff)]
             for _, r in eff.iterrows()]
-    out.append(table(rows, ["at", res.moderator] + [h for _, h in _COLS]))
+    out.append(table(rows, ["at", res.moderator] + [h for _, h in _cols(eff)]))
+    if res.boot is not None:
+        out.append(f"  Bootstrap: {res.boot.n_boot} pairs resamples ({res.boot.n_failed} not "
+                   f"estimable), {res.boot.boot_method} intervals, seed {res.boot.seed}")
     if res.jn is not None:
         out += ["", res.jn.summary()]
     if res.notes:

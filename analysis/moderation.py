@@ -50,6 +50,9 @@ class ProbeResult:
         p16/p50/p84 and mean-1sd/mean/mean+1sd.
     jn : JohnsonNeyman or None
         ``None`` for a binary moderator.
+    boot : BootstrapResult or None
+        Pairs-bootstrap percentile and BCa intervals of every coefficient and
+        every default conditional effect (``probe(..., bootstrap=B, seed=S)``).
     notes : tuple of str
     """
 
@@ -71,6 +74,7 @@ class ProbeResult:
     moderator_binary: bool
     effects: ConditionalEffects = field(repr=False)
     jn: JohnsonNeyman | None = field(repr=False)
+    boot: object = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
 
     @property
@@ -79,13 +83,25 @@ class ProbeResult:
 
     @property
     def coefficients(self) -> pd.DataFrame:
-        """Coefficient table in the package's column vocabulary."""
-        return self.fit.to_frame()
+        """Coefficient table in the package's column vocabulary (+ ``boot_conf_low/high``)."""
+        return self._with_boot(self.fit.to_frame(), "term")
+
+    def _with_boot(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        if self.boot is None:
+            return frame
+        boot = self.boot.to_frame().set_index("label")
+        labels = frame[key].map(lambda v: f"{key}:{v}")
+        for col in ("boot_std_error", "boot_conf_low", "boot_conf_high", "pct_conf_low",
+                    "pct_conf_high"):
+            frame[col] = labels.map(boot[col]).to_numpy()
+        return frame
 
     def conditional_effects(self, at: Sequence[float] | None = None) -> pd.DataFrame:
-        """Conditional effects of the focal predictor (default probe points, or ``at``)."""
+        """Conditional effects of the focal predictor (default probe points, or ``at``).
+
+        Bootstrap columns are present for the default probe points only."""
         if at is None:
-            return self.effects.to_frame()
+            return self._with_boot(self.effects.to_frame(), "label")
         lo, hi = self.jn.observed_range if self.jn else (-np.inf, np.inf)
         return conditional_effects(self.fit, self.focal, self.interaction, at,
                                    moderator=self.moderator, observed_range=(lo, hi)).to_frame()
@@ -114,8 +130,10 @@ class ProbeResult:
             "r2": self.fit.r2, "r2_adj": self.fit.r2_adj, "model_f": self.model_f,
             "model_p": self.model_p, "df_resid": self.fit.df_resid,
             "r2_change": self.r2_change, "f_change": self.f_change, "p_change": self.p_change,
-            "conditional_effects": self.effects.to_dict(),
+            "conditional_effects": _records(self.conditional_effects()),
             "johnson_neyman": None if self.jn is None else self.jn.to_dict(),
+            "bootstrap": None if self.boot is None else {
+                k: v for k, v in self.boot.to_dict().items() if k != "effects"},
             "notes": list(self.notes),
         }
 
@@ -212,8 +230,8 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 # ------------------------------------------------------------------------- probe
 def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
-          reference: dict | None = None, jn_fdr: bool = False,
-          file: str | None = None) -> ProbeResult:
+          reference: dict | None = None, jn_fdr: bool = False, bootstrap: int = 0,
+          seed: int | None = None, file: str | None = None) -> ProbeResult:
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
     Parameters
@@ -232,6 +250,12 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     jn_fdr : bool
         Johnson-Neyman with the false-discovery-rate critical t of Esarey &
         Sumner (2018) instead of the per-point one.
+    bootstrap : int
+        Number of pairs-bootstrap resamples (0: none) for percentile and BCa
+        intervals of the coefficients and conditional effects
+        (:func:`analysis.bootstrap.bootstrap_linear`, batched: no refit loop).
+    seed : int, optional
+        Seed of the bootstrap; the same seed gives the same intervals.
     file : str, optional
         Shown in error messages.
 
@@ -269,12 +293,28 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
                                   observed_range=(float(w.min()), float(w.max())))
     jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
+    boot = _bootstrap(X, y, terms, labels, values, bootstrap, seed, alpha) if bootstrap else None
     return ProbeResult(
         outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
         n=len(frame), n_dropped=n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
         r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
         model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
-        notes=_notes(effects, n_dropped))
+        boot=boot, notes=_notes(effects, n_dropped))
+
+
+def _bootstrap(X, y, terms, labels, values, n_boot: int, seed, alpha):
+    """Bootstrap every coefficient and every default conditional effect in one batch."""
+    from .bootstrap import bootstrap_linear
+
+    if n_boot < 100:
+        raise InputError(f"--bootstrap needs at least 100 resamples (got {n_boot}); "
+                         "PROCESS uses 5000")
+    k = len(terms)
+    L_eff = np.zeros((len(values), k))
+    L_eff[:, 1], L_eff[:, 3] = 1.0, values
+    L = np.vstack([np.eye(k), L_eff])
+    names = [f"term:{t}" for t in terms] + [f"label:{lab}" for lab in labels]
+    return bootstrap_linear(X, y, L, n_boot=n_boot, seed=seed, alpha=alpha, labels=names)
 
 
 def _notes(effects: ConditionalEffects, n_dropped: int) -> tuple[str, ...]:
