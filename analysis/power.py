@@ -44,7 +44,7 @@ __all__ = ["analytic_interaction_power", "simulated_interaction_power", "type_s_
            "wilson_interval", "PowerResult", "ReplicationProbabilities"]
 
 BLOCK = 250                     # simulations per random stream (fixed: changing it changes results)
-_Z95 = 1.959963984540054        # standard-normal 0.975 quantile
+_DASK_TIMEOUT = 30              # seconds to wait for a Dask scheduler
 _ASSUMPTION_NOTE = ("Effect sizes, sample sizes and allele frequencies are assumptions "
                     "({source}), not the article's estimates.")
 
@@ -233,13 +233,13 @@ def _execute_dask(func, chunks, kwargs, scheduler: str, bar) -> list:
         raise InputError("--scheduler needs the optional 'distributed' package",
                          hint="pip install 'salesgxe[dask]'") from None
     try:
-        client = Client(scheduler, set_as_default=False, timeout=30)
+        client = Client(scheduler, set_as_default=False, timeout=_DASK_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot connect to the Dask scheduler at {scheduler!r} ({exc})") from None
     try:
         futures = [client.submit(func, c, pure=False, **kwargs) for c in chunks]
         sizes = {f.key: c.n_sims for f, c in zip(futures, chunks)}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             bar.update(sizes[fut.key])
         return client.gather(futures)
     finally:
