@@ -203,7 +203,7 @@ def _execute(func: Callable, chunks: Sequence[_Chunk], kwargs: dict, *, n_jobs: 
     the chunks on that cluster (its workers need this package installed);
     otherwise ``n_jobs`` local processes (joblib; ``-1`` = all cores).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     total = sum(c.n_sims for c in chunks)
     bar = tqdm(total=total, desc=desc, unit="study", file=sys.stderr, leave=False,
