@@ -320,3 +320,15 @@ def test_cli_bad_effect_exit_code(capsys):
 
     assert main(["power", "--effect", "nonsense", "--json"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_progress_only_on_a_terminal_for_long_work(monkeypatch):
+    import sys
+
+    assert power._show_progress(False, 100.0) is False
+    assert power._show_progress(True, 0.0) is True
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert power._show_progress(None, 100.0) is False
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert power._show_progress(None, 100.0) is True
+    assert power._show_progress(None, 0.5) is False
