@@ -674,11 +674,13 @@ def _pattern(claim, member: Mapping, alpha) -> np.ndarray:
 
 # ============================================================ simulated studies
 def _study_chunk(chunk: _Chunk, *, config: dict, seed: int, n: Mapping[str, int], se: str,
-                 alpha: float, family_rule: str, p_adjust: str) -> dict:
+                 alpha: float, family_rule: str, p_adjust: str, study1: bool = True) -> dict:
     """Simulate, fit and judge the studies of one chunk (runs in a worker).
 
     Block ``b`` draws Study 1 from ``SeedSequence(seed, spawn_key=key + (b,)).spawn(2)[0]``
-    and Study 2 from ``[1]`` (:func:`analysis.simulate.simulate_scores`).
+    and Study 2 from ``[1]`` (:func:`analysis.simulate.simulate_scores`), so
+    Study 2 is the same whether or not Study 1 is simulated (``study1=False``
+    skips it when no Study 1 claim is wanted; its verdict columns are then -1).
     Returns ``verdicts (B, n_claims)`` codes, interaction ``estimate`` and ``p``
     ``(B, 12)`` in :data:`INTERACTIONS` order.
     """
@@ -687,21 +689,26 @@ def _study_chunk(chunk: _Chunk, *, config: dict, seed: int, n: Mapping[str, int]
     from .simulate import simulate_scores
 
     cfg = config_from_dict(config)
+    judged = [c for c in CLAIMS if study1 or c.study == 2]
     parts = []
     for ss, size in zip(_block_seeds(seed, chunk), chunk.sizes):
         seed1, seed2 = ss.spawn(2)
-        s1 = _study1_inputs(simulate_scores(cfg, "study1", n["study1"], size, seed1), se)
+        s1 = (_study1_inputs(simulate_scores(cfg, "study1", n["study1"], size, seed1), se)
+              if study1 else None)
         s2 = _study2_inputs(simulate_scores(cfg, "study2", n["study2"], size, seed2), se)
-        codes = verdict_codes(s1, s2, alpha=alpha, family_rule=family_rule, p_adjust=p_adjust)
+        codes = verdict_codes(s1, s2, alpha=alpha, family_rule=family_rule, p_adjust=p_adjust,
+                              claims=judged)
+        missing = np.full(size, -1, dtype=np.int8)
         parts.append({
-            "verdicts": np.column_stack([codes[c.id] for c in CLAIMS]),
+            "verdicts": np.column_stack([codes.get(c.id, missing) for c in CLAIMS]),
             "estimate": np.column_stack([s2[key]["estimate"] for key in INTERACTIONS]),
             "p": np.column_stack([s2[key]["p"] for key in INTERACTIONS])})
     return _stack(parts)
 
 
 def _simulate_design(config, sizes: Mapping, n_sims: int, *, seed, se, alpha, family_rule,
-                     p_adjust, chunk, n_jobs, scheduler, progress, desc) -> dict:
+                     p_adjust, chunk, n_jobs, scheduler, progress, desc,
+                     study1: bool = True) -> dict:
     """Run :func:`_study_chunk` for ``n_sims`` studies per key of ``sizes``.
 
     ``sizes`` maps a stream key (``()`` or ``(n,)``) to ``{"study1": n1,
@@ -718,8 +725,8 @@ def _simulate_design(config, sizes: Mapping, n_sims: int, *, seed, se, alpha, fa
     plan = _plan(keys, int(n_sims), chunk, n_jobs)
     kwargs = dict(config=config.to_dict(), seed=int(seed), se=se, alpha=float(alpha),
                   n_by_key={k: dict(v) for k, v in sizes.items()}, family_rule=family_rule,
-                  p_adjust=p_adjust)
-    total_n = sum(v["study1"] * 2 + v["study2"] * 12 for v in sizes.values())
+                  p_adjust=p_adjust, study1=bool(study1))
+    total_n = sum(v["study1"] * 2 * study1 + v["study2"] * 12 for v in sizes.values())
     expected = _SECONDS_PER_STUDY_OBS * n_sims * total_n
     results = _execute(_keyed_chunk, plan, kwargs, n_jobs=n_jobs, scheduler=scheduler,
                        progress=progress, expected_seconds=expected, desc=desc)
@@ -1056,7 +1063,8 @@ def power_curve(config=None, *, n_grid: Sequence[int] | None = None, reps: int |
     sims = _simulate_design(cfg, {(n,): {"study1": n, "study2": n} for n in grid}, reps,
                             seed=seed, se=se, alpha=cfg.alpha, family_rule=family_rule,
                             p_adjust=p_adjust, chunk=chunk, n_jobs=n_jobs, scheduler=scheduler,
-                            progress=progress, desc="power curve")
+                            progress=progress, desc="power curve",
+                            study1=any(c.study == 1 and c.id in wanted for c in CLAIMS))
     references = _references(cfg, sims)
     rows = []
     for n in grid:

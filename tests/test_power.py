@@ -85,6 +85,14 @@ def test_power_curve_reproducible_and_grid_independent(config):
     pd.testing.assert_frame_equal(a[a["n"] == 90][cols].reset_index(drop=True), alone[cols])
 
 
+def test_study2_targets_do_not_depend_on_simulating_study1(config):
+    # without a Study 1 target, Study 1 is skipped; Study 2 draws from its own stream
+    kw = dict(n_grid=[70], reps=250, seed=6)
+    only2 = power.power_curve(config, targets=["S2b", "SO:DRD2_x_secure"], **kw).to_frame()
+    both = power.power_curve(config, targets=["S1c", "S2b", "SO:DRD2_x_secure"], **kw).to_frame()
+    pd.testing.assert_frame_equal(only2, both[both["target"] != "S1c"].reset_index(drop=True))
+
+
 def test_replication_probabilities_independent_of_chunking(config):
     a = power.replication_probabilities(config, n_sims=300, seed=4)
     b = power.replication_probabilities(config, n_sims=300, seed=4, chunk=250)
