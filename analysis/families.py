@@ -38,7 +38,7 @@ __all__ = [
     "OUTCOMES", "STYLES", "GENES", "GROUP_LABELS", "DRD2_GENOTYPES",
     "Study1Result", "Study2Result", "study1", "study2", "descriptives",
     "holm", "benjamini_hochberg", "cohens_f2", "genotype_slopes_drd2", "gene_style_correlation",
-    "keller_design",
+    "keller_design", "bootstrap_study2",
 ]
 
 OUTCOMES = ("CO", "SO")
@@ -555,7 +555,11 @@ def _three_genotype_model(frame, outcome, style, covariates, se, alpha, min_grou
                      "usable genotype groups (the reference A2/A2 and at least one other).")
         return pd.DataFrame(list(empty.values())), notes
     sub = frame.loc[frame["_drd2_level"].isin([DRD2_GENOTYPES.index(g) for g in kept])]
-    fit = _genotype_fit(sub, outcome, style, kept[1:], covariates, se, alpha)
+    try:
+        fit = _genotype_fit(sub, outcome, style, kept[1:], covariates, se, alpha)
+    except InputError as err:  # e.g. HC2-HC4 with a leverage-1 case in a tiny A1/A1 group
+        notes.append(f"DRD2 three-genotype model ({outcome} ~ {style}) not estimable: {err.problem}")
+        return pd.DataFrame(list(empty.values())), notes
     inters = [f"{style}:{_DUMMY[g]}" for g in kept[1:]]
     omnibus = wald_test(fit, inters)
     weights = [{style: 1.0, **({f"{style}:{_DUMMY[g]}": 1.0} if g != "A2/A2" else {})} for g in kept]
@@ -693,3 +697,43 @@ def _example_data(n: int, seed: int = 0) -> pd.DataFrame:
                          "drd2_genotype": pd.Series(count2).map({0: "A2/A2", 1: "A1/A2",
                                                                  2: "A1/A1"}),
                          "drd4_7r_carrier": d4, "drd4_7r_count": d4})
+
+
+def bootstrap_study2(data: pd.DataFrame, *, n_boot: int = 5000, seed: int = 0,
+                     alpha: float = 0.05, covariates: Sequence[str] = (),
+                     outcomes: Sequence[str] = OUTCOMES,
+                     styles: Sequence[str] = STYLES) -> pd.DataFrame:
+    """Pairs-bootstrap (BCa and percentile) intervals for every Study 2 model.
+
+    For each outcome x gene x style model: the interaction and the style's slope
+    in each genotype group, from :func:`analysis.moderation.probe` with
+    ``bootstrap=n_boot`` (batched, no refit loop).  Model ``i`` uses seed
+    ``SeedSequence(seed).spawn(n_models)[i]``, so the table is reproducible and
+    the models' resamples are independent.
+
+    Returns
+    -------
+    DataFrame with ``outcome, gene, style, quantity, estimate, boot_std_error,
+    boot_conf_low, boot_conf_high, pct_conf_low, pct_conf_high, boot_method,
+    n_boot, n_failed``; ``quantity`` is ``interaction`` or ``slope: <group>``.
+    """
+    keys = [(o, g, s) for o in outcomes for g in GENES for s in styles]
+    seeds = np.random.SeedSequence(seed).spawn(len(keys))
+    rows = []
+    for (outcome, gene, style), ss in zip(keys, seeds):
+        col = GENES[gene]
+        res = probe(data, outcome=outcome, focal=style, moderator=col, covariates=covariates,
+                    alpha=alpha, bootstrap=n_boot, seed=int(ss.generate_state(1)[0]))
+        coefs = res.coefficients.set_index("term").loc[[res.interaction]]
+        slopes = res.conditional_effects().set_index("moderator_value")
+        named = [("interaction", coefs.iloc[0])]
+        named += [(f"slope: {GROUP_LABELS[gene][int(code)]}", slopes.loc[code])
+                  for code in slopes.index]
+        for quantity, r in named:
+            rows.append({"outcome": outcome, "gene": gene, "style": style, "quantity": quantity,
+                         "estimate": r["estimate"], "boot_std_error": r["boot_std_error"],
+                         "boot_conf_low": r["boot_conf_low"], "boot_conf_high": r["boot_conf_high"],
+                         "pct_conf_low": r["pct_conf_low"], "pct_conf_high": r["pct_conf_high"],
+                         "boot_method": res.boot.boot_method, "n_boot": res.boot.n_boot,
+                         "n_failed": res.boot.n_failed})
+    return pd.DataFrame(rows)

@@ -29,7 +29,7 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 
 
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
-DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes",
+DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman",
                   "study2_gene_style_correlation", "replication_probability", "reliability",
                   "hardy_weinberg", "study1_descriptives_scales", "study2_descriptives_scales",
@@ -159,8 +159,14 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                                                       se=se, progress=progress)
         card = card.with_replication_probability(replication.to_mapping())
     descriptives = {s.name: families.descriptives(s.frame) for s in _unique((s1, s2))}
+    checks = _checks(_unique((s1, s2)))
+    n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
+    if n_boot:
+        checks["study2_bootstrap"] = families.bootstrap_study2(
+            s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
+            covariates=s2.covariates if keller else ())
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
-                    checks=_checks(_unique((s1, s2))), replication=replication)
+                    checks=checks, replication=replication)
 
 
 def _unique(studies):

@@ -296,3 +296,36 @@ def test_frames_and_dict_are_complete_and_json_safe(res):
         "outcome", "gene", "style", "group", "estimate", "std_error", "statistic", "df", "p_value",
         "conf_low", "conf_high", "n_group"]
     json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_hc3_with_leverage_one_case_in_tiny_a1a1_group_does_not_abort_study2():
+    # Regression: 3 A1/A1 cases with only 2 distinct style values give one case leverage 1;
+    # HC3 is undefined for that three-genotype model, which must be skipped with a note,
+    # not abort the 12 claim models.
+    from analysis.config import load_config
+    from analysis.simulate import simulate_scores
+    sims = simulate_scores(load_config(), "study2", 120, 30, seed=5)
+    df = pd.DataFrame({k: v[0] for k, v in sims.items()})
+    df["drd2_genotype"] = df["drd2_a1_count"].map({0: "A2/A2", 1: "A1/A2", 2: "A1/A1"})
+    res = study2(df, se="HC3")
+    assert len(res.interactions) == 12
+    assert res.interactions["p_value"].notna().all()
+
+
+def test_bootstrap_study2_matches_bootstrap_linear_with_the_same_seed():
+    # Independent path: the same design built here and bootstrapped directly.
+    from analysis.bootstrap import bootstrap_linear
+    from analysis.families import _example_data, bootstrap_study2
+    df = _example_data(150)
+    table = bootstrap_study2(df, n_boot=300, seed=9, outcomes=("CO",), styles=("avoidant",))
+    seeds = np.random.SeedSequence(9).spawn(2)       # models in order: DRD2, DRD4
+    sub = df[["CO", "avoidant", "drd4_7r_carrier"]].dropna().reset_index(drop=True)
+    a, g = sub["avoidant"].to_numpy(), sub["drd4_7r_carrier"].to_numpy(float)
+    X = np.column_stack([np.ones(len(sub)), a, g, a * g])
+    direct = bootstrap_linear(X, sub["CO"].to_numpy(), np.array([[0, 0, 0, 1.0]]), n_boot=300,
+                              seed=int(seeds[1].generate_state(1)[0]))
+    row = table[(table.gene == "DRD4") & (table.quantity == "interaction")].iloc[0]
+    assert row.boot_conf_low == pytest.approx(direct.boot_conf_low[0], rel=1e-10)
+    assert row.boot_conf_high == pytest.approx(direct.boot_conf_high[0], rel=1e-10)
+    assert set(table.quantity) == {"interaction", "slope: A2/A2", "slope: A1 carrier",
+                                   "slope: non-carrier", "slope: 7R carrier"}
