@@ -32,8 +32,13 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman",
                   "study2_gene_style_correlation", "replication_probability", "reliability",
-                  "hardy_weinberg", "study1_descriptives_scales", "study2_descriptives_scales",
-                  "study1_descriptives_genotype_counts", "study2_descriptives_genotype_counts")
+                  "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
+
+
+def _display_tables(tables: Mapping) -> list[str]:
+    """The DISPLAY_TABLES present, descriptives of every dataset included (by suffix)."""
+    return [name for key in DISPLAY_TABLES for name in tables
+            if name == key or (key.startswith("descriptives") and name.endswith("_" + key))]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -221,11 +226,12 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
             "command": command or " ".join(["salesgxe", *sys.argv[1:]]),
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
             **(extra_meta or {})}
+    tables = analysis.tables()
     return write_report(
-        out_dir, tables=analysis.tables(), scorecard=analysis.scorecard.to_records(),
+        out_dir, tables=tables, scorecard=analysis.scorecard.to_records(),
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
-        display_tables=DISPLAY_TABLES,
+        display_tables=_display_tables(tables),
         sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
 
 

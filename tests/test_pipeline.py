@@ -1,0 +1,144 @@
+"""End to end: the committed reference report regenerates identically; user data through
+`analyze`; validate / init-codebook / analyze from the command line; nothing lost or leaked."""
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import paths
+from analysis.cli import main
+from analysis.report import compare_reports
+
+ROOT = paths.ROOT
+REFERENCE = paths.REPLICATION_REPORT
+SURVEY = paths.EXAMPLES / "survey.sav"
+CODEBOOK = paths.EXAMPLES / "codebook.yaml"
+VERDICTS = {"reproduced", "partial", "not reproduced", "contradicted"}
+
+
+def _sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "replication"
+    sim = tmp_path_factory.mktemp("sim")
+    code = main(["replicate", "--out", str(out), "--data-dir", str(sim)])
+    assert code == 0
+    return out, sim
+
+
+@pytest.mark.slow
+def test_reference_report_regenerates_identically(regenerated):
+    out, _ = regenerated
+    # Tables and scorecard byte-identical; the manifest equal except the timestamp, the
+    # command line (a different output folder) and where the inputs were written.
+    diffs = compare_reports(REFERENCE, out, figures=False, environment=False,
+                            ignore=("command", "meta", "inputs"))
+    assert diffs == [], "\n".join(diffs)
+    ref = json.loads((REFERENCE / "manifest.json").read_text())
+    new = json.loads((out / "manifest.json").read_text())
+    assert [i["sha256"] for i in ref["inputs"]] == [i["sha256"] for i in new["inputs"]]
+
+
+@pytest.mark.slow
+def test_simulated_exports_match_committed(regenerated):
+    _, sim = regenerated
+    for name in ("study1.csv", "study1_codebook.yaml", "study1_dictionary.csv",
+                 "study2.csv", "study2_codebook.yaml", "study2_dictionary.csv"):
+        assert _sha(sim / name) == _sha(paths.SIMULATED / name), name
+
+
+def test_reference_scorecard_contract():
+    card = json.loads((REFERENCE / "scorecard.json").read_text())
+    assert [r["id"] for r in card] == ["S1a", "S1b", "S1c", "S1d", "S2a", "S2b", "S2c", "S2d"]
+    for row in card:
+        assert row["verdict"] in VERDICTS
+        assert {"statement", "estimate", "p_value", "replication_probability"} <= set(row)
+        assert 0 <= row["replication_probability"] <= 1
+    manifest = json.loads((REFERENCE / "manifest.json").read_text())
+    assert manifest["meta"]["replication_sims"] >= 10_000
+    assert manifest["seed"] == 20140204
+
+
+def test_reference_report_says_numbers_are_assumptions():
+    html = (REFERENCE / "index.html").read_text(encoding="utf-8")
+    md = (REFERENCE / "report.md").read_text(encoding="utf-8")
+    for text in (html, md):
+        assert "assumption" in text.lower()
+        assert "tests the pipeline, not the science" in text
+
+
+def test_readme_scorecard_matches_reference():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    card = json.loads((REFERENCE / "scorecard.json").read_text())
+    for row in card:
+        line = next(ln for ln in readme.splitlines() if ln.startswith(f"| {row['id']} "))
+        assert f"| {row['verdict']} |" in line, line
+        assert f"{row['replication_probability']:.2f}" in line, line
+
+
+def test_no_genotype_or_id_leaks_into_report():
+    sim = pd.read_csv(paths.SIMULATED / "study2.csv")
+    ids = set(sim["resp_id"].astype(str))
+    for path in REFERENCE.rglob("*"):
+        if path.suffix in {".csv", ".json", ".md", ".html"}:
+            text = path.read_text(encoding="utf-8")
+            assert not any(i in text for i in list(ids)[:50]), path
+            for col in ("resp_id", "drd2_taq1a", "drd4_vntr"):
+                assert f"{col}," not in text.splitlines()[0] if path.suffix == ".csv" else True
+
+
+@pytest.mark.slow
+def test_analyze_user_survey_end_to_end(tmp_path, capsys):
+    before = {p: _sha(p) for p in (SURVEY, CODEBOOK)}
+    out = tmp_path / "mine"
+    code = main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(out),
+                 "--sims", "200"])
+    assert code == 0
+    card = json.loads((out / "scorecard.json").read_text())
+    assert [r["id"] for r in card] == ["S1a", "S1b", "S1c", "S1d", "S2a", "S2b", "S2c", "S2d"]
+    assert all(r["verdict"] in VERDICTS for r in card)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "verdicts are evidence" in html
+    # Existing folder, no --force: exit 2, nothing changed.
+    stamp = (out / "manifest.json").read_bytes()
+    code = main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(out)])
+    assert code == 2 and "--force" in capsys.readouterr().err
+    assert (out / "manifest.json").read_bytes() == stamp
+    assert {p: _sha(p) for p in (SURVEY, CODEBOOK)} == before
+
+
+def test_validate_cli_exit_codes(tmp_path, capsys):
+    assert main(["validate", str(SURVEY), "--codebook", str(CODEBOOK), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["n_warnings"] >= 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CODEBOOK.read_text().replace("DRD2_Taq1A", "DRD2_missing_column"))
+    assert main(["validate", str(SURVEY), "--codebook", str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "DRD2_missing_column" in out and "Traceback" not in out
+
+
+def test_init_codebook_writes_atomically_and_refuses_overwrite(tmp_path, capsys):
+    target = tmp_path / "cb.yaml"
+    assert main(["init-codebook", str(SURVEY), "--out", str(target)]) == 0
+    text = target.read_text()
+    assert "guessed" in text
+    assert main(["init-codebook", str(SURVEY), "--out", str(target)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert target.read_text() == text
+    assert not list(tmp_path.glob(".codebook-*"))
+
+
+def test_replicate_refuses_to_overwrite_without_force(tmp_path, capsys):
+    out = tmp_path / "rep"
+    shutil.copytree(REFERENCE, out)
+    before = (out / "scorecard.json").read_bytes()
+    assert main(["replicate", "--out", str(out), "--data-dir", str(tmp_path / "s"),
+                 "--sims", "0"]) == 2
+    assert (out / "scorecard.json").read_bytes() == before
