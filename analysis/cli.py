@@ -51,18 +51,19 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                    help="for a two-valued text column, the level coded 0 (repeatable)")
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
+    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
 
-def _read(path: str, sheet=None, decimal=None):
+def _read(path: str, sheet=None, decimal=None, encoding=None):
     """Read any supported data file (CSV/TSV without the io module as a fallback)."""
     try:
         from .io import read_data
     except ImportError:  # pragma: no cover - io module not installed yet
         read_data = None
     if read_data is not None:
-        return read_data(path, sheet=sheet, decimal=decimal).frame
+        return read_data(path, sheet=sheet, decimal=decimal, encoding=encoding).frame
     return _read_text(path, decimal)
 
 
@@ -90,7 +91,7 @@ def _run_probe(args) -> int:
         if not sep:
             raise InputError(f"--reference needs COLUMN=LEVEL, got {item!r}")
         reference[column.strip()] = level.strip()
-    data = _read(args.data, args.sheet, args.decimal)
+    data = _read(args.data, args.sheet, args.decimal, args.encoding)
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
@@ -160,6 +161,7 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
                    help="simulated studies per replication probability (0 to skip)")
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files")
+    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -169,7 +171,8 @@ def _run_analyze(args) -> int:
     from .pipeline import analyze
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
                   force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
-                  decimal=args.decimal, replication_sims=args.sims, command=_command(args))
+                  decimal=args.decimal, encoding=args.encoding, replication_sims=args.sims,
+                  command=_command(args))
     print(f"report written to {out}")
     return 0
 
@@ -188,6 +191,7 @@ def _add_validate(sub) -> argparse.ArgumentParser:
     p.add_argument("--codebook", required=True, help="codebook YAML")
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files")
+    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -196,8 +200,8 @@ def _run_validate(args) -> int:
     from .codebook import Codebook
     from .io import read_data
     from .validate import validate
-    report = validate(read_data(args.data, sheet=args.sheet, decimal=args.decimal),
-                      Codebook.load(args.codebook))
+    report = validate(read_data(args.data, sheet=args.sheet, decimal=args.decimal,
+                                encoding=args.encoding), Codebook.load(args.codebook))
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -218,6 +222,7 @@ def _add_init_codebook(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="codebook file to write (default: print it)")
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files")
+    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
     p.add_argument("--force", action="store_true", help="overwrite an existing codebook file")
     return p
 
@@ -229,7 +234,8 @@ def _run_init_codebook(args) -> int:
     from ._errors import InputError
     from .codebook import init_codebook
     from .io import read_data
-    text = init_codebook(read_data(args.data, sheet=args.sheet, decimal=args.decimal))
+    text = init_codebook(read_data(args.data, sheet=args.sheet, decimal=args.decimal,
+                                   encoding=args.encoding))
     if args.out is None:
         sys.stdout.write(text)
         return 0

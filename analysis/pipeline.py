@@ -57,13 +57,14 @@ class StudyData:
     covariates: tuple[str, ...] = ()
 
 
-def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None) -> StudyData:
+def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
+               encoding=None) -> StudyData:
     """Read, validate and prepare one dataset (raises InputError on any validation error)."""
     from .codebook import Codebook
     from .io import read_data
     from .validate import validate_and_prepare
 
-    dataset = read_data(data_path, sheet=sheet, decimal=decimal)
+    dataset = read_data(data_path, sheet=sheet, decimal=decimal, encoding=encoding)
     book = codebook if isinstance(codebook, Codebook) else Codebook.load(codebook)
     report, frame = validate_and_prepare(dataset, book)
     covariates = tuple(c for c in book.covariates if c in frame.columns)
@@ -259,7 +260,7 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
 
 
 def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, force: bool = False,
-            se: str = "ols", keller: bool = False, sheet=None, decimal=None,
+            se: str = "ols", keller: bool = False, sheet=None, decimal=None, encoding=None,
             replication_sims: int | None = None, command: str | None = None,
             progress: bool | None = None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies)."""
@@ -270,7 +271,8 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     config_path = Path(config_path)
     config = load_config(config_path)
     book = Codebook.load(codebook_path)
-    data = load_study("your data", data_path, book, sheet=sheet, decimal=decimal)
+    data = load_study("your data", data_path, book, sheet=sheet, decimal=decimal,
+                      encoding=encoding)
     data = StudyData(name="your_data", path=data.path, codebook_path=Path(codebook_path),
                      frame=data.frame, validation=data.validation, covariates=data.covariates)
     analysis = run_analysis(data, data, config, se=se, keller=keller,
