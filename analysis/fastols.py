@@ -309,7 +309,6 @@ def bootstrap_ols(X, y, n_boot: int, *, rng: np.random.Generator, se: Sequence[s
 
 
 # ----------------------------------------------------------------------------- kernels
-@np.errstate(divide="ignore", invalid="ignore")   # deficient fits and h = 1 become NaN on purpose
 def _fit_stacked(X: np.ndarray, y: np.ndarray, se_types: tuple[str, ...], full: bool) -> dict:
     """One chunk of gathered designs ``X (c, n, k)``, ``y (c, n)``.
 
@@ -321,14 +320,15 @@ def _fit_stacked(X: np.ndarray, y: np.ndarray, se_types: tuple[str, ...], full: 
     Xt = np.swapaxes(X, 1, 2)
     inv, bad = _safe_inverse(Xt @ X)
     b = (inv @ (Xt @ y[:, :, None]))[:, :, 0]
-    resid = y - (X @ b[:, :, None])[:, :, 0]
+    resid = (X @ b[:, :, None])[:, :, 0]
+    np.subtract(y, resid, out=resid)                  # in place: fewer large temporaries
     out = {"b": b, "inv": inv, "bad": bad, "rss": np.einsum("cn,cn->c", resid, resid),
            "meats": {}, "diag": {}}
     hc = [s for s in se_types if s != "ols"]
     if hc:
         Q = X @ inv                                   # rows (X'X)^-1 x_i
         lev = np.einsum("cnk,cnk->cn", Q, X)
-        Q2 = None if full else Q * Q
+        Q2 = None if full else np.multiply(Q, Q, out=Q)
         for s in hc:
             omega = hc_weights(resid, lev, n, k, s)
             if full:
@@ -344,7 +344,6 @@ def _case_tables(X: np.ndarray, y: np.ndarray) -> dict:
     return {"Z": (X[:, :, None] * X[:, None, :]).reshape(n, k * k), "Xy": X * y[:, None]}
 
 
-@np.errstate(divide="ignore", invalid="ignore")
 def _fit_counts(X, y, counts, tables, se_types) -> dict:
     """One chunk of resamples given as case counts ``(c, n)`` of a shared ``X (n, k)``."""
     c, n = counts.shape
@@ -416,7 +415,9 @@ def _combo_se(vcov: np.ndarray, L: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("mk,ckl,ml->cm", L, vcov, L))
 
 
-@np.errstate(invalid="ignore")
+# The kernels run inside these two drivers (the chunk generators are consumed
+# here): deficient fits and leverage-1 cases become NaN on purpose.
+@np.errstate(divide="ignore", invalid="ignore")
 def _assemble(chunks, n, k, se_types, L, keep_vcov, refit) -> BatchFit:
     df = n - k
     parts: dict[str, list] = {"b": [], "rss": [], "bad": []}
@@ -450,7 +451,7 @@ def _assemble(chunks, n, k, se_types, L, keep_vcov, refit) -> BatchFit:
                     combination=combination, _refit=refit)
 
 
-@np.errstate(invalid="ignore")
+@np.errstate(divide="ignore", invalid="ignore")
 def _collect_combos(chunks, L, se, df) -> tuple[np.ndarray, np.ndarray]:
     est, sev = [], []
     for chunk in chunks:
