@@ -343,6 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+    # The package does many small matrix products; a multithreaded BLAS makes those
+    # 4-10x slower on small machines (measured by analysis.bench). Users can override.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     from ._errors import InputError

@@ -190,7 +190,7 @@ def fit_ols(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...] | list[str], *,
     >>> X = np.column_stack([np.ones(4), [0., 1., 2., 3.]])
     >>> fit = fit_ols(X, np.array([1., 3., 5., 7.1]), ["Intercept", "x"])
     >>> np.round(fit.params, 3).tolist()
-    [0.97, 2.03]
+    [0.98, 2.03]
     """
     se = normalise_se_type(se)
     X = np.asarray(X, dtype=float)
