@@ -262,7 +262,8 @@ def _scorecard_frame(records: list[dict], display: bool = False):
     frame = pd.DataFrame.from_records(flat) if flat else pd.DataFrame(columns=SCORECARD_FIELDS)
     if display:
         extra = [c for c in ("conf_low", "conf_high") if c in frame.columns]
-        frame = frame[["id", "statement", "verdict", "estimate", *extra, "p_value",
+        equiv = [c for c in ("equivalence",) if c in frame.columns]
+        frame = frame[["id", "statement", "verdict", "estimate", *extra, "p_value", *equiv,
                        "replication_probability"]]
     return frame
 
@@ -367,6 +368,8 @@ def _display(frame, max_rows: int | None, *, as_given: bool = False) -> dict:
     ``as_given``: numbers in general format (6 significant digits), for inputs
     such as assumptions rather than estimates.
     """
+    import pandas as pd
+
     frame = _named_index_as_columns(frame)
     header = [str(c) for c in frame.columns]
     kinds = ["general" if as_given else _column_kind(frame.iloc[:, j], c)
@@ -374,7 +377,8 @@ def _display(frame, max_rows: int | None, *, as_given: bool = False) -> dict:
     shown = frame if max_rows is None else frame.head(max_rows)
     rows = [[_fmt(v, k) for v, k in zip(row, kinds)]
             for row in shown.itertuples(index=False, name=None)]
-    return {"header": header, "rows": rows, "hidden": len(frame) - len(shown)}
+    text = [not pd.api.types.is_numeric_dtype(frame.iloc[:, j]) for j in range(len(header))]
+    return {"header": header, "rows": rows, "text": text, "hidden": len(frame) - len(shown)}
 
 
 def _md_cell(value) -> str:
