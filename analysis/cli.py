@@ -259,8 +259,8 @@ def _add_power(sub) -> argparse.ArgumentParser:
         description="Simulate studies of the configured design at each sample size, fit the "
                     "Study 1 and Study 2 models in batches and report, per N, the power of the "
                     "12 interaction tests and the share of studies reproducing each claim, with "
-                    "Monte Carlo intervals, type S/M errors and the smallest N reaching 80%% and "
-                    "90%%. Effect sizes are assumptions (config or --effect), never the "
+                    "Monte Carlo intervals, type S/M errors and the smallest N reaching 80% and "
+                    "90%. Effect sizes are assumptions (config or --effect), never the "
                     "article's numbers.",
         epilog="example:\n  salesgxe power --n 50,100,...,1000 --reps 2000 --out reports/power\n"
                "  salesgxe power --n 100,200,400 --effect drd4_x_avoidant=0.3 --targets "
