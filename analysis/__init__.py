@@ -19,9 +19,38 @@ _EXPORTS = {
     "conditional_effects": "analysis.probing",
     "johnson_neyman": "analysis.probing",
     "linear_combination": "analysis.probing",
+    "fdr_critical_t": "analysis.probing",
+    "crossover": "analysis.probing",
+    "wald_test": "analysis.probing",
     "fit_ols": "analysis.models",
     "OLSFit": "analysis.models",
     "InputError": "analysis._errors",
+    # data in
+    "read_data": "analysis.io",
+    "Codebook": "analysis.codebook",
+    "init_codebook": "analysis.codebook",
+    "validate": "analysis.validate",
+    "prepare": "analysis.validate",
+    "score_scale": "analysis.scales",
+    "reliability": "analysis.scales",
+    "parse_genotypes": "analysis.genotypes",
+    "code_genotypes": "analysis.genotypes",
+    "hwe_exact": "analysis.genotypes",
+    "hwe_test": "analysis.genotypes",
+    # the study
+    "load_config": "analysis.config",
+    "simulate_study": "analysis.simulate",
+    "study1": "analysis.families",
+    "study2": "analysis.families",
+    "judge": "analysis.claims",
+    "CLAIMS": "analysis.claims",
+    "replicate": "analysis.pipeline",
+    "analyze": "analysis.pipeline",
+    # speed and power
+    "batch_ols": "analysis.fastols",
+    "bootstrap_linear": "analysis.bootstrap",
+    "power_curve": "analysis.power",
+    "replication_probabilities": "analysis.power",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

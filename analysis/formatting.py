@@ -76,7 +76,13 @@ def probe_summary(res) -> str:
         out.append(f"  Bootstrap: {res.boot.n_boot} pairs resamples ({res.boot.n_failed} not "
                    f"estimable), {res.boot.boot_method} intervals, seed {res.boot.seed}")
     if res.jn is not None:
-        out += ["", res.jn.summary()]
+        out += ["", res.jn.summary(), "",
+                f"Conditional effect of {res.focal} at values of {res.moderator} "
+                "(Johnson-Neyman table; boundaries inside the range included)"]
+        grid = res.jn_table()
+        rows = [[_num(r["moderator_value"])] + [_num(r[c]) for c, _ in _COLS]
+                for _, r in grid.iterrows()]
+        out.append(table(rows, [res.moderator] + [h for _, h in _COLS]))
     if res.notes:
         out += ["", "Notes"] + [f"  - {n}" for n in res.notes]
     return "\n".join(out)

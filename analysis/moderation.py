@@ -132,6 +132,7 @@ class ProbeResult:
             "r2_change": self.r2_change, "f_change": self.f_change, "p_change": self.p_change,
             "conditional_effects": _records(self.conditional_effects()),
             "johnson_neyman": None if self.jn is None else self.jn.to_dict(),
+            "jn_table": None if self.jn is None else _records(self.jn_table()),
             "bootstrap": None if self.boot is None else {
                 k: v for k, v in self.boot.to_dict().items() if k != "effects"},
             "notes": list(self.notes),
