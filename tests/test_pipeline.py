@@ -83,14 +83,21 @@ def test_readme_scorecard_matches_reference():
 
 
 def test_no_genotype_or_id_leaks_into_report():
+    # Aggregates only: no per-person column in any table, no respondent id anywhere, and no
+    # table with one row per respondent.
+    import csv
     sim = pd.read_csv(paths.SIMULATED / "study2.csv")
-    ids = set(sim["resp_id"].astype(str))
+    ids = set(sim["resp_id"].astype(str)) | set(pd.read_csv(paths.SIMULATED / "study1.csv")["resp_id"])
     for path in REFERENCE.rglob("*"):
-        if path.suffix in {".csv", ".json", ".md", ".html"}:
-            text = path.read_text(encoding="utf-8")
-            assert not any(i in text for i in list(ids)[:50]), path
-            for col in ("resp_id", "drd2_taq1a", "drd4_vntr"):
-                assert f"{col}," not in text.splitlines()[0] if path.suffix == ".csv" else True
+        if path.suffix not in {".csv", ".json", ".md", ".html"}:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not any(i in text for i in ids), path
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+            assert not {"resp_id", "drd2_taq1a", "drd4_vntr"} & set(rows[0]), path
+            assert len(rows) - 1 != len(sim), f"{path} has one row per respondent"
 
 
 @pytest.mark.slow
