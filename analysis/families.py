@@ -38,7 +38,7 @@ __all__ = [
     "OUTCOMES", "STYLES", "GENES", "GROUP_LABELS", "DRD2_GENOTYPES",
     "Study1Result", "Study2Result", "study1", "study2", "descriptives",
     "holm", "benjamini_hochberg", "cohens_f2", "genotype_slopes_drd2", "gene_style_correlation",
-    "keller_design", "bootstrap_study2",
+    "keller_design", "bootstrap_study2", "crossovers",
 ]
 
 OUTCOMES = ("CO", "SO")
@@ -736,4 +736,33 @@ def bootstrap_study2(data: pd.DataFrame, *, n_boot: int = 5000, seed: int = 0,
                          "pct_conf_low": r["pct_conf_low"], "pct_conf_high": r["pct_conf_high"],
                          "boot_method": res.boot.boot_method, "n_boot": res.boot.n_boot,
                          "n_failed": res.boot.n_failed})
+    return pd.DataFrame(rows)
+
+
+def crossovers(data: pd.DataFrame, result, *, covariates: Sequence[str] = ()) -> pd.DataFrame:
+    """Where the genotype lines cross along each style (differential susceptibility).
+
+    For every Study 2 model, :func:`analysis.probing.crossover` on the fit of the
+    reverse probe (genotype effect along the style): the crossover point with
+    delta-method and Fieller intervals, Roisman et al.'s proportion of
+    interaction and an ordinal / disordinal call within mean +/- 2 SD.
+
+    Returns
+    -------
+    DataFrame with ``outcome, gene, style, estimate, std_error, conf_low,
+    conf_high, fieller_low, fieller_high, poi_right, bound_low, bound_high,
+    classification``; the Fieller bounds are NaN when that interval is unbounded
+    (the interaction is not significant, so the crossover is not located).
+    """
+    from .probing import crossover
+
+    rows = []
+    for (outcome, gene, style), rev in result.reverse_probes.items():
+        col = GENES[gene]
+        frame = _model_frame(data, outcome, col, style, covariates)
+        cr = crossover(rev.fit, col, f"{col}:{style}", frame[style].to_numpy())
+        d = cr.to_dict()
+        lo, hi = d.pop("bounds")
+        rows.append({"outcome": outcome, "gene": gene, "style": style, **d,
+                     "bound_low": lo, "bound_high": hi})
     return pd.DataFrame(rows)

@@ -30,7 +30,7 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
-                  "study2_genotype_slopes_drd2", "study2_johnson_neyman",
+                  "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
                   "study2_gene_style_correlation", "replication_probability", "reliability",
                   "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
 
@@ -166,6 +166,8 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
         card = card.with_replication_probability(replication.to_mapping())
     descriptives = {s.name: families.descriptives(s.frame) for s in _unique((s1, s2))}
     checks = _checks(_unique((s1, s2)))
+    checks["study2_crossover"] = families.crossovers(
+        s2.frame, study2, covariates=s2.covariates if keller else ())
     n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
     if n_boot:
         checks["study2_bootstrap"] = families.bootstrap_study2(

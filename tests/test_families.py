@@ -329,3 +329,20 @@ def test_bootstrap_study2_matches_bootstrap_linear_with_the_same_seed():
     assert row.boot_conf_high == pytest.approx(direct.boot_conf_high[0], rel=1e-10)
     assert set(table.quantity) == {"interaction", "slope: A2/A2", "slope: A1 carrier",
                                    "slope: non-carrier", "slope: 7R carrier"}
+
+
+def test_crossovers_table_matches_probing_crossover_on_a_direct_fit():
+    from analysis.families import _example_data, crossovers
+    from analysis.models import fit_ols
+    from analysis.probing import crossover
+    df = _example_data(300)
+    res = study2(df, outcomes=("CO",), styles=("avoidant",))
+    table = crossovers(df, res).set_index("gene")
+    sub = df[["CO", "avoidant", "drd4_7r_carrier"]].dropna()
+    g, a = sub["drd4_7r_carrier"].to_numpy(float), sub["avoidant"].to_numpy()
+    fit = fit_ols(np.column_stack([np.ones(len(sub)), g, a, g * a]), sub["CO"].to_numpy(),
+                  ["Intercept", "g", "a", "g:a"])
+    direct = crossover(fit, "g", "g:a", a)
+    assert table.loc["DRD4", "estimate"] == pytest.approx(direct.estimate, rel=1e-10)
+    assert table.loc["DRD4", "std_error"] == pytest.approx(direct.std_error, rel=1e-10)
+    assert table.loc["DRD4", "classification"] == direct.classification
