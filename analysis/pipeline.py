@@ -31,8 +31,8 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
-                  "study2_gene_style_correlation", "replication_probability", "reliability",
-                  "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
+                  "study2_gene_style_correlation", "replication_probability", "validation",
+                  "reliability", "allele_frequencies", "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
 
 
 def _display_tables(tables: Mapping) -> list[str]:
@@ -128,10 +128,17 @@ class Analysis:
 
 
 def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
-    """Reliability, Hardy-Weinberg and genotype counts from the validation details (aggregates)."""
-    rel, hwe = [], []
+    """Validation findings, reliability, allele frequencies and Hardy-Weinberg tests from the
+    validation details: aggregates only (findings give a row count, never row numbers)."""
+    rel, hwe, alleles, findings = [], [], [], []
     for sd in studies:
         details = sd.validation.details
+        findings += [{"study": sd.name, "severity": p.severity, "code": p.code,
+                      "column": p.column, "n_rows": len(p.rows), "message": p.message}
+                     for p in sd.validation.problems]
+        alleles += [{"study": sd.name, "locus": locus, **row}
+                    for locus, rows in details.get("allele_frequencies", {}).items()
+                    for row in rows]
         for scale, r in details.get("reliability", {}).items():
             rel.append({"study": sd.name, "scale": scale, "n": r.get("n"), "k": r.get("k"),
                         "alpha": r.get("alpha"), "standardized_alpha": r.get("standardized_alpha"),
@@ -143,7 +150,10 @@ def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
                         "heterozygosity_observed": h.get("heterozygosity_observed"),
                         "heterozygosity_expected": h.get("heterozygosity_expected"),
                         "warning": h.get("warning")})
-    return {"reliability": pd.DataFrame(rel), "hardy_weinberg": pd.DataFrame(hwe)}
+    columns = ["study", "severity", "code", "column", "n_rows", "message"]
+    return {"validation": pd.DataFrame(findings, columns=columns),
+            "reliability": pd.DataFrame(rel), "allele_frequencies": pd.DataFrame(alleles),
+            "hardy_weinberg": pd.DataFrame(hwe)}
 
 
 def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
