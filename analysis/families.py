@@ -159,12 +159,14 @@ class Study1Result:
 
 
 def study1(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
-           covariates: Sequence[str] = (), outcomes: Sequence[str] = OUTCOMES) -> Study1Result:
+           covariates: Sequence[str] = (), outcomes: Sequence[str] = OUTCOMES,
+           genes: Sequence[str] = tuple(GENES)) -> Study1Result:
     """Study 1: ``outcome ~ drd2_a1_carrier + drd4_7r_carrier (+ covariates)`` per outcome.
 
     Both genes enter one model, so each coefficient is the carrier vs
     non-carrier difference in the outcome adjusted for the other gene.
-    Listwise deletion per outcome.
+    Listwise deletion per outcome.  ``genes`` restricts the model to the loci
+    that were genotyped (claims about a missing locus become ``not tested``).
 
     Examples
     --------
@@ -174,11 +176,12 @@ def study1(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
     """
     se = normalise_se_type(se)
     covariates = tuple(covariates)
-    predictors = [*GENES.values(), *covariates]
+    gene_cols = [GENES[g] for g in genes]
+    predictors = [*gene_cols, *covariates]
     fits, n, dropped, notes = {}, {}, {}, []
     for outcome in outcomes:
         frame, _, n_drop = prepare_columns(data, [outcome, *predictors])
-        for col in GENES.values():
+        for col in gene_cols:
             _check_binary(frame, col)
         X = np.column_stack([np.ones(len(frame)), frame[predictors].to_numpy()])
         fits[outcome] = fit_ols(X, frame[outcome].to_numpy(), ["Intercept", *predictors],
@@ -285,7 +288,7 @@ class Study2Result:
 def study2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
            covariates: Sequence[str] = (), keller: bool = False,
            min_group_size: int = 10, outcomes: Sequence[str] = OUTCOMES,
-           styles: Sequence[str] = STYLES) -> Study2Result:
+           styles: Sequence[str] = STYLES, genes: Sequence[str] = tuple(GENES)) -> Study2Result:
     """Study 2: ``outcome ~ gene + style + gene:style (+ covariates)`` for every
     outcome x gene x style (12 models by default) and their probes.
 
@@ -316,7 +319,8 @@ def study2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
     parts: dict[str, list] = {k: [] for k in ("inter", "slopes", "grid", "lines", "keller")}
     probes, reverse, keller_fits, jn, notes = {}, {}, {}, {}, []
     for outcome in outcomes:
-        for gene, col in GENES.items():
+        for gene in genes:
+            col = GENES[gene]
             for style in styles:
                 key = (outcome, gene, style)
                 frame = _model_frame(data, outcome, col, style, covariates)
@@ -333,16 +337,18 @@ def study2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
     if keller and not covariates:
         notes.append("Keller controls were requested but no covariates were given: nothing to add.")
     inter = _finish_interactions(pd.concat(parts["inter"], ignore_index=True))
-    geno, geno_notes = genotype_slopes_drd2(data, se=se, alpha=alpha, covariates=covariates,
-                                            min_group_size=min_group_size, outcomes=outcomes,
-                                            styles=styles)
+    geno, geno_notes = (genotype_slopes_drd2(data, se=se, alpha=alpha, covariates=covariates,
+                                             min_group_size=min_group_size, outcomes=outcomes,
+                                             styles=styles) if "DRD2" in genes else
+                        (pd.DataFrame(columns=_GENO_COLS), ["DRD2 not analysed."]))
     return Study2Result(
         interactions=inter, simple_slopes=pd.concat(parts["slopes"], ignore_index=True),
         genotype_slopes_drd2=geno, jn=jn,
         gene_effect_grid=pd.concat(parts["grid"], ignore_index=True),
         predicted_lines=pd.concat(parts["lines"], ignore_index=True),
         keller=_concat_or_empty(parts["keller"], _KELLER_COLS),
-        gene_style_correlation=gene_style_correlation(data, se=se, alpha=alpha, styles=styles),
+        gene_style_correlation=gene_style_correlation(data, se=se, alpha=alpha, styles=styles,
+                                                      genes=genes),
         probes=probes, reverse_probes=reverse, keller_fits=keller_fits, se_type=se, alpha=alpha,
         covariates=covariates, keller_controls=bool(keller), min_group_size=min_group_size,
         notes=tuple(dict.fromkeys([*notes, *geno_notes])))
@@ -601,7 +607,8 @@ def _genotype_fit(sub, outcome, style, others, covariates, se, alpha) -> OLSFit:
 
 # ------------------------------------------------ gene-environment correlation
 def gene_style_correlation(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
-                           styles: Sequence[str] = STYLES) -> pd.DataFrame:
+                           styles: Sequence[str] = STYLES,
+                           genes: Sequence[str] = tuple(GENES)) -> pd.DataFrame:
     """Does genotype predict the style?  ``style ~ carrier`` per gene x style.
 
     The carrier coefficient is the mean difference carriers minus non-carriers
@@ -611,7 +618,8 @@ def gene_style_correlation(data: pd.DataFrame, *, se: str = "ols", alpha: float 
     (Belsky & Pluess 2009 criterion 3; Dudbridge & Fletcher 2014).
     """
     rows = []
-    for gene, col in GENES.items():
+    for gene in genes:
+        col = GENES[gene]
         for style in styles:
             frame, _, _ = prepare_columns(data, [style, col])
             _check_binary(frame, col)
@@ -701,8 +709,8 @@ def _example_data(n: int, seed: int = 0) -> pd.DataFrame:
 
 def bootstrap_study2(data: pd.DataFrame, *, n_boot: int = 5000, seed: int = 0,
                      alpha: float = 0.05, covariates: Sequence[str] = (),
-                     outcomes: Sequence[str] = OUTCOMES,
-                     styles: Sequence[str] = STYLES) -> pd.DataFrame:
+                     outcomes: Sequence[str] = OUTCOMES, styles: Sequence[str] = STYLES,
+                     genes: Sequence[str] = tuple(GENES)) -> pd.DataFrame:
     """Pairs-bootstrap (BCa and percentile) intervals for every Study 2 model.
 
     For each outcome x gene x style model: the interaction and the style's slope
@@ -717,7 +725,7 @@ def bootstrap_study2(data: pd.DataFrame, *, n_boot: int = 5000, seed: int = 0,
     boot_conf_low, boot_conf_high, pct_conf_low, pct_conf_high, boot_method,
     n_boot, n_failed``; ``quantity`` is ``interaction`` or ``slope: <group>``.
     """
-    keys = [(o, g, s) for o in outcomes for g in GENES for s in styles]
+    keys = [(o, g, s) for o in outcomes for g in genes for s in styles]
     seeds = np.random.SeedSequence(seed).spawn(len(keys))
     rows = []
     for (outcome, gene, style), ss in zip(keys, seeds):

@@ -89,10 +89,12 @@ def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, 
     for claim in CLAIMS:
         if claim.study == 1:
             gene_col = {"DRD2": "drd2_a1_carrier", "DRD4": "drd4_7r_carrier"}[claim.gene]
-            out[claim.id] = d * _pooled_sd(s1, claim.outcome, gene_col)
+            if {claim.outcome, gene_col} <= set(s1.columns):
+                out[claim.id] = d * _pooled_sd(s1, claim.outcome, gene_col)
         else:
             members = claim.members or ((claim.outcome, claim.gene, claim.style),)
-            out[claim.id] = min(k * s2[m[0]].std() / s2[m[2]].std() for m in members)
+            if all({m[0], m[2]} <= set(s2.columns) for m in members):
+                out[claim.id] = min(k * s2[m[0]].std() / s2[m[2]].std() for m in members)
     return out
 
 
@@ -117,8 +119,11 @@ class Analysis:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by file name."""
-        out = {"study1_models": self.study1.to_frame()}
-        out.update({f"study2_{k}": v for k, v in self.study2.to_frames().items()})
+        out = {}
+        if self.study1 is not None:
+            out["study1_models"] = self.study1.to_frame()
+        if self.study2 is not None:
+            out.update({f"study2_{k}": v for k, v in self.study2.to_frames().items()})
         for study, desc in self.descriptives.items():
             out.update({f"{study}_descriptives_{k}": v for k, v in desc.items()})
         out.update(self.checks)
@@ -156,15 +161,30 @@ def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
             "hardy_weinberg": pd.DataFrame(hwe)}
 
 
+def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """The outcomes, styles and genes a prepared frame has (the codebook may leave some out)."""
+    from .families import GENES, OUTCOMES, STYLES
+
+    return {"outcomes": tuple(o for o in OUTCOMES if o in frame.columns),
+            "styles": tuple(s for s in STYLES if s in frame.columns),
+            "genes": tuple(g for g, col in GENES.items() if col in frame.columns)}
+
+
 def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
                  replication_sims: int | None = None, progress: bool | None = None) -> Analysis:
-    """Fit both model families, judge the claims, attach replication probabilities."""
+    """Fit both model families, judge the claims, attach replication probabilities.
+
+    A claim whose variables are not in the data (e.g. DRD2 not genotyped, SO not
+    measured) is ``not tested``; everything else runs."""
     from . import claims, families, power
 
     alpha = float(config["claims"]["alpha"])
-    study1 = families.study1(s1.frame, se=se, alpha=alpha, covariates=())
-    study2 = families.study2(s2.frame, se=se, alpha=alpha, covariates=s2.covariates if keller else (),
-                             keller=keller)
+    have1, have2 = available(s1.frame), available(s2.frame)
+    covs = s2.covariates if keller else ()
+    study1 = (families.study1(s1.frame, se=se, alpha=alpha, outcomes=have1["outcomes"],
+                              genes=have1["genes"]) if have1["outcomes"] and have1["genes"] else None)
+    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller, **have2)
+              if all(have2.values()) else None)
     card = claims.judge(study1, study2, alpha=alpha,
                         sesoi=sesoi_in_raw_units(config, s1.frame, s2.frame))
     replication = None
@@ -176,13 +196,13 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
         card = card.with_replication_probability(replication.to_mapping())
     descriptives = {s.name: families.descriptives(s.frame) for s in _unique((s1, s2))}
     checks = _checks(_unique((s1, s2)))
-    checks["study2_crossover"] = families.crossovers(
-        s2.frame, study2, covariates=s2.covariates if keller else ())
-    n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
-    if n_boot:
-        checks["study2_bootstrap"] = families.bootstrap_study2(
-            s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
-            covariates=s2.covariates if keller else ())
+    if study2 is not None:
+        checks["study2_crossover"] = families.crossovers(s2.frame, study2, covariates=covs)
+        n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
+        if n_boot:
+            checks["study2_bootstrap"] = families.bootstrap_study2(
+                s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
+                covariates=covs, **have2)
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
                     checks=checks, replication=replication)
 
@@ -201,20 +221,25 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
 
     s2 = analysis.study2
     figs, captions = {}, {}
-    for outcome in ("CO", "SO"):
-        name = f"simple_slopes_{outcome}_avoidant"
-        figs[name] = plots.simple_slopes_figure(s2.predicted_lines, outcome=outcome,
-                                                style="avoidant", assumption_note=note)
-        captions[name] = (f"{outcome} against avoidant attachment, one line per genotype group "
-                          "with 95% confidence bands (other variables at their means).")
-    grid = s2.gene_effect_grid
-    for gene in ("DRD4", "DRD2"):
-        sub = grid[(grid.outcome == "CO") & (grid.gene == gene) & (grid["style"] == "avoidant")]
-        name = f"johnson_neyman_CO_{gene}_avoidant"
-        figs[name] = plots.johnson_neyman_figure(sub, s2.jn[("CO", gene, "avoidant")], outcome="CO",
-                                                 gene=gene, style="avoidant")
-        captions[name] = (f"Effect of {gene} carrier status on CO along avoidant attachment, "
-                          "with the Johnson-Neyman region of significance.")
+    if s2 is not None and "avoidant" in set(s2.interactions["style"]):
+        genes = tuple(g for g in ("DRD4", "DRD2") if g in set(s2.interactions["gene"]))
+        for outcome in sorted(set(s2.interactions["outcome"])):
+            name = f"simple_slopes_{outcome}_avoidant"
+            figs[name] = plots.simple_slopes_figure(s2.predicted_lines, outcome=outcome,
+                                                    style="avoidant", genes=genes,
+                                                    assumption_note=note)
+            captions[name] = (f"{outcome} against avoidant attachment, one line per genotype "
+                              "group with 95% confidence bands (other variables at their means).")
+        grid = s2.gene_effect_grid
+        for gene in genes:
+            if ("CO", gene, "avoidant") not in s2.jn:
+                continue
+            sub = grid[(grid.outcome == "CO") & (grid.gene == gene) & (grid["style"] == "avoidant")]
+            name = f"johnson_neyman_CO_{gene}_avoidant"
+            figs[name] = plots.johnson_neyman_figure(sub, s2.jn[("CO", gene, "avoidant")],
+                                                     outcome="CO", gene=gene, style="avoidant")
+            captions[name] = (f"Effect of {gene} carrier status on CO along avoidant attachment, "
+                              "with the Johnson-Neyman region of significance.")
     figs["scorecard"] = plots.scorecard_figure(analysis.scorecard.to_frame())
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
     return figs, captions

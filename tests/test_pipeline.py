@@ -176,3 +176,25 @@ def test_same_survey_in_every_format_gives_identical_reports(tmp_path):
                     "tables/study2_simple_slopes.csv", "tables/study1_models.csv",
                     "tables/reliability.csv"]:
             assert (out / rel).read_bytes() == (outputs["survey.sav"] / rel).read_bytes(), (name, rel)
+
+
+@pytest.mark.parametrize("drop,untested", [
+    ("DRD2", {"S1a", "S1b", "S2a", "S2c", "S2d"}),
+    ("SO", {"S1b", "S1d", "S2c", "S2d"}),
+])
+def test_partial_data_runs_and_marks_claims_not_tested(drop, untested, tmp_path):
+    # A lab that genotyped only DRD4, or did not measure SO: the claims that can be tested are
+    # judged, the others say "not tested", and nothing crashes.
+    import yaml
+    book = yaml.safe_load(CODEBOOK.read_text())
+    if drop == "DRD2":
+        del book["genotypes"]["DRD2"]
+    else:
+        del book["scales"]["SO"]
+    cb = tmp_path / "cb.yaml"
+    cb.write_text(yaml.safe_dump(book))
+    out = tmp_path / "rep"
+    assert main(["analyze", str(SURVEY), "--codebook", str(cb), "--out", str(out), "--sims", "0"]) == 0
+    card = {r["id"]: r["verdict"] for r in json.loads((out / "scorecard.json").read_text())}
+    assert {k for k, v in card.items() if v == "not tested"} == untested
+    assert all(v in VERDICTS for k, v in card.items() if k not in untested)
