@@ -671,6 +671,10 @@ def _describe_group(dataset, cols: list) -> dict:
     else:
         with np.errstate(all="ignore"):
             low, high, source = np.nanmin(clean), np.nanmax(clean), "observed answers"
+        # Response scales start at 1 (or 0): an unused bottom category is common on
+        # agreement scales, and a wrong minimum breaks reverse keying (min + max - x).
+        if np.isfinite(low) and float(high).is_integer() and 1 < low <= high / 2:
+            low, source = 1.0, f"observed answers {low:g}-{high:g}; scales usually start at 1"
     return {"items": cols, "codes": codes, "min": low, "max": high, "range_from": source,
             "reverse": _guess_reverse(clean, cols)}
 
