@@ -18,6 +18,18 @@ EXIT_INPUT = 2
 _FMT = argparse.RawDescriptionHelpFormatter
 
 
+def _add_reader_options(p: argparse.ArgumentParser) -> None:
+    """Options every command that reads a data file shares."""
+    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
+    p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
+    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+
+
+def _read_dataset(args):
+    from .io import read_data
+    return read_data(args.data, sheet=args.sheet, decimal=args.decimal, encoding=args.encoding)
+
+
 def _csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -49,37 +61,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                    help="Johnson-Neyman with the FDR-controlled critical t (Esarey & Sumner 2018)")
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
                    help="for a two-valued text column, the level coded 0 (repeatable)")
-    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
-    p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
-    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+    _add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
-
-
-def _read(path: str, sheet=None, decimal=None, encoding=None):
-    """Read any supported data file (CSV/TSV without the io module as a fallback)."""
-    try:
-        from .io import read_data
-    except ImportError:  # pragma: no cover - io module not installed yet
-        read_data = None
-    if read_data is not None:
-        return read_data(path, sheet=sheet, decimal=decimal, encoding=encoding).frame
-    return _read_text(path, decimal)
-
-
-def _read_text(path: str, decimal=None):
-    import os
-
-    import pandas as pd
-
-    from ._errors import InputError
-    if not os.path.isfile(path):
-        raise InputError("no such file", file=path)
-    sep = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
-    try:
-        return pd.read_csv(path, sep=sep, decimal=decimal or ".")
-    except pd.errors.EmptyDataError:
-        raise InputError("the file is empty", file=path) from None
 
 
 def _run_probe(args) -> int:
@@ -91,7 +75,7 @@ def _run_probe(args) -> int:
         if not sep:
             raise InputError(f"--reference needs COLUMN=LEVEL, got {item!r}")
         reference[column.strip()] = level.strip()
-    data = _read(args.data, args.sheet, args.decimal, args.encoding)
+    data = _read_dataset(args).frame
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
@@ -159,9 +143,7 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
                    help="add covariate x gene and covariate x style terms (Keller 2014)")
     p.add_argument("--sims", type=int, default=None,
                    help="simulated studies per replication probability (0 to skip)")
-    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
-    p.add_argument("--decimal", default=None, help="decimal separator for text files")
-    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+    _add_reader_options(p)
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -189,19 +171,15 @@ def _add_validate(sub) -> argparse.ArgumentParser:
                "--codebook data/examples/codebook.yaml")
     p.add_argument("data", help="data file")
     p.add_argument("--codebook", required=True, help="codebook YAML")
-    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
-    p.add_argument("--decimal", default=None, help="decimal separator for text files")
-    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+    _add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
 
 def _run_validate(args) -> int:
     from .codebook import Codebook
-    from .io import read_data
     from .validate import validate
-    report = validate(read_data(args.data, sheet=args.sheet, decimal=args.decimal,
-                                encoding=args.encoding), Codebook.load(args.codebook))
+    report = validate(_read_dataset(args), Codebook.load(args.codebook))
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -220,9 +198,7 @@ def _add_init_codebook(sub) -> argparse.ArgumentParser:
         epilog="example:\n  salesgxe init-codebook data/examples/survey.sav --out my_codebook.yaml")
     p.add_argument("data", help="data file")
     p.add_argument("--out", default=None, help="codebook file to write (default: print it)")
-    p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
-    p.add_argument("--decimal", default=None, help="decimal separator for text files")
-    p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+    _add_reader_options(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing codebook file")
     return p
 
@@ -233,9 +209,7 @@ def _run_init_codebook(args) -> int:
 
     from ._errors import InputError
     from .codebook import init_codebook
-    from .io import read_data
-    text = init_codebook(read_data(args.data, sheet=args.sheet, decimal=args.decimal,
-                                   encoding=args.encoding))
+    text = init_codebook(_read_dataset(args))
     if args.out is None:
         sys.stdout.write(text)
         return 0
