@@ -193,7 +193,9 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
         sizes = {"study1": {"n": int(s1.frame.shape[0])}, "study2": {"n": int(s2.frame.shape[0])}}
         replication = power.replication_probabilities(config.with_overrides(sizes), n_sims=n_sims,
                                                       se=se, progress=progress)
-        card = card.with_replication_probability(replication.to_mapping())
+        tested = {r.id for r in card.rows if r.verdict != "not tested"}
+        card = card.with_replication_probability(
+            {k: v for k, v in replication.to_mapping().items() if k in tested})
     descriptives = {s.name: families.descriptives(s.frame) for s in _unique((s1, s2))}
     checks = _checks(_unique((s1, s2)))
     if study2 is not None:

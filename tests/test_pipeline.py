@@ -194,7 +194,10 @@ def test_partial_data_runs_and_marks_claims_not_tested(drop, untested, tmp_path)
     cb = tmp_path / "cb.yaml"
     cb.write_text(yaml.safe_dump(book))
     out = tmp_path / "rep"
-    assert main(["analyze", str(SURVEY), "--codebook", str(cb), "--out", str(out), "--sims", "0"]) == 0
-    card = {r["id"]: r["verdict"] for r in json.loads((out / "scorecard.json").read_text())}
+    assert main(["analyze", str(SURVEY), "--codebook", str(cb), "--out", str(out), "--sims", "50"]) == 0
+    rows = json.loads((out / "scorecard.json").read_text())
+    card = {r["id"]: r["verdict"] for r in rows}
     assert {k for k, v in card.items() if v == "not tested"} == untested
+    # No replication probability for a claim the data cannot test.
+    assert all((r["replication_probability"] is None) == (r["id"] in untested) for r in rows)
     assert all(v in VERDICTS for k, v in card.items() if k not in untested)
