@@ -201,3 +201,25 @@ def test_partial_data_runs_and_marks_claims_not_tested(drop, untested, tmp_path)
     # No replication probability for a claim the data cannot test.
     assert all((r["replication_probability"] is None) == (r["id"] in untested) for r in rows)
     assert all(v in VERDICTS for k, v in card.items() if k not in untested)
+
+
+def test_no_command_modifies_any_input_file(tmp_path, capsys):
+    # Every command, on the shipped inputs: the whole data/ tree is byte-identical afterwards.
+    def tree():
+        return {p: _sha(p) for p in sorted(paths.DATA.rglob("*")) if p.is_file()}
+
+    before = tree()
+    probe_csv = paths.EXAMPLES / "probe_example.csv"
+    commands = [
+        ["probe", str(probe_csv), "-y", "CO", "-x", "avoidant", "-w", "drd4_7r", "--json"],
+        ["probe", str(SURVEY), "-y", "age", "-x", "Q1_1", "-w", "Q1_2"],
+        ["validate", str(SURVEY), "--codebook", str(CODEBOOK)],
+        ["init-codebook", str(SURVEY), "--out", str(tmp_path / "cb.yaml")],
+        ["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(tmp_path / "r"),
+         "--sims", "0"],
+        ["power", "--n", "60,120", "--reps", "20", "--targets", "S2b", "--json"],
+    ]
+    for argv in commands:
+        assert main(argv) == 0, argv
+        capsys.readouterr()
+    assert tree() == before
