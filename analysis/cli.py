@@ -104,6 +104,8 @@ def _add_replicate(sub) -> argparse.ArgumentParser:
                    "(default: data/simulated)")
     p.add_argument("--sims", type=int, default=None,
                    help="simulated studies per replication probability (default: from the config)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="local processes for the replication simulations (same numbers for any value)")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -113,7 +115,7 @@ def _run_replicate(args) -> int:
     from .pipeline import replicate
     out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
-                    replication_sims=args.sims, command=_command(args))
+                    replication_sims=args.sims, command=_command(args), n_jobs=args.jobs)
     print(f"report written to {out}")
     return 0
 
@@ -143,6 +145,8 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
                    help="add covariate x gene and covariate x style terms (Keller 2014)")
     p.add_argument("--sims", type=int, default=None,
                    help="simulated studies per replication probability (0 to skip)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="local processes for the replication simulations (same numbers for any value)")
     _add_reader_options(p)
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
@@ -154,7 +158,7 @@ def _run_analyze(args) -> int:
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
                   force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
                   decimal=args.decimal, encoding=args.encoding, replication_sims=args.sims,
-                  command=_command(args))
+                  command=_command(args), n_jobs=args.jobs)
     print(f"report written to {out}")
     return 0
 

@@ -171,7 +171,8 @@ def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
 
 
 def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
-                 replication_sims: int | None = None, progress: bool | None = None) -> Analysis:
+                 replication_sims: int | None = None, progress: bool | None = None,
+                 n_jobs: int = 1) -> Analysis:
     """Fit both model families, judge the claims, attach replication probabilities.
 
     A claim whose variables are not in the data (e.g. DRD2 not genotyped, SO not
@@ -192,7 +193,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     if n_sims > 0:
         sizes = {"study1": {"n": int(s1.frame.shape[0])}, "study2": {"n": int(s2.frame.shape[0])}}
         replication = power.replication_probabilities(config.with_overrides(sizes), n_sims=n_sims,
-                                                      se=se, progress=progress)
+                                                      se=se, progress=progress, n_jobs=n_jobs)
         tested = {r.id for r in card.rows if r.verdict != "not tested"}
         card = card.with_replication_probability(
             {k: v for k, v in replication.to_mapping().items() if k in tested})
@@ -277,8 +278,12 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
 
 def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,
               data_dir=paths.SIMULATED, replication_sims: int | None = None,
-              command: str | None = None, progress: bool | None = None) -> Path:
-    """Simulate both studies, analyse them as a user's data would be, write the report."""
+              command: str | None = None, progress: bool | None = None,
+              n_jobs: int = 1) -> Path:
+    """Simulate both studies, analyse them as a user's data would be, write the report.
+
+    ``n_jobs`` spreads the replication-probability simulations over local
+    processes; the numbers do not depend on it."""
     from .config import load_config
     from .simulate import save_simulated, simulate_study
 
@@ -290,7 +295,7 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
         saved = save_simulated(simulate_study(config, name), data_dir)
         studies[name] = load_study(name, saved["data"], saved["codebook"])
     analysis = run_analysis(studies["study1"], studies["study2"], config,
-                            replication_sims=replication_sims, progress=progress)
+                            replication_sims=replication_sims, progress=progress, n_jobs=n_jobs)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
     return _write(analysis, out_dir, config=config, config_path=config_path, inputs=inputs,
                   title=str(config["meta"]["label"]), note=SIMULATED_NOTE, force=force,
@@ -301,7 +306,7 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
 def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, force: bool = False,
             se: str = "ols", keller: bool = False, sheet=None, decimal=None, encoding=None,
             replication_sims: int | None = None, command: str | None = None,
-            progress: bool | None = None) -> Path:
+            progress: bool | None = None, n_jobs: int = 1) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies)."""
     from .codebook import Codebook
     from .config import load_config
@@ -315,7 +320,7 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     data = StudyData(name="your_data", path=data.path, codebook_path=Path(codebook_path),
                      frame=data.frame, validation=data.validation, covariates=data.covariates)
     analysis = run_analysis(data, data, config, se=se, keller=keller,
-                            replication_sims=replication_sims, progress=progress)
+                            replication_sims=replication_sims, progress=progress, n_jobs=n_jobs)
     source = getattr(book, "source", None) or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample. Replication probabilities still rest on "
