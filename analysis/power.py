@@ -32,19 +32,17 @@ doi:10.1214/ss/1009213286).
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._errors import InputError
+from .montecarlo import BLOCK, Chunk, block_seeds, execute, plan, stack
 
 __all__ = ["analytic_interaction_power", "simulated_interaction_power", "type_s_m",
            "wilson_interval", "PowerResult", "ReplicationProbabilities"]
 
-BLOCK = 250                     # simulations per random stream (fixed: changing it changes results)
-_DASK_TIMEOUT = 30              # seconds to wait for a Dask scheduler
 _ASSUMPTION_NOTE = ("Effect sizes, sample sizes and allele frequencies are assumptions "
                     "({source}), not the article's estimates.")
 
@@ -147,108 +145,6 @@ def type_s_m(estimates, significant, true_value: float) -> tuple[float, float]:
     chosen = est[sig]
     type_s = float(np.mean(np.sign(chosen) != np.sign(true_value)))
     return type_s, float(np.mean(np.abs(chosen)) / abs(true_value))
-
-
-# ============================================================= execution engine
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    """A unit of work: consecutive blocks of simulations sharing a stream key."""
-
-    key: tuple[int, ...]           # spawn-key prefix (e.g. the sample size)
-    first_block: int
-    sizes: tuple[int, ...]         # simulations per block
-
-    @property
-    def n_sims(self) -> int:
-        return sum(self.sizes)
-
-
-def _block_seeds(seed: int, chunk: _Chunk) -> list[np.random.SeedSequence]:
-    """``SeedSequence(seed, spawn_key=key).spawn(n_blocks)[b]`` for the chunk's blocks."""
-    return [np.random.SeedSequence(seed, spawn_key=chunk.key + (b,))
-            for b in range(chunk.first_block, chunk.first_block + len(chunk.sizes))]
-
-
-def _plan(keys: Sequence[tuple[int, ...]], n_sims: int, chunk: int | None,
-          n_jobs: int) -> list[_Chunk]:
-    """Split ``n_sims`` simulations per key into blocks of ``BLOCK`` and blocks into chunks.
-
-    The chunk size (rounded up to whole blocks) only groups work; the random
-    streams belong to blocks, so results do not depend on it.
-    """
-    if n_sims < 1:
-        raise InputError("the number of simulated studies must be at least 1", values=[n_sims])
-    sizes = [BLOCK] * (n_sims // BLOCK) + ([n_sims % BLOCK] if n_sims % BLOCK else [])
-    if chunk is None:   # about four chunks per worker, so the progress bar moves
-        workers = max(1, n_jobs if n_jobs > 0 else 2)
-        chunk = max(BLOCK, math.ceil(len(keys) * n_sims / (4 * workers)))
-    per = max(1, math.ceil(int(chunk) / BLOCK))
-    return [_Chunk(tuple(key), start, tuple(sizes[start:start + per]))
-            for key in keys for start in range(0, len(sizes), per)]
-
-
-def _show_progress(progress: bool | None, expected_seconds: float) -> bool:
-    """A bar only on a terminal and for work expected to take over a second."""
-    if progress is not None:
-        return bool(progress)
-    return sys.stderr.isatty() and expected_seconds > 1.0
-
-
-def _execute(func: Callable, chunks: Sequence[_Chunk], kwargs: dict, *, n_jobs: int = 1,
-             scheduler: str | None = None, progress: bool | None = None,
-             expected_seconds: float = 0.0, desc: str = "simulating") -> list:
-    """Run ``func(chunk, **kwargs)`` for every chunk; results in chunk order.
-
-    ``scheduler`` (a Dask scheduler address such as ``tcp://host:8786``) runs
-    the chunks on that cluster (its workers need this package installed);
-    otherwise ``n_jobs`` local processes (joblib; ``-1`` = all cores).
-    """
-    from tqdm import tqdm
-
-    total = sum(c.n_sims for c in chunks)
-    bar = tqdm(total=total, desc=desc, unit="study", file=sys.stderr, leave=False,
-               disable=not _show_progress(progress, expected_seconds))
-    try:
-        if scheduler:
-            return _execute_dask(func, chunks, kwargs, scheduler, bar)
-        if n_jobs == 1 or len(chunks) == 1:
-            return [_tick(bar, c, func(c, **kwargs)) for c in chunks]
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(func)(c, **kwargs) for c in chunks)
-        return [_tick(bar, c, r) for c, r in zip(chunks, results)]
-    finally:
-        bar.close()
-
-
-def _tick(bar, chunk: _Chunk, result):
-    bar.update(chunk.n_sims)
-    return result
-
-
-def _execute_dask(func, chunks, kwargs, scheduler: str, bar) -> list:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - optional dependency
-        raise InputError("--scheduler needs the optional 'distributed' package",
-                         hint="pip install 'salesgxe[dask]'") from None
-    try:
-        client = Client(scheduler, set_as_default=False, timeout=_DASK_TIMEOUT)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot connect to the Dask scheduler at {scheduler!r} ({exc})") from None
-    try:
-        futures = [client.submit(func, c, pure=False, **kwargs) for c in chunks]
-        sizes = {f.key: c.n_sims for f, c in zip(futures, chunks)}
-        for fut in as_completed(futures, loop=client.loop):
-            bar.update(sizes[fut.key])
-        return client.gather(futures)
-    finally:
-        client.close()
-
-
-def _stack(results: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Concatenate the per-chunk arrays along the simulation axis."""
-    return {name: np.concatenate([r[name] for r in results]) for name in results[0]}
 
 
 # ================================================================= power result
@@ -405,14 +301,14 @@ def simulated_interaction_power(n_grid: Sequence[int], b_ga: float, carrier_shar
 
     se = normalise_se_type(se)
     grid = _check_grid(n_grid)
-    chunks = _plan([(n,) for n in grid], int(reps), chunk, n_jobs)
+    chunks = plan([(n,) for n in grid], int(reps), chunk, n_jobs)
     kwargs = dict(seed=int(seed), b_ga=b_ga, carrier_share=carrier_share, sigma=sigma,
                   var_a=var_a, b_g=b_g, b_a=b_a, se=se)
-    results = _execute(_interaction_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
+    results = execute(_interaction_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
                        progress=progress, expected_seconds=_expected_seconds(grid, reps, 1))
     rows = []
     for n in grid:
-        out = _stack([r for c, r in zip(chunks, results) if c.key == (n,)])
+        out = stack([r for c, r in zip(chunks, results) if c.key == (n,)])
         rows.append(_interaction_row(n, "interaction", out["estimate"], out["p_value"], alpha,
                                      b_ga))
     effects = {"b_ga": b_ga, "carrier_share": carrier_share, "sigma": sigma, "var_a": var_a,
@@ -422,13 +318,13 @@ def simulated_interaction_power(n_grid: Sequence[int], b_ga: float, carrier_shar
                        assumptions=_ASSUMPTION_NOTE.format(source="function arguments"))
 
 
-def _interaction_chunk(chunk: _Chunk, *, seed, b_ga, carrier_share, sigma, var_a, b_g, b_a,
+def _interaction_chunk(chunk: Chunk, *, seed, b_ga, carrier_share, sigma, var_a, b_g, b_a,
                        se) -> dict:
     from .fastols import batch_ols
 
     n = chunk.key[0]
     est, pv = [], []
-    for ss, size in zip(_block_seeds(seed, chunk), chunk.sizes):
+    for ss, size in zip(block_seeds(seed, chunk), chunk.sizes):
         rng = np.random.default_rng(ss)
         g = (rng.random((size, n)) < carrier_share).astype(float)
         a = rng.normal(0.0, math.sqrt(var_a), (size, n))
@@ -673,7 +569,7 @@ def _pattern(claim, member: Mapping, alpha) -> np.ndarray:
 
 
 # ============================================================ simulated studies
-def _study_chunk(chunk: _Chunk, *, config: dict, seed: int, n: Mapping[str, int], se: str,
+def _study_chunk(chunk: Chunk, *, config: dict, seed: int, n: Mapping[str, int], se: str,
                  alpha: float, family_rule: str, p_adjust: str, study1: bool = True) -> dict:
     """Simulate, fit and judge the studies of one chunk (runs in a worker).
 
@@ -691,7 +587,7 @@ def _study_chunk(chunk: _Chunk, *, config: dict, seed: int, n: Mapping[str, int]
     cfg = config_from_dict(config)
     judged = [c for c in CLAIMS if study1 or c.study == 2]
     parts = []
-    for ss, size in zip(_block_seeds(seed, chunk), chunk.sizes):
+    for ss, size in zip(block_seeds(seed, chunk), chunk.sizes):
         seed1, seed2 = ss.spawn(2)
         s1 = (_study1_inputs(simulate_scores(cfg, "study1", n["study1"], size, seed1), se)
               if study1 else None)
@@ -703,7 +599,7 @@ def _study_chunk(chunk: _Chunk, *, config: dict, seed: int, n: Mapping[str, int]
             "verdicts": np.column_stack([codes.get(c.id, missing) for c in CLAIMS]),
             "estimate": np.column_stack([s2[key]["estimate"] for key in INTERACTIONS]),
             "p": np.column_stack([s2[key]["p"] for key in INTERACTIONS])})
-    return _stack(parts)
+    return stack(parts)
 
 
 def _simulate_design(config, sizes: Mapping, n_sims: int, *, seed, se, alpha, family_rule,
@@ -722,18 +618,18 @@ def _simulate_design(config, sizes: Mapping, n_sims: int, *, seed, se, alpha, fa
         if value not in ("holm", "bh", "none"):
             raise InputError(f"{name} must be holm, bh or none", values=[value])
     keys = list(sizes)
-    plan = _plan(keys, int(n_sims), chunk, n_jobs)
+    chunks = plan(keys, int(n_sims), chunk, n_jobs)
     kwargs = dict(config=config.to_dict(), seed=int(seed), se=se, alpha=float(alpha),
                   n_by_key={k: dict(v) for k, v in sizes.items()}, family_rule=family_rule,
                   p_adjust=p_adjust, study1=bool(study1))
     total_n = sum(v["study1"] * 2 * study1 + v["study2"] * 12 for v in sizes.values())
     expected = _SECONDS_PER_STUDY_OBS * n_sims * total_n
-    results = _execute(_keyed_chunk, plan, kwargs, n_jobs=n_jobs, scheduler=scheduler,
+    results = execute(_keyed_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
                        progress=progress, expected_seconds=expected, desc=desc)
-    return {key: _stack([r for c, r in zip(plan, results) if c.key == key]) for key in keys}
+    return {key: stack([r for c, r in zip(chunks, results) if c.key == key]) for key in keys}
 
 
-def _keyed_chunk(chunk: _Chunk, *, n_by_key: Mapping, **kwargs) -> dict:
+def _keyed_chunk(chunk: Chunk, *, n_by_key: Mapping, **kwargs) -> dict:
     return _study_chunk(chunk, n=n_by_key[chunk.key], **kwargs)
 
 

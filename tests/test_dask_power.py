@@ -40,7 +40,8 @@ def test_power_curve_on_dask_equals_local(cluster):
 
 
 def test_bad_scheduler_address_is_an_input_error(monkeypatch):
-    monkeypatch.setattr(power, "_DASK_TIMEOUT", 2)
+    from analysis import montecarlo
+    monkeypatch.setattr(montecarlo, "_DASK_TIMEOUT", 2)
     with pytest.raises(power.InputError):
         power.simulated_interaction_power([60], 0.3, 0.36, reps=10, seed=1,
                                           scheduler="tcp://127.0.0.1:1")

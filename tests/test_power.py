@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from analysis import power
+from analysis import montecarlo, power
 from analysis._errors import InputError
 from analysis.config import load_config
 
@@ -333,10 +333,10 @@ def test_cli_bad_effect_exit_code(capsys):
 def test_progress_only_on_a_terminal_for_long_work(monkeypatch):
     import sys
 
-    assert power._show_progress(False, 100.0) is False
-    assert power._show_progress(True, 0.0) is True
+    assert montecarlo.show_progress(False, 100.0) is False
+    assert montecarlo.show_progress(True, 0.0) is True
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    assert power._show_progress(None, 100.0) is False
+    assert montecarlo.show_progress(None, 100.0) is False
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    assert power._show_progress(None, 100.0) is True
-    assert power._show_progress(None, 0.5) is False
+    assert montecarlo.show_progress(None, 100.0) is True
+    assert montecarlo.show_progress(None, 0.5) is False
