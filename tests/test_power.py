@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from analysis import montecarlo, power
+from analysis import batchclaims, montecarlo, power
 from analysis._errors import InputError
 from analysis.config import load_config
 
@@ -193,7 +193,7 @@ def test_complete_case_fits_match_statsmodels():
     X[2, 5, 1] = np.nan
     L = np.array([[0.0, 1.0, 0.0, 1.0]])
     for se in ("ols", "HC3"):
-        got = power._fit_complete_cases(X, y, se, L=L)
+        got = batchclaims.fit_complete_cases(X, y, se, L=L)
         for b in range(B):
             keep = np.isfinite(y[b]) & np.isfinite(X[b]).all(axis=1)
             fit = sm.OLS(y[b][keep], X[b][keep]).fit(cov_type="nonrobust" if se == "ols" else se)
@@ -216,7 +216,7 @@ def test_adjust_rows_equals_families_adjustments():
     P[0, :3] = P[0, 3]                                    # ties
     for method, ref in (("holm", holm), ("bh", benjamini_hochberg)):
         want = np.vstack([ref(row) for row in P])
-        np.testing.assert_array_equal(power.adjust_rows(P, method), want)   # same arithmetic
+        np.testing.assert_array_equal(batchclaims.adjust_rows(P, method), want)   # same arithmetic
 
 
 def _frames(scores, i):
@@ -238,15 +238,15 @@ def test_vectorised_verdicts_equal_judge_study_by_study(config):
     for cfg, n, n_sims, opts in designs:
         s1 = simulate_scores(cfg, "study1", n, n_sims, seed=21)
         s2 = simulate_scores(cfg, "study2", n, n_sims, seed=22)
-        codes = power.verdict_codes(power._study1_inputs(s1, opts["se"]),
-                                    power._study2_inputs(s2, opts["se"]), alpha=cfg.alpha,
+        codes = batchclaims.verdict_codes(batchclaims.study1_inputs(s1, opts["se"]),
+                                    batchclaims.study2_inputs(s2, opts["se"]), alpha=cfg.alpha,
                                     family_rule=opts["family_rule"], p_adjust=opts["p_adjust"])
         for i in range(n_sims):
             card = judge(study1(_frames(s1, i), se=opts["se"]),
                          study2(_frames(s2, i), se=opts["se"]), alpha=cfg.alpha,
                          family_rule=opts["family_rule"], p_adjust=opts["p_adjust"])
             for cid, verdict in card.verdicts().items():
-                assert power.VERDICT_CODES[codes[cid][i]] == verdict, (i, cid, opts)
+                assert batchclaims.VERDICT_CODES[codes[cid][i]] == verdict, (i, cid, opts)
                 seen.add(verdict)
     # the comparison exercised several rule branches, not only "reproduced"
     assert {"reproduced", "partial", "not reproduced", "contradicted"} <= seen
