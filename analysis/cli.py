@@ -57,6 +57,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="add percentile and BCa bootstrap intervals (B resamples, e.g. 5000)")
     p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
+    p.add_argument("--center", default="none", choices=["none", "all", "continuous"],
+                   help="mean-centre X and W (all) or the non-binary ones (continuous) for the "
+                        "coefficient table, as PROCESS center=1/2 (default: none)")
     p.add_argument("--jn-fdr", action="store_true",
                    help="Johnson-Neyman with the FDR-controlled critical t (Esarey & Sumner 2018)")
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
@@ -79,7 +82,7 @@ def _run_probe(args) -> int:
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
-                seed=args.seed, file=args.data)
+                seed=args.seed, center=args.center, file=args.data)
     if args.json:
         _print_json(res.to_dict())
     else:

@@ -53,6 +53,10 @@ def probe_summary(res) -> str:
         f"  Sample size: {res.n}" + (f" ({res.n_dropped} dropped: missing values)" if res.n_dropped else ""),
         f"  Standard errors: {se_label}; t tests on {fit.df_resid} df; {conf} confidence intervals",
     ]
+    if res.centering:
+        out.append("  Mean centred for the coefficients: " + ", ".join(
+            f"{k} (mean {v:.4f})" for k, v in res.centering.items())
+            + "; conditional effects and JN are in the original units")
     for col, mapping in res.coding.items():
         out.append(f"  Coding of {col}: " + ", ".join(f"{k!r} = {v}" for k, v in mapping.items()))
     out += ["", "Model summary",

@@ -21,7 +21,7 @@ import pandas as pd
 from ._errors import InputError
 from .models import OLSFit, fit_ols, normalise_se_type
 from .probing import (ConditionalEffects, JohnsonNeyman, _records, conditional_effects,
-                      johnson_neyman, moderator_values, wald_test)
+                      johnson_neyman, linear_combination, moderator_values, wald_test)
 
 __all__ = ["probe", "ProbeResult", "prepare_columns"]
 
@@ -50,6 +50,9 @@ class ProbeResult:
         p16/p50/p84 and mean-1sd/mean/mean+1sd.
     jn : JohnsonNeyman or None
         ``None`` for a binary moderator.
+    centering : dict
+        ``{column: mean}`` of the product-defining variables that were mean
+        centred for the coefficient table (PROCESS ``center=1/2``); empty if none.
     boot : BootstrapResult or None
         Pairs-bootstrap percentile and BCa intervals of every coefficient and
         every default conditional effect (``probe(..., bootstrap=B, seed=S)``).
@@ -75,6 +78,7 @@ class ProbeResult:
     effects: ConditionalEffects = field(repr=False)
     jn: JohnsonNeyman | None = field(repr=False)
     boot: object = field(default=None, repr=False)
+    centering: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     @property
@@ -83,8 +87,18 @@ class ProbeResult:
 
     @property
     def coefficients(self) -> pd.DataFrame:
-        """Coefficient table in the package's column vocabulary (+ ``boot_conf_low/high``)."""
-        return self._with_boot(self.fit.to_frame(), "term")
+        """Coefficient table in the package's column vocabulary (+ ``boot_conf_low/high``).
+
+        With centring, the table of the model with X and/or W mean centred: the
+        same fit reparameterised (``b1 + b3 mean(W)``, ...), identical to a refit
+        on centred data; conditional effects and JN stay in the moderator's units.
+        """
+        if not self.centering:
+            return self._with_boot(self.fit.to_frame(), "term")
+        frame = linear_combination(self.fit, _coefficient_rows(self.fit.terms, self.centering,
+                                                               self.focal, self.moderator))
+        frame.insert(0, "term", list(self.fit.terms))
+        return self._with_boot(frame, "term")
 
     def _with_boot(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
         if self.boot is None:
@@ -126,6 +140,7 @@ class ProbeResult:
             "outcome": self.outcome, "focal": self.focal, "moderator": self.moderator,
             "covariates": list(self.covariates), "n": self.n, "n_dropped": self.n_dropped,
             "se_type": self.se_type, "alpha": self.alpha, "coding": self.coding,
+            "centering": self.centering,
             "coefficients": _records(self.coefficients),
             "r2": self.fit.r2, "r2_adj": self.fit.r2_adj, "model_f": self.model_f,
             "model_p": self.model_p, "df_resid": self.fit.df_resid,
@@ -232,7 +247,8 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
           reference: dict | None = None, jn_fdr: bool = False, bootstrap: int = 0,
-          seed: int | None = None, file: str | None = None) -> ProbeResult:
+          seed: int | None = None, center: str = "none",
+          file: str | None = None) -> ProbeResult:
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
     Parameters
@@ -257,6 +273,11 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         (:func:`analysis.bootstrap.bootstrap_linear`, batched: no refit loop).
     seed : int, optional
         Seed of the bootstrap; the same seed gives the same intervals.
+    center : {"none", "all", "continuous"}
+        Mean-centre the variables that define the product for the coefficient
+        table: both X and W, or only the non-binary ones (PROCESS ``center=1``
+        / ``center=2``).  Changes ``b1``, ``b2`` and the intercept (now effects
+        at the other variable's mean), never ``b3``, the conditional effects or JN.
     file : str, optional
         Shown in error messages.
 
@@ -294,16 +315,43 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
                                   observed_range=(float(w.min()), float(w.max())))
     jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
-    boot = _bootstrap(X, y, terms, labels, values, bootstrap, seed, alpha) if bootstrap else None
+    centering = _centering(center, {focal: x, moderator: w})
+    L_coef = _coefficient_rows(terms, centering, focal, moderator)
+    boot = (_bootstrap(X, y, terms, L_coef, labels, values, bootstrap, seed, alpha)
+            if bootstrap else None)
     return ProbeResult(
         outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
         n=len(frame), n_dropped=n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
         r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
         model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
-        boot=boot, notes=_notes(effects, n_dropped))
+        boot=boot, centering=centering, notes=_notes(effects, n_dropped))
 
 
-def _bootstrap(X, y, terms, labels, values, n_boot: int, seed, alpha):
+def _centering(center: str, variables: dict) -> dict:
+    """Means of the product-defining variables to centre (PROCESS center=0/1/2)."""
+    if center not in {"none", "all", "continuous"}:
+        raise InputError(f"center must be 'none', 'all' or 'continuous', got {center!r}")
+    if center == "none":
+        return {}
+    return {name: float(v.mean()) for name, v in variables.items()
+            if center == "all" or np.unique(v).size > 2}
+
+
+def _coefficient_rows(terms, centering: dict, focal: str, moderator: str) -> np.ndarray:
+    """Rows ``L`` with ``L b`` = the coefficients of the centred model.
+
+    With X' = X - mx and W' = W - mw: ``b0' = b0 + b1 mx + b2 mw + b3 mx mw``,
+    ``b1' = b1 + b3 mw``, ``b2' = b2 + b3 mx``, ``b3' = b3``; covariates unchanged.
+    """
+    L = np.eye(len(terms))
+    mx, mw = centering.get(focal, 0.0), centering.get(moderator, 0.0)
+    L[0, 1:4] = [mx, mw, mx * mw]
+    L[1, 3] = mw
+    L[2, 3] = mx
+    return L
+
+
+def _bootstrap(X, y, terms, L_coef, labels, values, n_boot: int, seed, alpha):
     """Bootstrap every coefficient and every default conditional effect in one batch."""
     from .bootstrap import bootstrap_linear
 
@@ -313,7 +361,7 @@ def _bootstrap(X, y, terms, labels, values, n_boot: int, seed, alpha):
     k = len(terms)
     L_eff = np.zeros((len(values), k))
     L_eff[:, 1], L_eff[:, 3] = 1.0, values
-    L = np.vstack([np.eye(k), L_eff])
+    L = np.vstack([L_coef, L_eff])
     names = [f"term:{t}" for t in terms] + [f"label:{lab}" for lab in labels]
     return bootstrap_linear(X, y, L, n_boot=n_boot, seed=seed, alpha=alpha, labels=names)
 
