@@ -30,6 +30,13 @@ def _read_dataset(args):
     return read_data(args.data, sheet=args.sheet, decimal=args.decimal, encoding=args.encoding)
 
 
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(part) for part in _csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+
+
 def _csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -57,6 +64,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="add percentile and BCa bootstrap intervals (B resamples, e.g. 5000)")
     p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
+    p.add_argument("--at", type=_float_list, default=None, metavar="W1,W2,...",
+                   help="moderator values to probe instead of the defaults (PROCESS wmodval)")
     p.add_argument("--center", default="none", choices=["none", "all", "continuous"],
                    help="mean-centre X and W (all) or the non-binary ones (continuous) for the "
                         "coefficient table, as PROCESS center=1/2 (default: none)")
@@ -82,7 +91,7 @@ def _run_probe(args) -> int:
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
-                seed=args.seed, center=args.center, file=args.data)
+                seed=args.seed, center=args.center, at=args.at, file=args.data)
     if args.json:
         _print_json(res.to_dict())
     else:

@@ -247,7 +247,7 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
           reference: dict | None = None, jn_fdr: bool = False, bootstrap: int = 0,
-          seed: int | None = None, center: str = "none",
+          seed: int | None = None, center: str = "none", at: Sequence[float] | None = None,
           file: str | None = None) -> ProbeResult:
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
@@ -278,6 +278,9 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         table: both X and W, or only the non-binary ones (PROCESS ``center=1``
         / ``center=2``).  Changes ``b1``, ``b2`` and the intercept (now effects
         at the other variable's mean), never ``b3``, the conditional effects or JN.
+    at : sequence of float, optional
+        Moderator values to probe instead of the defaults (PROCESS ``wmodval``),
+        labelled ``at=<value>``.
     file : str, optional
         Shown in error messages.
 
@@ -309,7 +312,12 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     model_f, _, _, model_p = wald_test(fit, terms[1:])
     binary = np.unique(w).size == 2
     labels, values = moderator_values(w, binary)
-    if binary and moderator in coding:
+    if at is not None:
+        values = np.asarray([float(v) for v in at], dtype=float)
+        if values.size == 0 or not np.all(np.isfinite(values)):
+            raise InputError("--at needs one or more finite moderator values")
+        labels = [f"at={v:g}" for v in values]
+    elif binary and moderator in coding:
         inverse = {v: k for k, v in coding[moderator].items()}
         labels = [f"group={inverse[int(v)]}" for v in values]
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,

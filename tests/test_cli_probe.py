@@ -175,3 +175,16 @@ def test_bootstrap_too_few_resamples_is_an_input_error(capsys):
     code = main(["probe", str(EXAMPLE), "--outcome", "CO", "--focal", "drd4_7r", "--moderator",
                  "avoidant", "--bootstrap", "10"])
     assert code == 2 and "at least 100" in capsys.readouterr().err
+
+
+def test_at_replaces_probe_points_and_matches_closed_form(capsys):
+    code = main(["probe", str(EXAMPLE), "-y", "CO", "-x", "drd4_7r", "-w", "avoidant",
+                 "--at", "2,3.5", "--json"])
+    obj = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [c["label"] for c in obj["conditional_effects"]] == ["at=2", "at=3.5"]
+    coef = {c["term"]: c["estimate"] for c in obj["coefficients"]}
+    for row in obj["conditional_effects"]:
+        w = row["moderator_value"]
+        assert row["estimate"] == pytest.approx(coef["drd4_7r"] + w * coef["drd4_7r:avoidant"],
+                                                rel=1e-12)
