@@ -77,6 +77,7 @@ class ProbeResult:
     moderator_binary: bool
     effects: ConditionalEffects = field(repr=False)
     jn: JohnsonNeyman | None = field(repr=False)
+    jn_grid: ConditionalEffects | None = field(default=None, repr=False)
     boot: object = field(default=None, repr=False)
     centering: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -123,16 +124,11 @@ class ProbeResult:
     def johnson_neyman(self) -> JohnsonNeyman | None:
         return self.jn
 
-    def jn_table(self, n_points: int = 21) -> pd.DataFrame | None:
-        """PROCESS-style table: the effect at evenly spaced moderator values across
-        the observed range, with the boundaries inside the range inserted."""
-        if self.jn is None:
-            return None
-        lo, hi = self.jn.observed_range
-        grid = np.linspace(lo, hi, n_points)
-        inner = [b for b, ok in zip(self.jn.bounds, self.jn.in_range) if ok]
-        grid = np.unique(np.concatenate([grid, inner]))
-        return self.conditional_effects(at=grid)
+    def jn_table(self) -> pd.DataFrame | None:
+        """PROCESS-style table: the effect at 21 evenly spaced moderator values across
+        the observed range, with the boundaries inside the range inserted (computed
+        once by :func:`probe`; ``None`` for a binary moderator)."""
+        return None if self.jn_grid is None else self.jn_grid.to_frame()
 
     def to_dict(self) -> dict:
         """The JSON contract of ``salesgxe probe --json``."""
@@ -323,6 +319,7 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
                                   observed_range=(float(w.min()), float(w.max())))
     jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
+    jn_grid = None if jn is None else _jn_grid(fit, focal, inter, moderator, jn)
     centering = _centering(center, {focal: x, moderator: w})
     L_coef = _coefficient_rows(terms, centering, focal, moderator)
     boot = (_bootstrap(X, y, terms, L_coef, labels, values, bootstrap, seed, alpha)
@@ -332,7 +329,17 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         n=len(frame), n_dropped=n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
         r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
         model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
-        boot=boot, centering=centering, notes=_notes(effects, n_dropped))
+        jn_grid=jn_grid, boot=boot, centering=centering, notes=_notes(effects, n_dropped))
+
+
+def _jn_grid(fit, focal, inter, moderator, jn, n_points: int = 21) -> ConditionalEffects:
+    """Effects at ``n_points`` evenly spaced values of the observed range plus the
+    JN boundaries inside it (PROCESS's JN table)."""
+    lo, hi = jn.observed_range
+    inner = [b for b, ok in zip(jn.bounds, jn.in_range) if ok]
+    grid = np.unique(np.concatenate([np.linspace(lo, hi, n_points), inner]))
+    return conditional_effects(fit, focal, inter, grid, moderator=moderator,
+                               observed_range=(lo, hi))
 
 
 def _centering(center: str, variables: dict) -> dict:

@@ -55,6 +55,7 @@ class StudyData:
     frame: pd.DataFrame = field(repr=False)
     validation: object = field(repr=False)
     covariates: tuple[str, ...] = ()
+    source: str | None = None
 
 
 def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
@@ -70,7 +71,7 @@ def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
     covariates = tuple(c for c in book.covariates if c in frame.columns)
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
-                     frame=frame, validation=report, covariates=covariates)
+                     frame=frame, validation=report, covariates=covariates, source=book.source)
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
@@ -308,20 +309,16 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
             replication_sims: int | None = None, command: str | None = None,
             progress: bool | None = None, n_jobs: int = 1) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies)."""
-    from .codebook import Codebook
     from .config import load_config
 
     _check_target(out_dir, force)
     config_path = Path(config_path)
     config = load_config(config_path)
-    book = Codebook.load(codebook_path)
-    data = load_study("your data", data_path, book, sheet=sheet, decimal=decimal,
+    data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,
                       encoding=encoding)
-    data = StudyData(name="your_data", path=data.path, codebook_path=Path(codebook_path),
-                     frame=data.frame, validation=data.validation, covariates=data.covariates)
     analysis = run_analysis(data, data, config, se=se, keller=keller,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs)
-    source = getattr(book, "source", None) or "the user"
+    source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample. Replication probabilities still rest on "
             "the assumed effect sizes in the config, at this sample's size.")

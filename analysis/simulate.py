@@ -66,7 +66,8 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
-from .config import GENE_CODES, OUTCOMES, SCALES, STUDIES, STYLES, Config, load_config
+from .config import (GENE_CODES, OUTCOMES, SCALES, STUDIES, STYLES, Config,  # noqa: F401
+                     load_config)  # load_config: used by the doctests
 
 __all__ = ["SimulatedStudy", "simulate_study", "simulate_scores", "save_simulated",
            "derive_seed", "implied_effects", "score_scaling", "item_columns", "make_codebook",

@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from analysis import paths
-from analysis._errors import InputError
 from analysis.codebook import ANALYSIS_COLUMNS, Codebook, init_codebook
 from analysis.io import Dataset, read_data
 

@@ -290,8 +290,8 @@ def test_multiallelic_mc_matches_exact_enumeration():
     pairs = [(2, 2), (2, 2), (4, 4), (4, 4), (4, 4), (7, 7), (7, 7), (2, 4), (4, 7)]
     a1 = np.array([p[0] for p in pairs]); a2 = np.array([p[1] for p in pairs])
     counts = (5, 8, 5)                       # allele counts of 2, 4, 7
-    cells = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-    observed = [2, 1, 0, 3, 1, 2]            # genotype table in `cells` order
+    # genotype table in the order (2,2) (2,4) (2,7) (4,4) (4,7) (7,7)
+    observed = [2, 1, 0, 3, 1, 2]
     p_exact = _exact_multiallelic_p(counts, observed)
     n_perm = 20000
     p_mc = hwe_multiallelic_mc(a1, a2, n_perm=n_perm, seed=1)

@@ -9,7 +9,7 @@ from scipy import stats
 
 from analysis import probe
 from analysis.models import fit_ols
-from analysis.probing import conditional_effects, jn_roots, johnson_neyman, linear_combination
+from analysis.probing import jn_roots, johnson_neyman, linear_combination
 
 REF = Path(__file__).parent / "reference"
 
