@@ -112,9 +112,13 @@ def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = T
                     ignore: Iterable[str] = ()) -> list[str]:
     """Differences between two report folders, ignoring ``generated_at``.
 
-    Every file must be byte-identical except ``manifest.json``, which is
-    compared field by field without ``generated_at`` (and without the top-level
-    fields in ``ignore``, e.g. ``"command"`` when the output path differs).
+    Every file must be byte-identical, except that numbers in ``.csv`` and
+    ``.json`` files may differ in their last bits (relative ``1e-9``): the same
+    fit summed in another order by another BLAS kernel differs at ~1e-15, which
+    is not a different result.  ``manifest.json`` is compared field by field
+    without ``generated_at`` (and without the top-level fields in ``ignore``,
+    e.g. ``"command"`` when the output path differs); the checksums it lists
+    for ``.csv``/``.json`` outputs are left to that content comparison.
     ``figures=False`` skips ``figures/*`` and ``index.html`` (which embeds
     them), whose bytes can depend on the font renderer; ``environment=False``
     skips the Python, platform and dependency versions.
@@ -131,7 +135,7 @@ def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = T
     for rel in sorted(fa & fb):
         if rel == "manifest.json":
             diffs += _compare_manifests(a / rel, b / rel, figures, environment, set(ignore))
-        elif (a / rel).read_bytes() != (b / rel).read_bytes():
+        elif not _same_content(a / rel, b / rel):
             diffs.append(f"{rel} differs{_first_difference(a / rel, b / rel)}")
     return diffs
 
@@ -524,8 +528,45 @@ def _compare_entries(key: str, a: list, b: list, keep_figures: bool) -> list[str
     db = {e["path"]: e for e in b if keep_figures or not _is_figure_output(e["path"])}
     diffs = [f"manifest.json: {key} lists {p} on one side only" for p in sorted(set(da) ^ set(db))]
     diffs += [f"manifest.json: {key} checksum of {p} differs" for p in sorted(set(da) & set(db))
-              if da[p] != db[p]]
+              if da[p] != db[p] and not (key == "outputs" and p.endswith(_NUMERIC_SUFFIXES))]
     return diffs
+
+
+_RTOL, _ATOL = 1e-9, 1e-12
+_NUMERIC_SUFFIXES = (".csv", ".json")
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    """Byte equality, or for CSV / JSON equality up to last-bit numeric noise."""
+    if a.read_bytes() == b.read_bytes():
+        return True
+    if a.suffix not in _NUMERIC_SUFFIXES:
+        return False
+    if a.suffix == ".json":
+        return _close(*(json.loads(p.read_text(encoding="utf-8")) for p in (a, b)))
+    import csv
+    rows = [list(csv.reader(p.read_text(encoding="utf-8").splitlines())) for p in (a, b)]
+    return _close(*rows)
+
+
+def _close(x, y) -> bool:
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return len(x) == len(y) and all(_close(u, v) for u, v in zip(x, y))
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(_close(x[k], y[k]) for k in x)
+    if x == y:
+        return True
+    fx, fy = _as_float(x), _as_float(y)
+    return fx is not None and fy is not None and math.isclose(fx, fy, rel_tol=_RTOL, abs_tol=_ATOL)
+
+
+def _as_float(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _first_difference(a: Path, b: Path) -> str:
