@@ -113,9 +113,10 @@ def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = T
     """Differences between two report folders, ignoring ``generated_at``.
 
     Every file must be byte-identical, except that numbers in ``.csv`` and
-    ``.json`` files may differ in their last bits (relative ``1e-9``): the same
-    fit summed in another order by another BLAS kernel differs at ~1e-15, which
-    is not a different result.  ``manifest.json`` is compared field by field
+    ``.json`` files may differ in their last bits (relative ``1e-8``): the same
+    fit summed in another order by another BLAS kernel differs at ~1e-15, and
+    an iterative fit (omega's one-factor ML) at ~1e-9, which is not a
+    different result.  ``manifest.json`` is compared field by field
     without ``generated_at`` (and without the top-level fields in ``ignore``,
     e.g. ``"command"`` when the output path differs); the checksums it lists
     for ``.csv``/``.json`` outputs are left to that content comparison.
@@ -532,7 +533,7 @@ def _compare_entries(key: str, a: list, b: list, keep_figures: bool) -> list[str
     return diffs
 
 
-_RTOL, _ATOL = 1e-9, 1e-12
+_RTOL, _ATOL = 1e-8, 1e-12
 _NUMERIC_SUFFIXES = (".csv", ".json")
 
 
