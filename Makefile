@@ -15,7 +15,7 @@ help: ## List the targets
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "salesgxe needs Python >= 3.11")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary :all: -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -37,10 +37,12 @@ notebooks: $(STAMP) ## Open Jupyter on notebooks/ with the project's kernel
 	$(BIN)/python -m ipykernel install --user --name salesgxe --display-name "Python (salesgxe)"
 	$(BIN)/jupyter lab notebooks/
 
-lock: ## Re-resolve requirements.lock from pyproject.toml (needs network)
+lock: ## Re-resolve requirements.lock (hashed, pip-tools) from pyproject.toml (needs network)
 	rm -rf /tmp/salesgxe-lock && $(PYTHON) -m venv /tmp/salesgxe-lock
-	/tmp/salesgxe-lock/bin/pip install --quiet ".[dask,dev]" "setuptools==80.9.0"
-	{ echo "# Pinned environment for salesgxe (Python 3.11). Regenerate with: make lock"; echo "setuptools==80.9.0"; /tmp/salesgxe-lock/bin/pip freeze --exclude-editable | grep -v '^salesgxe'; } > requirements.lock
+	/tmp/salesgxe-lock/bin/pip install --quiet "pip-tools==7.6.2"
+	/tmp/salesgxe-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	    --no-emit-index-url --no-emit-find-links --extra dask --extra dev \
+	    --output-file requirements.lock pyproject.toml
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .hypothesis
