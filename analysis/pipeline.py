@@ -10,7 +10,6 @@ a statistic of its own: it wires the modules together.
 """
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,10 +248,40 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
     return figs, captions
 
 
-def _check_target(out_dir, force: bool) -> None:
-    """Fail before any work when the report folder exists and ``force`` is not given."""
-    from .report import check_target
-    check_target(Path(out_dir), force)
+def _check_target(out_dir, force: bool, inputs=()) -> None:
+    """Fail before any work when the report folder cannot be written or replaced
+    (:func:`analysis.safe_output.check_folder`)."""
+    from .safe_output import check_folder
+    check_folder(out_dir, force=force, inputs=inputs)
+
+
+def _check_replicate_targets(out_dir, data_dir, force: bool, config_path: Path) -> None:
+    """Both folders of ``replicate`` checked before anything is simulated; neither inside
+    the other (the report would delete its own inputs, or the data the report)."""
+    from ._errors import InputError
+    out, data = Path(out_dir).resolve(), Path(data_dir).resolve()
+    if out == data or out in data.parents or data in out.parents:
+        raise InputError("the report folder and the data folder (--data-dir) must not contain "
+                         "each other", file=str(out_dir))
+    _check_target(out_dir, force, inputs=[config_path])
+    _check_target(data_dir, force, inputs=[config_path])
+
+
+def _save_exports(simulated: Mapping, data_dir, *, force: bool, config_path: Path,
+                  meta: Mapping) -> dict[str, dict[str, Path]]:
+    """Write the simulated exports as one owned folder (crash-safe, never over foreign files)."""
+    from .safe_output import write_folder
+    from .simulate import save_simulated
+
+    names: dict[str, dict[str, Path]] = {}
+
+    def fill(staging: Path) -> None:
+        for name, study in simulated.items():
+            written = save_simulated(study, staging)
+            names[name] = {k: Path(data_dir) / v.name for k, v in written.items()}
+
+    write_folder(data_dir, fill, force=force, inputs=[config_path], meta=meta)
+    return names
 
 
 def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,
@@ -262,10 +291,11 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
     matplotlib.use("Agg")
     from .config import assumptions_table, config_hash
     from .report import write_report
+    from .safe_output import relative_command
 
     figures, captions = _figures(analysis, figure_note)
     meta = {"config_hash": config_hash(config_path), "seed": int(config["meta"]["seed"]),
-            "command": command or " ".join(["salesgxe", *sys.argv[1:]]),
+            "command": command or relative_command(),
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
             **(extra_meta or {})}
     tables = analysis.tables()
@@ -285,16 +315,19 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
 
     ``n_jobs`` spreads the replication-probability simulations over local
     processes; the numbers do not depend on it."""
-    from .config import load_config
-    from .simulate import save_simulated, simulate_study
+    from .config import config_hash, load_config
+    from .safe_output import relative_command
+    from .simulate import simulate_study
 
-    _check_target(out_dir, force)
     config_path = Path(config_path)
+    _check_replicate_targets(out_dir, data_dir, force, config_path)
     config = load_config(config_path)
-    studies = {}
-    for name in ("study1", "study2"):
-        saved = save_simulated(simulate_study(config, name), data_dir)
-        studies[name] = load_study(name, saved["data"], saved["codebook"])
+    simulated = {name: simulate_study(config, name) for name in ("study1", "study2")}
+    meta = {"command": command or relative_command(), "seed": int(config["meta"]["seed"]),
+            "config_hash": config_hash(config_path)}
+    saved = _save_exports(simulated, data_dir, force=force, config_path=config_path, meta=meta)
+    studies = {name: load_study(name, saved[name]["data"], saved[name]["codebook"])
+               for name in simulated}
     analysis = run_analysis(studies["study1"], studies["study2"], config,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
@@ -311,8 +344,8 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     """The same analysis and report on a user's survey (one dataset serves both studies)."""
     from .config import load_config
 
-    _check_target(out_dir, force)
     config_path = Path(config_path)
+    _check_target(out_dir, force, inputs=[config_path, data_path, codebook_path])
     config = load_config(config_path)
     data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,
                       encoding=encoding)

@@ -115,7 +115,8 @@ def test_manifest_checksums_and_fields(tmp_path, inputs):
         path = out / e["path"] if e in m["outputs"] else inputs["config"]
         data = path.read_bytes()
         assert e["sha256"] == hashlib.sha256(data).hexdigest() and e["bytes"] == len(data)
-    assert m["inputs"][0]["path"] == str(inputs["config"])  # outside the repo: as given
+    # Outside the repo and the working directory: the file name only, never an absolute path.
+    assert m["inputs"][0]["path"] == "simulation.yaml"
     assert m["seed"] == 20140210 and m["config_hash"] == "sha256:abc123"
     assert m["command"] == ["salesgxe", "replicate", "--out", "x"]
     assert m["package"]["name"] == "salesgxe"
@@ -222,16 +223,20 @@ def test_crash_with_force_keeps_old_report(tmp_path, inputs, monkeypatch):
 
 def test_force_semantics(tmp_path, inputs):
     out = write_report(tmp_path / "rep", **_kwargs(inputs))
-    with pytest.raises(InputError, match="report folder exists; use --force to overwrite"):
+    with pytest.raises(InputError, match="exists; use --force to replace it"):
         write_report(out, **_kwargs(inputs))
-    (out / "stale.txt").write_text("from an older run")
     write_report(out, force=True, **_kwargs(inputs))
-    assert not (out / "stale.txt").exists() and (out / "index.html").is_file()
+    assert (out / "index.html").is_file()
     assert _leftovers(tmp_path) == []
+    # A file the manifest does not list (the user's notes) makes the folder not ours.
+    (out / "notes.txt").write_text("my notes on this report")
+    with pytest.raises(InputError, match="notes.txt"):
+        write_report(out, force=True, **_kwargs(inputs))
+    assert (out / "notes.txt").read_text() == "my notes on this report"
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.tex").write_text("years of work")
-    with pytest.raises(InputError, match="not a report folder"):
+    with pytest.raises(InputError, match="not a folder salesgxe wrote"):
         write_report(precious, force=True, **_kwargs(inputs))
     assert (precious / "chapter1.tex").read_text() == "years of work"
 
