@@ -55,6 +55,7 @@ class StudyData:
     validation: object = field(repr=False)
     covariates: tuple[str, ...] = ()
     source: str | None = None
+    min_group_size: int = 10
 
 
 def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
@@ -70,7 +71,8 @@ def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
     covariates = tuple(c for c in book.covariates if c in frame.columns)
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
-                     frame=frame, validation=report, covariates=covariates, source=book.source)
+                     frame=frame, validation=report, covariates=covariates, source=book.source,
+                     min_group_size=int(book.min_group_size))
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
@@ -116,9 +118,23 @@ class Analysis:
     checks: dict = field(repr=False)
     replication: object = field(repr=False)
     notes: tuple[str, ...] = ()
+    min_group_size: int = 10
+    small_genes: tuple[frozenset, frozenset] = (frozenset(), frozenset())
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the report, by file name."""
+        """Every table of the report, by file name, cells below ``min_group_size`` suppressed
+        (:func:`analysis.privacy.suppress_tables`)."""
+        from .privacy import suppress_tables
+        return suppress_tables(self._raw_tables(), k=self.min_group_size,
+                               small1=set(self.small_genes[0]), small2=set(self.small_genes[1]))
+
+    def scorecard_records(self) -> list[dict]:
+        """The scorecard as records, claims resting on a suppressed group blanked."""
+        from .privacy import suppress_scorecard
+        return suppress_scorecard(self.scorecard.to_records(), k=self.min_group_size,
+                                  small=set(self.small_genes[0]) | set(self.small_genes[1]))
+
+    def _raw_tables(self) -> dict[str, pd.DataFrame]:
         out = {}
         if self.study1 is not None:
             out["study1_models"] = self.study1.to_frame()
@@ -178,13 +194,16 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     A claim whose variables are not in the data (e.g. DRD2 not genotyped, SO not
     measured) is ``not tested``; everything else runs."""
     from . import claims, families, power
+    from .privacy import small_genes
 
     alpha = float(config["claims"]["alpha"])
     have1, have2 = available(s1.frame), available(s2.frame)
     covs = s2.covariates if keller else ()
+    k = min(s1.min_group_size, s2.min_group_size)
     study1 = (families.study1(s1.frame, se=se, alpha=alpha, outcomes=have1["outcomes"],
                               genes=have1["genes"]) if have1["outcomes"] and have1["genes"] else None)
-    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller, **have2)
+    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller,
+                              min_group_size=k, **have2)
               if all(have2.values()) else None)
     card = claims.judge(study1, study2, alpha=alpha,
                         sesoi=sesoi_in_raw_units(config, s1.frame, s2.frame))
@@ -206,8 +225,9 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
             checks["study2_bootstrap"] = families.bootstrap_study2(
                 s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
                 covariates=covs, **have2)
+    small = (frozenset(small_genes(s1.frame, k)), frozenset(small_genes(s2.frame, k)))
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
-                    checks=checks, replication=replication)
+                    checks=checks, replication=replication, min_group_size=k, small_genes=small)
 
 
 def _unique(studies):
@@ -219,23 +239,26 @@ def _unique(studies):
     return tuple(out)
 
 
-def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
+def _figures(analysis: Analysis, tables: Mapping, records: list, note: str) -> tuple[dict, dict]:
+    """Figures from the suppressed tables: no group below ``min_group_size`` is drawn."""
     from . import plots
 
     s2 = analysis.study2
+    small2 = set(analysis.small_genes[1])
     figs, captions = {}, {}
     if s2 is not None and "avoidant" in set(s2.interactions["style"]):
         genes = tuple(g for g in ("DRD4", "DRD2") if g in set(s2.interactions["gene"]))
         for outcome in sorted(set(s2.interactions["outcome"])):
             name = f"simple_slopes_{outcome}_avoidant"
-            figs[name] = plots.simple_slopes_figure(s2.predicted_lines, outcome=outcome,
+            lines = tables["study2_predicted_lines"].dropna(subset=["estimate"])
+            figs[name] = plots.simple_slopes_figure(lines, outcome=outcome,
                                                     style="avoidant", genes=genes,
                                                     assumption_note=note)
             captions[name] = (f"{outcome} against avoidant attachment, one line per genotype "
                               "group with 95% confidence bands (other variables at their means).")
         grid = s2.gene_effect_grid
         for gene in genes:
-            if ("CO", gene, "avoidant") not in s2.jn:
+            if ("CO", gene, "avoidant") not in s2.jn or gene in small2:
                 continue
             sub = grid[(grid.outcome == "CO") & (grid.gene == gene) & (grid["style"] == "avoidant")]
             name = f"johnson_neyman_CO_{gene}_avoidant"
@@ -243,9 +266,17 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
                                                      outcome="CO", gene=gene, style="avoidant")
             captions[name] = (f"Effect of {gene} carrier status on CO along avoidant attachment, "
                               "with the Johnson-Neyman region of significance.")
-    figs["scorecard"] = plots.scorecard_figure(analysis.scorecard.to_frame())
+    figs["scorecard"] = plots.scorecard_figure(_records_frame(records))
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
     return figs, captions
+
+
+def _records_frame(records: list) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records)
+    for col in ("estimate", "conf_low", "conf_high", "p_value"):
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame
 
 
 def _check_target(out_dir, force: bool, inputs=()) -> None:
@@ -293,14 +324,15 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
     from .report import write_report
     from .safe_output import relative_command
 
-    figures, captions = _figures(analysis, figure_note)
+    tables = analysis.tables()
+    records = analysis.scorecard_records()
+    figures, captions = _figures(analysis, tables, records, figure_note)
     meta = {"config_hash": config_hash(config_path), "seed": int(config["meta"]["seed"]),
             "command": command or relative_command(),
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
             **(extra_meta or {})}
-    tables = analysis.tables()
     return write_report(
-        out_dir, tables=tables, scorecard=analysis.scorecard.to_records(),
+        out_dir, tables=tables, scorecard=records,
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
         display_tables=_display_tables(tables),

@@ -183,7 +183,10 @@ class _Checker:
         self.details: dict = {}
         self.missing_columns: set[str] = set()
         self.out: dict[str, pd.Series] = {}
-        self.sensitive = codebook.sensitive_columns()
+        from .privacy import sensitive_columns
+        # the codebook's genotype/id columns, and any column whose values parse as genotypes
+        # or look like identifiers: their values never reach a message
+        self.sensitive = sensitive_columns(self.frame, codebook)
 
     def add(self, severity: str, code: str, message: str, *, column=None, rows=(),
             values=(), hint=None) -> None:
