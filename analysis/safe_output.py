@@ -15,9 +15,10 @@ exports of later commands) goes through this module.  The rules:
 * **Owned folders only.**  An existing folder is replaced only if it is empty
   or provably written by this package (:func:`ownership_problems`): its
   ``manifest.json`` names the package (``"package": {"name": "salesgxe"}``)
-  and lists every file in ``outputs`` with its sha256; the folder holds
-  nothing else (empty sub-folders aside) and no listed file was changed since.
-  Otherwise the run is refused, naming the unexpected entries.
+  and lists every file in ``outputs``; the folder holds nothing else (empty
+  sub-folders aside).  Otherwise the run is refused, naming the unexpected
+  entries.  (A listed file edited since is still replaced with ``force``:
+  regenerated files merged by version control must not block a rerun.)
 * **No overwrite without force**, for folders and files alike; an empty
   folder is the one existing target that can be filled without ``force``
   (nothing in it can be lost).
@@ -294,10 +295,10 @@ def _manifest_problems(folder: Path, check_content: bool) -> list[str]:
 def ownership_problems(folder) -> list[str]:
     """Why ``folder`` may not be replaced; ``[]`` if it is empty or provably ours.
 
-    Ours means: ``manifest.json`` names the package and lists every file (with
-    the sha256 each had when written), and the folder holds nothing else.
+    Ours means: ``manifest.json`` names the package and lists every file, and
+    the folder holds nothing else.
     """
-    return _manifest_problems(Path(folder), check_content=True)
+    return _manifest_problems(Path(folder), check_content=False)
 
 
 def verify_folder(folder) -> list[str]:
