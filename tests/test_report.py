@@ -262,3 +262,34 @@ def test_display_formatting_only_rounds():
     shown = report._display(frame, max_rows=2)
     assert shown["rows"] == [["0.123", "< 0.001", "10", "a"], ["-2e-05", "0.043", "20", "NA"]]
     assert shown["hidden"] == 1
+
+
+@pytest.mark.parametrize("failing", ["exchange", "rename-1", "rename-2"])
+def test_failing_swap_keeps_the_complete_old_report(tmp_path, inputs, monkeypatch, failing):
+    """The rename/exchange calls of a --force replacement raise: the old report stays complete
+    (every file its manifest lists, with its checksum) and readable at --out."""
+    import os
+
+    from analysis import safe_output
+    out = write_report(tmp_path / "rep", **_kwargs(inputs))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    if failing == "exchange":
+        monkeypatch.setattr(safe_output, "_exchange",
+                            lambda a, b: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    else:
+        monkeypatch.setattr(safe_output, "_RENAMEAT2", None)        # the two-renames fallback
+        real, calls, nth = os.rename, [0], int(failing[-1])
+
+        def rename(a, b):
+            calls[0] += 1
+            if calls[0] == nth:
+                raise OSError(5, "I/O error")
+            return real(a, b)
+        monkeypatch.setattr(safe_output.os, "rename", rename)
+    with pytest.raises(InputError, match="I/O error"):
+        write_report(out, force=True, **_kwargs(inputs, title="new"))
+    monkeypatch.undo()
+    assert safe_output.verify_folder(out) == []
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert "<html" in (out / "index.html").read_text(encoding="utf-8").lower()
+    assert _leftovers(tmp_path) == []
