@@ -49,7 +49,7 @@ LOCI = ("DRD2", "DRD4")
 GENOTYPE_FORMATS = ("alleles", "carrier")
 _TOP_KEYS = ("source", "id", "missing_codes", "min_group_size", "scales", "genotypes",
              "covariates")
-_SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score")
+_SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score", "labels")
 _GENO_KEYS = ("column", "format", "allele_map")
 ANALYSIS_COLUMNS = ("id",) + SCALES + (
     "drd2_a1_carrier", "drd2_genotype", "drd2_a1_count", "drd4_7r_carrier", "drd4_7r_count")
@@ -70,16 +70,29 @@ class ScaleSpec:
     max: float | None = None
     min_answered: float = _DEFAULT_MIN_ANSWERED
     score: str | None = None
+    labels: dict = field(default_factory=dict)
 
     @property
     def columns(self) -> tuple[str, ...]:
         return (self.score,) if self.score is not None else self.items
 
+    def code_of(self) -> dict:
+        """Answer text (folded: stripped, lower case) -> code, from ``labels``
+        (how a "choice text" export is read back into numbers)."""
+        return {_fold(text): code for code, text in self.labels.items()}
+
     def to_dict(self) -> dict:
         if self.score is not None:
             return {"score": self.score}
-        return {"items": list(self.items), "reverse": list(self.reverse), "min": self.min,
-                "max": self.max, "min_answered": self.min_answered}
+        out = {"items": list(self.items), "reverse": list(self.reverse), "min": self.min,
+               "max": self.max, "min_answered": self.min_answered}
+        if self.labels:
+            out["labels"] = dict(self.labels)
+        return out
+
+
+def _fold(text) -> str:
+    return " ".join(str(text).split()).lower()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,6 +181,14 @@ class Codebook:
                    min_group_size=_min_group(data.get("min_group_size"), path))
         _check_roles(book)
         return book
+
+    def shared_items(self) -> dict[str, tuple[str, ...]]:
+        """Item column -> the scales that list it, for items in two or more scales."""
+        owners: dict[str, list[str]] = {}
+        for name, spec in self.scales.items():
+            for col in spec.items:
+                owners.setdefault(col, []).append(name)
+        return {c: tuple(s) for c, s in owners.items() if len(s) > 1}
 
     def roles(self) -> dict[str, str]:
         """Column -> role (``id``, ``CO item``, ``DRD2 genotype``, ``covariate`` ...)."""
@@ -403,7 +424,29 @@ def _item_scale(name: str, spec: dict, where: str, path) -> ScaleSpec:
         raise InputError(f"{where}.min_answered must be a share in (0, 1], got {share:g}",
                          file=path, hint="0.5 means a score needs at least half the items")
     return ScaleSpec(name=name, items=items, reverse=reverse, min=low, max=high,
-                     min_answered=share)
+                     min_answered=share, labels=_answer_labels(spec.get("labels"), where, path))
+
+
+def _answer_labels(value, where: str, path) -> dict:
+    """``labels: {1: Strongly disagree, ..., 7: Strongly agree}``: code -> answer text."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise InputError(f"{where}.labels must map answer codes to answer texts, got a "
+                         f"{_kind(value)}", file=path,
+                         hint="E.g. labels: {1: Strongly disagree, 7: Strongly agree}")
+    out, seen = {}, {}
+    for code, text in value.items():
+        code = _number(code, f"{where}.labels (code {code!r})", path)
+        if isinstance(text, (dict, list)) or text is None or not str(text).strip():
+            raise InputError(f"{where}.labels: code {code:g} needs an answer text", file=path)
+        folded = _fold(text)
+        if folded in seen:
+            raise InputError(f"{where}.labels: the text {str(text)!r} is given to codes "
+                             f"{seen[folded]:g} and {code:g}", file=path)
+        seen[folded] = code
+        out[int(code) if code.is_integer() else code] = str(text)
+    return out
 
 
 def _parse_genotypes(value, path) -> dict:
@@ -484,6 +527,8 @@ def _check_roles(book: Codebook) -> None:
     entries += [(s.column, f"{s.locus} genotype") for s in book.genotypes.values()]
     entries += [(c, "covariates") for c in book.covariates]
     for col, role in entries:
+        if col in seen and seen[col].startswith("scale ") and role.startswith("scale "):
+            continue  # an item in two scales: allowed, validate warns about it
         if col in seen and seen[col] != role:
             raise InputError(f"column {col!r} is used twice: in {seen[col]} and in {role}",
                              file=book.path, hint="Each column can play one role only")
