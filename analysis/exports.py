@@ -209,7 +209,8 @@ def suspect_header_rows(frame, *, max_rows: int = 3) -> int:
     changes what is read.
 
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"a": ["Age", "31", "40"], "b": ["Item", "2", "5"]})
+    >>> df = pd.DataFrame({"a": ["Age", "31", "40", "25", "52"],
+    ...                    "b": ["Item", "2", "5", "3", "4"]})
     >>> suspect_header_rows(df)
     1
     """
