@@ -429,13 +429,12 @@ def check_folder(path, *, force: bool = False, inputs: Iterable = (),
         raise InputError("exists and is not a folder; refusing to replace it", file=str(path),
                          hint="choose another output folder")
     problems = ownership_problems(target)
-    empty = not any(target.iterdir())
-    if not force and not empty:
-        raise InputError("exists; use --force to replace it", file=str(path))
     if problems:
         raise InputError(f"exists and is not a folder {PACKAGE} wrote ({'; '.join(problems)}); "
-                         "refusing to replace it", file=str(path),
+                         "refusing to replace it, even with --force", file=str(path),
                          hint="move it away or choose another output folder")
+    if not force and any(target.iterdir()):
+        raise InputError("exists; use --force to replace it", file=str(path))
     return target
 
 

@@ -91,14 +91,17 @@ def test_issue8_power_out_needs_force(tmp_path, capsys):
     out = tmp_path / "power"
     out.mkdir()
     (out / "power.csv").write_text("my own power analysis\n")
-    code = main(["power", "--n", "60", "--reps", "20", "--targets", "S2b", "--out", str(out)])
-    assert code == 2 and "--force" in capsys.readouterr().err
-    assert (out / "power.csv").read_text() == "my own power analysis\n"
-    # With --force it is still refused: the folder is not one salesgxe wrote.
-    code = main(["power", "--n", "60", "--reps", "20", "--targets", "S2b", "--out", str(out),
-                 "--force"])
-    assert code == 2 and "power.csv" in capsys.readouterr().err
-    assert (out / "power.csv").read_text() == "my own power analysis\n"
+    for force in ([], ["--force"]):     # not a folder salesgxe wrote: refused even with --force
+        code = main(["power", "--n", "60", "--reps", "20", "--targets", "S2b", "--out", str(out),
+                     *force])
+        err = capsys.readouterr().err
+        assert code == 2 and "power.csv" in err and "not a folder salesgxe wrote" in err
+        assert (out / "power.csv").read_text() == "my own power analysis\n"
+    # A power folder salesgxe wrote is replaced only with --force.
+    ours = tmp_path / "ours"
+    assert main(["power", "--n", "60", "--reps", "20", "--targets", "S2b", "--out", str(ours)]) == 0
+    code = main(["power", "--n", "60", "--reps", "20", "--targets", "S2b", "--out", str(ours)])
+    assert code == 2 and "use --force" in capsys.readouterr().err
 
 
 def test_issue8_replicate_data_dir_needs_force(tmp_path, capsys):
@@ -108,7 +111,7 @@ def test_issue8_replicate_data_dir_needs_force(tmp_path, capsys):
     (data / "study1.csv").write_text("my real study\n")
     code = main(["replicate", "--out", str(tmp_path / "rep"), "--data-dir", str(data),
                  "--sims", "0"])
-    assert code == 2 and "--force" in capsys.readouterr().err
+    assert code == 2 and "study1.csv" in capsys.readouterr().err
     assert (data / "study1.csv").read_text() == "my real study\n"
     assert not (tmp_path / "rep").exists()
     code = main(["replicate", "--out", str(data / "rep"), "--data-dir", str(data), "--force",
