@@ -141,6 +141,8 @@ def test_issue8_small_cells_suppressed_with_the_codebooks_min_group_size(files, 
     geno = pd.read_csv(rep / "tables" / "your_data_descriptives_genotype_counts.csv",
                        dtype={"n": str})
     assert geno.loc[geno["group"] == "A1/A1", "n"].tolist() == ["< 20"]
+    validation = (rep / "tables" / "validation.csv").read_text(encoding="utf-8")
+    assert "A1/A1 (n < 20)" in validation and "(12)" not in validation
     md = (rep / "report.md").read_text(encoding="utf-8")
     rows = [ln for ln in md.splitlines() if "| A1/A1 |" in ln]
     assert rows and all("suppressed" in ln or "genotype | A1/A1" in ln for ln in rows)
