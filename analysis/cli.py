@@ -118,6 +118,9 @@ def _add_replicate(sub) -> argparse.ArgumentParser:
                    help="simulated studies per replication probability (default: from the config)")
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
+    p.add_argument("--original", default=None, metavar="FILE",
+                   help="original study's estimates (YAML, see data/original_estimates.yaml): "
+                        "adds replication metrics per claim")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -127,7 +130,8 @@ def _run_replicate(args) -> int:
     from .pipeline import replicate
     out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
-                    replication_sims=args.sims, command=_command(args), n_jobs=args.jobs)
+                    replication_sims=args.sims, command=_command(args), n_jobs=args.jobs,
+                    original=args.original)
     print(f"report written to {out}")
     return 0
 
@@ -160,6 +164,9 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
     _add_reader_options(p)
+    p.add_argument("--original", default=None, metavar="FILE",
+                   help="original study's estimates (YAML, see data/original_estimates.yaml): "
+                        "adds replication metrics per claim")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -170,7 +177,7 @@ def _run_analyze(args) -> int:
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
                   force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
                   decimal=args.decimal, encoding=args.encoding, replication_sims=args.sims,
-                  command=_command(args), n_jobs=args.jobs)
+                  command=_command(args), n_jobs=args.jobs, original=args.original)
     print(f"report written to {out}")
     return 0
 
