@@ -74,6 +74,16 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
                    help="for a two-valued text column, the level coded 0 (repeatable)")
     _add_reader_options(p)
+    p.add_argument("--susceptibility", action="store_true",
+                   help="differential susceptibility vs diathesis-stress: Roisman et al. (2012) "
+                        "PoI/PA and the Widaman/Belsky model comparison (the binary one of "
+                        "focal/moderator is the genotype, the other the environment)")
+    p.add_argument("--susceptible", type=int, default=1, choices=[0, 1],
+                   help="genotype code of the putatively susceptible group (default 1)")
+    p.add_argument("--favourable", default="high", choices=["high", "low"],
+                   help="which end of the environment is favourable (default high)")
+    p.add_argument("--ds-range", default="observed", choices=["observed", "2sd"],
+                   help="range whose bounds fix the diathesis-stress crossover (default observed)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -92,11 +102,44 @@ def _run_probe(args) -> int:
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
                 seed=args.seed, center=args.center, at=args.at, file=args.data)
+    sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
     if args.json:
-        _print_json(res.to_dict())
+        out = res.to_dict()
+        if sus is not None:
+            out["susceptibility"] = sus.to_dict()
+        _print_json(out)
     else:
         print(res.summary())
+        if sus is not None:
+            print(_susceptibility_text(sus))
     return 0
+
+
+def _susceptibility(args, data, res, reference):
+    """The differential-susceptibility analysis on the probe's variables: the binary one
+    of focal / moderator is the genotype, the other the environment."""
+    from .susceptibility import susceptibility
+    gene = args.moderator if res.moderator_binary else args.focal
+    env = args.focal if gene == args.moderator else args.moderator
+    return susceptibility(data, outcome=args.outcome, gene=gene, moderator=env,
+                          covariates=args.covariates, susceptible=args.susceptible,
+                          favourable=args.favourable, range_rule=args.ds_range, alpha=args.alpha,
+                          reference=reference, file=args.data)
+
+
+def _susceptibility_text(sus) -> str:
+    """Plain-text block: the six models, Roisman's indices, one summary sentence."""
+    cols = ["label", "crossover", "crossover_conf_low", "crossover_conf_high", "n_params", "aic",
+            "bic", "f_vs_full", "p_vs_full"]
+    models = sus.models.to_frame()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}",
+                                                    na_rep="")
+    idx = sus.indices.frame[["range_words", "range_low", "range_high", "beyond_observed",
+                             "poi_right", "both_sides"]].to_string(
+        index=False, float_format=lambda v: f"{v:.4g}")
+    return (f"\nDifferential susceptibility vs diathesis-stress (Widaman et al. 2012; Belsky, "
+            f"Pluess & Widaman 2013); susceptible group: {sus.models.susceptible}\n{models}\n\n"
+            f"Roisman et al. (2012): PA (share above C; definition unverified) = "
+            f"{sus.indices.pa:.3f}\n{idx}\n\n{sus.summary()}")
 
 
 # ------------------------------------------------------------------- replicate

@@ -31,6 +31,7 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
+                  "study2_susceptibility",
                   "study2_gene_style_correlation", "replication_probability", "replication_metrics",
                   "validation",
                   "reliability", "allele_frequencies", "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
@@ -218,6 +219,12 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     checks = _checks(_unique((s1, s2)))
     if study2 is not None:
         checks["study2_crossover"] = families.crossovers(s2.frame, study2, covariates=covs)
+        from .susceptibility import study2_susceptibility
+        sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=covs,
+                                    alpha=alpha)
+        checks["study2_susceptibility"] = sus["summary"]
+        checks["study2_susceptibility_models"] = sus["models"]
+        checks["study2_roisman"] = sus["roisman"]
         n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
         if n_boot:
             checks["study2_bootstrap"] = families.bootstrap_study2(
