@@ -131,7 +131,8 @@ def _run_probe(args) -> int:
     else:
         print(res.summary())
         if sus is not None:
-            print(_susceptibility_text(sus))
+            from .sanitize import sanitize_terminal
+            print(sanitize_terminal(_susceptibility_text(sus)))
     return 0
 
 

@@ -244,20 +244,17 @@ _ENTRY_KEYS = {"estimate", "std_error", "conf_low", "conf_high", "conf_level", "
 
 
 def load_original_estimates(path) -> OriginalEstimates:
-    """Read an original-estimates YAML file (safe loading, size limit, no duplicate keys).
+    """Read an original-estimates YAML file (:mod:`analysis.safe_yaml`: size, depth and alias
+    limits, no duplicate keys, no tags).
 
     Raises :class:`InputError` naming the file and the key for anything malformed.
     Null values are allowed (the shipped template is all nulls): such a claim
     gets no metrics, with the reason stated.
     """
     from .claims import CLAIMS
-    from .codebook import _load_yaml
 
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise InputError("original-estimates file not found", file=path,
-                         hint="Start from data/original_estimates.yaml")
-    data = _load_yaml(path)
+    data = _read_yaml(path)
     if not isinstance(data, Mapping) or not isinstance(data.get("claims"), Mapping):
         raise InputError("must be a mapping with a 'claims' section", file=path,
                          hint="See data/original_estimates.yaml")
@@ -279,6 +276,33 @@ def load_original_estimates(path) -> OriginalEstimates:
     return OriginalEstimates(claims=entries, label=str(meta.get("label") or "original study"),
                              example=example, source=_text(meta.get("source")),
                              path=path, sha256=digest)
+
+
+def _read_yaml(path: str):
+    """The file's YAML through :func:`analysis.safe_yaml.safe_load` (size, depth, alias
+    and node limits, no duplicate keys, no tags), every problem as one InputError."""
+    import yaml
+
+    from .safe_yaml import check_size, safe_load
+
+    if not os.path.isfile(path):
+        raise InputError("original-estimates file not found", file=path,
+                         hint="Start from data/original_estimates.yaml")
+    check_size(os.path.getsize(path), file=path, what="original-estimates file")
+    with open(path, "rb") as handle:  # read-only
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=path) from None
+    try:
+        return safe_load(text, file=path)
+    except yaml.constructor.ConstructorError:
+        raise InputError("uses a YAML tag that is not allowed", file=path,
+                         hint="plain YAML only: tags such as !!python/... could run code") from None
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(getattr(exc, "problem", "") or "invalid YAML").split())
+        raise InputError(f"is not valid YAML: {problem}", file=path) from None
 
 
 def _text(value) -> str | None:

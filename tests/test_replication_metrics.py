@@ -283,6 +283,11 @@ def test_shipped_template_is_all_null_and_example_is_labelled():
     ("claims: !!python/object/apply:os.system [echo hi]", "tag"),
     ("claims: {S1a: {outcome_range: [9, 1]}}", "min < max"),
     ("nothing: here", "claims"),
+    ("a: &x [1, 2]\nb: [*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, "
+     "*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, "
+     "*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, "
+     "*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, "
+     "*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x]", "alias"),
 ])
 def test_bad_original_files_raise_one_clear_error(tmp_path, text, needle):
     with pytest.raises(InputError) as err:
