@@ -279,8 +279,9 @@ def suppress_scorecard(records: list[dict], *, k: int, small: set[str]) -> list[
             for key in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
                 if key in rec:
                     rec[key] = None
-            if isinstance(rec.get("equivalence"), dict):
-                rec["equivalence"] = None
+            for key in ("equivalence", "replication_metrics"):
+                if rec.get(key) is not None:
+                    rec[key] = None
             rec[SUPPRESSED_COLUMN] = suppression_note(k)
         out.append(rec)
     return out
