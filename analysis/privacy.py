@@ -206,8 +206,9 @@ def suppress_tables(tables: dict, *, k: int, small1: set[str], small2: set[str])
     """The report's tables with every cell of fewer than ``k`` people suppressed.
 
     ``small1``/``small2``: genes with a carrier group below ``k`` in Study 1 /
-    Study 2 (:func:`small_genes`).  Gene-level tables lose the rows of those
-    genes; group-level tables (simple slopes, DRD2 genotype slopes, predicted
+    Study 2 (:func:`small_genes`).  Gene-level tables (every ``study2_*`` table
+    with a ``gene`` column, the replication metrics by claim) lose the rows of
+    those genes; group-level tables (simple slopes, DRD2 genotype slopes, predicted
     lines, bootstrap slopes) the rows of groups below ``k``; genotype and
     allele counts below ``k`` read ``"< k"``; correlations with a small
     gene's carrier column are blanked.  Tables not named here pass unchanged.
@@ -217,8 +218,12 @@ def suppress_tables(tables: dict, *, k: int, small1: set[str], small2: set[str])
     for name, frame in tables.items():
         if name == "study1_models" and small1 and "term" in frame:
             out[name] = suppress_rows(frame, _mentions(frame["term"], small1), k=k)
-        elif name in _GENE_LEVEL_TABLES and small2 and "gene" in frame:
+        elif (name in _GENE_LEVEL_TABLES or name.startswith("study2_")) and small2 \
+                and "gene" in frame:
             out[name] = suppress_rows(frame, frame["gene"].isin(small2), k=k)
+        elif name == "replication_metrics" and "claim" in frame and (small1 | small2):
+            out[name] = suppress_rows(frame, frame["claim"].isin(_claims_of(small1 | small2)),
+                                      k=k)
         elif name.endswith("genotype_counts"):
             out[name] = suppress_counts(frame, "n", k=k)
         elif name == "allele_frequencies":
@@ -268,14 +273,19 @@ def _suppress_group_rows(tables: dict, small: pd.DataFrame, k: int) -> dict:
     return out
 
 
+def _claims_of(genes: set[str]) -> set[str]:
+    """Ids of the claims resting on any of ``genes`` (family claims: any member)."""
+    from .claims import CLAIMS
+    return {c.id for c in CLAIMS if {c.gene, *(m[1] for m in (c.members or ()))} & genes}
+
+
 def suppress_scorecard(records: list[dict], *, k: int, small: set[str]) -> list[dict]:
     """Scorecard entries resting on a gene with a group below ``k``: numbers blanked."""
-    from .claims import CLAIMS
-    genes = {c.id: {c.gene, *(m[1] for m in (c.members or ()))} for c in CLAIMS}
+    hit = _claims_of(small)
     out = []
     for rec in records:
         rec = dict(rec)
-        if genes.get(rec.get("id"), set()) & small:
+        if rec.get("id") in hit:
             for key in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
                 if key in rec:
                     rec[key] = None

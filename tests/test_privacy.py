@@ -195,3 +195,27 @@ def test_manifest_has_no_absolute_path(files, ran):
     assert str(files["base"]) not in text and str(Path.home()) + "/" not in text
     manifest = json.loads(text)
     assert {i["path"] for i in manifest["inputs"]} >= {"survey_a.csv", "codebook.yaml"}
+
+
+def test_a_small_carrier_group_suppresses_its_genes_rows_and_claims():
+    from analysis.privacy import small_genes, suppress_scorecard, suppress_tables
+    frame = pd.DataFrame({"drd4_7r_carrier": [1] * 4 + [0] * 40, "drd2_a1_carrier": [1, 0] * 22})
+    assert small_genes(frame, 10) == {"DRD4"}
+    tables = {
+        "study2_interactions": pd.DataFrame({"gene": ["DRD2", "DRD4"], "estimate": [0.1, 0.9]}),
+        "study2_susceptibility": pd.DataFrame({"gene": ["DRD4"], "crossover": [3.2]}),
+        "study1_models": pd.DataFrame({"term": ["Intercept", "drd4_7r_carrier"],
+                                       "estimate": [5.0, 0.3]}),
+        "replication_metrics": pd.DataFrame({"claim": ["S1a", "S1c"], "replication_estimate": [.1, .2]}),
+    }
+    out = suppress_tables(tables, k=10, small1={"DRD4"}, small2={"DRD4"})
+    assert out["study2_interactions"]["estimate"].tolist()[0] == 0.1
+    assert pd.isna(out["study2_interactions"]["estimate"].tolist()[1])
+    assert out["study2_susceptibility"]["crossover"].isna().all()
+    assert out["study1_models"]["estimate"].isna().tolist() == [False, True]
+    assert out["replication_metrics"]["replication_estimate"].isna().tolist() == [False, True]
+    recs = suppress_scorecard([{"id": "S1c", "estimate": 0.3, "p_value": 0.01},
+                               {"id": "S1a", "estimate": 0.1, "p_value": 0.5},
+                               {"id": "S2d", "estimate": 0.2, "p_value": 0.4}], k=10, small={"DRD4"})
+    assert [r["estimate"] for r in recs] == [None, 0.1, None]      # S2d spans both genes
+    assert recs[0]["suppressed"] == "n < 10, suppressed"
