@@ -659,8 +659,9 @@ def _check_groups(chk: _Checker, locus: str, spec, carrier: pd.Series) -> None:
     for group, size in sizes.items():
         if size < _MIN_ESTIMABLE:
             chk.add("error", "group_not_estimable",
-                    f"the {locus} group of {group} has fewer than {_MIN_ESTIMABLE} members: the "
-                    "gene effect and its interactions cannot be estimated", column=spec.column,
+                    f"the {locus} group of {group} has "
+                    f"{'no members' if size == 0 else f'fewer than {_MIN_ESTIMABLE} members'}: "
+                    "the gene effect and its interactions cannot be estimated", column=spec.column,
                     hint="Check the genotype column and its notation")
         elif size < chk.cb.min_group_size:
             chk.add("warning", "unstable_group",
