@@ -55,7 +55,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                "--covariates age,sex --json\n"
                "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --cluster company "
                "--wild-bootstrap 9999 --seed 1\n"
-               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --weights w_design")
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --weights w_design\n"
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd2 --genotype drd2=genotype "
+               "--reference drd2=A2/A2")
     p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
     p.add_argument("--outcome", "-y", required=True, help="outcome column Y")
     p.add_argument("--focal", "-x", required=True, help="focal predictor column X")
@@ -90,7 +92,19 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--jn-fdr", action="store_true",
                    help="Johnson-Neyman with the FDR-controlled critical t (Esarey & Sumner 2018)")
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
-                   help="for a two-valued text column, the level coded 0 (repeatable)")
+                   help="for a two-valued text column, the level coded 0; for a multicategorical "
+                        "one, the reference group (repeatable)")
+    p.add_argument("--categorical", type=_csv_list, default=[], metavar="VAR[,VAR]",
+                   help="treat the numeric codes of the focal predictor or moderator as groups "
+                        "(a text column with 3-10 levels is multicategorical anyway)")
+    p.add_argument("--genotype", action="append", default=[], metavar="VAR=CODING",
+                   help="parse a genotype column (DRD2/DRD4 notation) as genotype (three groups), "
+                        "carrier (0/1) or additive (0/1/2)")
+    p.add_argument("--coding", default="indicator", choices=["indicator", "effect"],
+                   help="coding of a multicategorical variable (default: indicator)")
+    p.add_argument("--min-group-size", type=int, default=None, metavar="N",
+                   help="rows each group of a multicategorical variable needs "
+                        "(default 5; 10 for a genotype)")
     _add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
@@ -105,13 +119,21 @@ def _run_probe(args) -> int:
         if not sep:
             raise InputError(f"--reference needs COLUMN=LEVEL, got {item!r}")
         reference[column.strip()] = level.strip()
+    genotype = {}
+    for item in args.genotype:
+        column, sep, coding = item.partition("=")
+        if not sep:
+            raise InputError(f"--genotype needs VAR=genotype|carrier|additive, got {item!r}")
+        genotype[column.strip()] = coding.strip()
     data = _read_dataset(args).frame
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
                 seed=args.seed, center=args.center, at=args.at, cluster=args.cluster,
                 weights=args.weights, wild_bootstrap=args.wild_bootstrap,
-                wild_weights=args.wild_weights, wild_null=not args.wild_no_null, file=args.data)
+                wild_weights=args.wild_weights, wild_null=not args.wild_no_null,
+                categorical=args.categorical, genotype=genotype, coding=args.coding,
+                min_group_size=args.min_group_size, file=args.data)
     if args.json:
         _print_json(res.to_dict())
     else:

@@ -358,7 +358,9 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           seed: int | None = None, center: str = "none", at: Sequence[float] | None = None,
           cluster: str | None = None, weights: str | None = None, wild_bootstrap: int = 0,
           wild_weights: str = "rademacher", wild_null: bool = True,
-          file: str | None = None) -> ProbeResult:
+          categorical: Sequence[str] = (), genotype: dict | None = None,
+          coding: str = "indicator", min_group_size: int | None = None,
+          file: str | None = None):
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
     Parameters
@@ -405,6 +407,20 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     wild_weights : {"rademacher", "webb"}
     wild_null : bool
         Impose the null (WCR, p values only) or not (WCU, p values and intervals).
+    categorical : sequence of str
+        Focal/moderator columns with numeric codes to treat as groups (a text
+        column with 3-10 levels is multicategorical without being listed).
+    genotype : dict, optional
+        ``{column: "genotype" | "carrier" | "additive"}``: parse the genotype column
+        (DRD2 or DRD4 notation) and use the three-group genotype, carrier 0/1 or
+        risk-allele count 0/1/2.
+    coding : {"indicator", "effect"}
+        Coding of a multicategorical variable (``reference`` chooses its reference
+        level; default the first level: alphabetical, lowest code, or for a genotype
+        the most common one without a risk allele).
+    min_group_size : int, optional
+        Rows each group of a multicategorical variable needs (default 5; 10 for a
+        genotype, the codebook's privacy default).
     file : str, optional
         Shown in error messages.
 
@@ -423,6 +439,23 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     se = resolve_se(se, cluster, weights)
     covariates = tuple(covariates)
     used = [outcome, focal, moderator, *covariates]
+    _check_columns(data, used, file)
+    if categorical or genotype or _may_be_categorical(data, [focal, moderator]):
+        from .designs import check_single_categorical, probe_categorical, resolve_variables
+        data, found = resolve_variables(data, [focal, moderator], categorical=categorical,
+                                        genotype=genotype, file=file)
+        if found:
+            check_single_categorical(list(found))
+            if bootstrap or wild_bootstrap or center != "none":
+                raise InputError("--bootstrap, --wild-bootstrap and --center are not available "
+                                 "with a multicategorical variable yet")
+            (name, spec), = found.items()
+            return probe_categorical(
+                data, spec.labels, spec.levels, source=spec.source, sensitive=spec.sensitive,
+                outcome=outcome, focal=focal, moderator=moderator, covariates=covariates, se=se,
+                alpha=alpha, reference=dict(reference or {}), scheme=coding,
+                min_group_size=min_group_size or (10 if spec.sensitive else 5), at=at,
+                cluster=cluster, weights=weights, jn_fdr=jn_fdr, file=file)
     sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
                             reference=reference)
     frame, coding = sample.frame, sample.coding
@@ -548,7 +581,22 @@ def _bootstrap(X, y, terms, L_coef, labels, values, n_boot: int, seed, alpha, sa
     return bootstrap_linear(X, y, L, n_boot=n_boot, seed=seed, alpha=alpha, labels=names)
 
 
+def _may_be_categorical(data: pd.DataFrame, names) -> bool:
+    return any(not pd.api.types.is_numeric_dtype(data[n]) for n in names if n in data.columns)
+
+
 def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]:
+    notes = list(_design_notes(sample, fit, cluster))
+    frame = effects.frame
+    if "in_range" in frame and not frame["in_range"].all():
+        outside = frame.loc[~frame["in_range"], "label"].tolist()
+        notes.append(f"probe point(s) {', '.join(outside)} lie outside the observed moderator "
+                     "range: those conditional effects are extrapolations.")
+    return tuple(notes)
+
+
+def _design_notes(sample, fit, cluster) -> tuple[str, ...]:
+    """Notes every design shares: rows dropped, zero weights, few clusters."""
     notes = []
     if sample.n_dropped:
         notes.append(f"{sample.n_dropped} row(s) with a missing value in a used column were "
@@ -559,10 +607,5 @@ def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]
         notes.append(f"only {fit.cluster.n_clusters} clusters in {cluster!r}: cluster-robust "
                      "inference is unreliable with fewer than about 30 clusters; prefer CR2 "
                      "(Satterthwaite df) and check with --wild-bootstrap.")
-    frame = effects.frame
-    if "in_range" in frame and not frame["in_range"].all():
-        outside = frame.loc[~frame["in_range"], "label"].tolist()
-        notes.append(f"probe point(s) {', '.join(outside)} lie outside the observed moderator "
-                     "range: those conditional effects are extrapolations.")
     return tuple(notes)
 

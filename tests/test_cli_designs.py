@@ -67,6 +67,29 @@ def _bad_design_cases(tmp_path):
                                              "--wild-bootstrap")
     cases["wild without cluster"] = (ok, ["--wild-bootstrap", "199"], "needs a cluster column")
     cases["unknown cluster column"] = (ok, ["--cluster", "company"], "no such column")
+    cat = base.assign(w=np.resize(["red", "green", "blue"], len(base)))
+    cat_path = _write(tmp_path, "cat.csv", cat)
+    cases["unknown level"] = (cat_path, ["--reference", "w=purple"], "reference level 'purple'")
+    rare = cat.copy()
+    rare.loc[:2, "w"] = "violet"
+    cases["level with too few rows"] = (_write(tmp_path, "rare.csv", rare), [],
+                                        "level 'violet' has 3 rows")
+    many = base.assign(w=[f"L{i % 12}" for i in range(len(base))])
+    cases["too many levels"] = (_write(tmp_path, "many.csv", many), [], "at most 10 groups")
+    both = cat.assign(x=np.resize(["a", "b", "c"], len(base)))
+    cases["two multicategorical"] = (_write(tmp_path, "both.csv", both), [],
+                                     "one multicategorical variable at a time")
+    geno = base.assign(w=np.resize(["A1/A2", "A2/A2", "A1/A1", "A2/A2"], len(base)))
+    geno.loc[6, "w"] = "Q/Z"
+    cases["bad genotype"] = (_write(tmp_path, "geno.csv", geno), ["--genotype", "w=genotype"],
+                             "row 7")
+    rare_geno = base.assign(w=np.resize(["A1/A2", "A2/A2", "A2/A2", "A1/A2"], len(base)))
+    rare_geno.loc[:4, "w"] = "A1/A1"
+    cases["rare genotype"] = (_write(tmp_path, "rg.csv", rare_geno), ["--genotype", "w=genotype"],
+                              "fewer than 10 rows")
+    cases["bad genotype coding"] = (_write(tmp_path, "g2.csv", geno), ["--genotype", "w=dominant"],
+                                    "genotype, carrier, additive")
+    cases["categorical not a role"] = (ok, ["--categorical", "team"], "neither the focal")
     return cases
 
 
@@ -79,6 +102,10 @@ def test_bad_design_inputs_exit_2_one_line(tmp_path, capsys):
         assert len(err.strip().splitlines()) == 1, (name, err)
         assert "Traceback" not in err and needle in err, (name, err)
         assert _sha(path) == before, name
+        if name == "bad genotype":
+            assert "Q/Z" not in err, err                 # a participant's value is never shown
+        if name == "rare genotype":
+            assert "has 5 rows" not in err, err          # small genotype cells: count suppressed
 
 
 def test_cluster_json_carries_every_number(capsys):
@@ -107,6 +134,29 @@ def test_zero_weights_drop_rows_with_a_note(tmp_path, capsys):
     obj = json.loads(out)
     assert code == 0 and obj["n"] == 55
     assert any("5 row(s) with weight 0" in n for n in obj["notes"])
+
+
+def test_categorical_json_through_cli(capsys):
+    code, out, err = _run(["probe", str(REF / "prestige.csv"), "-y", "prestige", "-x", "type",
+                           "-w", "education", "--reference", "type=bc", "--json"], capsys)
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["design"] == "multicategorical focal"
+    assert [c["term"] for c in obj["coefficients"]][:4] == ["Intercept", "type=prof", "type=wc",
+                                                           "education"]
+    assert obj["omnibus_interaction"]["df_num"] == 2
+    assert len(obj["omnibus_johnson_neyman"]["bounds"]) == 2
+    assert set(obj["contrast_johnson_neyman"]) == {"prof - bc", "wc - bc"}
+    assert {r["contrast"] for r in obj["conditional_effects"]} == {"prof - bc", "wc - bc"}
+
+
+def test_numeric_codes_with_categorical_flag(capsys):
+    code, out, err = _run(["probe", str(REF / "toothgrowth.csv"), "-y", "len", "-x", "vc",
+                           "-w", "dose", "--categorical", "dose", "--json"], capsys)
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["categorical"]["levels"] == ["0.5", "1", "2"]
+    assert [e["label"] for e in obj["conditional_effects"]] == ["group=0.5", "group=1", "group=2"]
 
 
 # ------------------------------------------------------------ README examples
