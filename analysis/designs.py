@@ -117,7 +117,7 @@ def probe_categorical(data: pd.DataFrame, labels: pd.Series, levels: list[str], 
                       source: str, sensitive: bool, outcome: str, focal: str, moderator: str,
                       covariates: Sequence[str], se: str, alpha: float, reference: dict,
                       scheme: str, min_group_size: int, at, cluster, weights, jn_fdr: bool,
-                      file: str | None) -> CategoricalProbeResult:
+                      file: str | None, linear_probability: bool = False) -> CategoricalProbeResult:
     """Fit and probe Model 1 with ``focal`` or ``moderator`` multicategorical.
 
     ``labels``/``levels`` describe that variable (:func:`analysis.categorical.categorical_levels`);
@@ -131,7 +131,8 @@ def probe_categorical(data: pd.DataFrame, labels: pd.Series, levels: list[str], 
     index = labels.map({lv: float(i) for i, lv in enumerate(levels)})
     work = data.assign(**{var: index.to_numpy()})
     sample = prepare_sample(work, [outcome, focal, moderator, *covariates], cluster=cluster,
-                            weights=weights, file=file, reference=reference)
+                            weights=weights, file=file, reference=reference,
+                            linear_probability=linear_probability)
     frame = sample.frame
     kept = pd.Series(np.asarray(levels, dtype=object)[frame[var].to_numpy(int)])
     cat = make_categorical(var, kept, levels, reference=ref_level, scheme=scheme, source=source,

@@ -198,3 +198,51 @@ def _omnibus_jn_text(jn) -> str:
             else "outside the observed range"))
     lines.append(f"  groups differ significantly: {jn.significant_region} (within the observed range)")
     return "\n".join(lines)
+
+
+def two_moderator_summary(res) -> str:
+    """PROCESS-like text output for :class:`analysis.twomoderators.TwoModeratorProbeResult`."""
+    fit = res.fit
+    conf = f"{100 * (1 - res.alpha):g}%"
+    kind = "X*W + X*Z" if res.model == 2 else "X*W*Z, moderated moderation"
+    out = [f"Model {res.model} ({kind})",
+           f"  Y = {res.outcome}   X = {res.focal}   W = {res.moderator}   Z = {res.moderator2}"
+           + (f"   covariates: {', '.join(res.covariates)}" if res.covariates else ""),
+           f"  Sample size: {res.n}" + (f" ({res.n_dropped} dropped: missing values)"
+                                        if res.n_dropped else ""),
+           f"  Standard errors: {_se_label(res)}; {conf} confidence intervals"]
+    if res.weights:
+        out.append(f"  Weighted least squares (weights: {res.weights}); Kish effective N = "
+                   f"{fit.n_effective:.1f}")
+    for col, mapping in res.coding.items():
+        out.append(f"  Coding of {col}: " + ", ".join(f"{k!r} = {v}" for k, v in mapping.items()))
+    out += ["", "Model summary",
+            table([[_num(fit.r2), _num(fit.r2_adj), _num(res.model_f), str(len(fit.terms) - 1),
+                    _num(res.model_p)]], ["R2", "R2-adj", "F", "df1", "p"]),
+            "", "Coefficients"]
+    coefs = res.coefficients
+    out.append(table(_effects_rows(coefs, "term"), ["term"] + [h for _, h in _cols(coefs)]))
+    f_label = "F" if res.se_type == "ols" else f"F({res.se_type})"
+    rows = [[r["label"], _num(r["r2_change"]), _num(r["statistic"]), _num(r["df_num"], 0),
+             _num(r["df_den"], 2), _num(r["p_value"])] for _, r in res.tests.iterrows()]
+    out += ["", "Test(s) of the highest-order unconditional interaction(s)",
+            table(rows, ["", "R2-chng", f_label, "df1", "df2", "p"])]
+    if res.index_mm is not None:
+        m = res.index_mm
+        out += ["", f"Index of moderated moderation ({m['term']}): {_num(m['estimate'])} "
+                    f"(se {_num(m['std_error'])}, p {_num(m['p_value'])}, {conf} CI "
+                    f"[{_num(m['conf_low'])}, {_num(m['conf_high'])}])"]
+        rows, head = _frame_rows(res.conditional_interaction, ["label", "moderator2_value"])
+        out += ["", f"Conditional {res.focal} x {res.moderator} interaction at values of "
+                    f"{res.moderator2}", table(rows, head)]
+        if res.interaction_jn is not None:
+            out += ["", "Interaction " + res.interaction_jn.summary()]
+    rows, head = _frame_rows(res.effects, ["label_w", "label_z", "moderator_value",
+                                           "moderator2_value"])
+    out += ["", f"Conditional effects of {res.focal} at values of {res.moderator} and "
+                f"{res.moderator2}", table(rows, head)]
+    for label, jn in res.jn_by_z.items():
+        out += ["", f"At {res.moderator2} = {label}: " + jn.summary()]
+    if res.notes:
+        out += ["", "Notes"] + [f"  - {n}" for n in res.notes]
+    return "\n".join(out)

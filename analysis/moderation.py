@@ -291,15 +291,19 @@ class Sample:
     cluster: np.ndarray | None        # codes 0..G-1
     weights: np.ndarray | None
     n_zero_weight: int
+    linear_probability: bool = False
 
 
 def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str | None = None,
                    weights: str | None = None, file: str | None = None,
-                   reference: dict | None = None) -> Sample:
+                   reference: dict | None = None, linear_probability: bool | None = None) -> Sample:
     """Numeric ``columns`` plus an optional cluster column (any labels) and weights.
 
     Rows with a missing value in a used column or the cluster column are dropped
     (listwise, counted); rows with weight 0 are dropped and counted separately.
+    ``columns[0]`` is the outcome: with ``linear_probability=False`` a two-valued
+    outcome is refused (OLS would silently fit a linear probability model); ``True``
+    accepts it and labels the fit; ``None`` does not check.
     """
     from .covariance import cluster_codes
 
@@ -320,6 +324,7 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
     if not keep.any():
         raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
                          f"used columns ({', '.join([*columns, *extra])})", file=file)
+    _check_outcome(frame[columns[0]][keep], columns[0], linear_probability, file)
     codes = None
     if cluster is not None:
         codes, n_clusters = cluster_codes(labels[keep].to_numpy())
@@ -327,7 +332,21 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
             raise InputError("has a single cluster in the rows analysed: cluster-robust standard "
                              "errors need at least two", file=file, column=cluster)
     return Sample(frame=frame[keep].reset_index(drop=True), coding=coding, n_dropped=n_dropped,
-                  cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero)
+                  cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero,
+                  linear_probability=bool(linear_probability))
+
+
+def _check_outcome(y: pd.Series, name: str, linear_probability: bool | None, file) -> None:
+    if linear_probability is None:
+        return
+    two = y.nunique() == 2
+    if two and not linear_probability:
+        raise InputError("has two values only (a binary outcome): least squares would silently fit "
+                         "a linear probability model", file=file, column=name,
+                         hint="use logistic regression, or --linear-probability to fit it by OLS "
+                              "with HC3 standard errors anyway")
+    if linear_probability and not two:
+        raise InputError("--linear-probability is for a two-valued outcome", file=file, column=name)
 
 
 def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None) -> None:
@@ -338,11 +357,13 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 
 
 # ------------------------------------------------------------------------- probe
-def resolve_se(se: str | None, cluster: str | None, weights: str | None) -> str:
+def resolve_se(se: str | None, cluster: str | None, weights: str | None,
+               linear_probability: bool = False) -> str:
     """The covariance to use: the user's choice, checked against the design, or the
-    default: CR2 with a cluster column, HC3 with weights, else OLS."""
+    default: CR2 with a cluster column, HC3 with weights or a linear probability
+    model, else OLS."""
     if se is None:
-        return "CR2" if cluster else ("HC3" if weights else "ols")
+        return "CR2" if cluster else ("HC3" if weights or linear_probability else "ols")
     se = normalise_se_type(se)
     if cluster and se not in {"CR1", "CR2"}:
         raise InputError(f"--se {se} ignores the clusters given with --cluster {cluster!r}; "
@@ -360,6 +381,8 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           wild_weights: str = "rademacher", wild_null: bool = True,
           categorical: Sequence[str] = (), genotype: dict | None = None,
           coding: str = "indicator", min_group_size: int | None = None,
+          moderator2: str | None = None, model: int | None = None,
+          at2: Sequence[float] | None = None, linear_probability: bool = False,
           file: str | None = None):
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
@@ -421,6 +444,15 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     min_group_size : int, optional
         Rows each group of a multicategorical variable needs (default 5; 10 for a
         genotype, the codebook's privacy default).
+    moderator2 : str, optional
+        A second moderator Z, with ``model=2`` (X*W + X*Z) or ``model=3`` (X*W*Z):
+        :func:`analysis.twomoderators.probe_two`.
+    model : {1, 2, 3}, optional
+    at2 : sequence of float, optional
+        Probe values of Z instead of the defaults.
+    linear_probability : bool
+        Accept a two-valued outcome and fit it by OLS (HC3 by default), labelled as
+        a linear probability model; without it a binary outcome is refused.
     file : str, optional
         Shown in error messages.
 
@@ -436,9 +468,13 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    se = resolve_se(se, cluster, weights)
+    se = resolve_se(se, cluster, weights, linear_probability)
     covariates = tuple(covariates)
     used = [outcome, focal, moderator, *covariates]
+    from .twomoderators import check_two_moderator_options
+    model = check_two_moderator_options(moderator2, model)
+    if model > 1:
+        return _probe_two(data, locals())
     _check_columns(data, used, file)
     if categorical or genotype or _may_be_categorical(data, [focal, moderator]):
         from .designs import check_single_categorical, probe_categorical, resolve_variables
@@ -455,9 +491,10 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
                 outcome=outcome, focal=focal, moderator=moderator, covariates=covariates, se=se,
                 alpha=alpha, reference=dict(reference or {}), scheme=coding,
                 min_group_size=min_group_size or (10 if spec.sensitive else 5), at=at,
-                cluster=cluster, weights=weights, jn_fdr=jn_fdr, file=file)
+                cluster=cluster, weights=weights, jn_fdr=jn_fdr,
+                linear_probability=linear_probability, file=file)
     sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
-                            reference=reference)
+                            reference=reference, linear_probability=linear_probability)
     frame, coding = sample.frame, sample.coding
     _check_variation(frame, [focal, moderator, *covariates], file)
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
@@ -489,6 +526,29 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         df_change=float(df_change), model_df2=float(model_df2), model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
         jn_grid=jn_grid, boot=boot, centering=centering, cluster=cluster, weights=weights,
         wild=wild, notes=_notes(effects, sample, fit, cluster))
+
+
+def _probe_two(data, kw):
+    """Models 2 and 3 (numeric X, W and Z)."""
+    from .twomoderators import probe_two
+    _check_columns(data, [*kw["used"], kw["moderator2"]], kw["file"])
+    if kw["categorical"] or kw["genotype"] or _may_be_categorical(
+            data, [kw["focal"], kw["moderator"], kw["moderator2"]]):
+        from .designs import resolve_variables
+        data, found = resolve_variables(data, [kw["focal"], kw["moderator"], kw["moderator2"]],
+                                        categorical=kw["categorical"], genotype=kw["genotype"],
+                                        file=kw["file"])
+        if found:
+            raise InputError(f"{next(iter(found))!r} is multicategorical: Models 2 and 3 take "
+                             "numeric (or two-valued) X, W and Z")
+    if kw["bootstrap"] or kw["wild_bootstrap"] or kw["center"] != "none":
+        raise InputError("--bootstrap, --wild-bootstrap and --center are available for Model 1 only")
+    return probe_two(data, outcome=kw["outcome"], focal=kw["focal"], moderator=kw["moderator"],
+                     moderator2=kw["moderator2"], model=kw["model"], covariates=kw["covariates"],
+                     se=kw["se"], alpha=kw["alpha"], reference=kw["reference"],
+                     jn_fdr=kw["jn_fdr"], at=kw["at"], at2=kw["at2"], cluster=kw["cluster"],
+                     weights=kw["weights"], linear_probability=kw["linear_probability"],
+                     file=kw["file"])
 
 
 def _probe_points(w, binary, at, moderator, coding, weights):
@@ -598,6 +658,10 @@ def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]
 def _design_notes(sample, fit, cluster) -> tuple[str, ...]:
     """Notes every design shares: rows dropped, zero weights, few clusters."""
     notes = []
+    if sample.linear_probability:
+        notes.append("linear probability model: least squares on a two-valued outcome "
+                     "(--linear-probability); effects are differences in probability, "
+                     "fitted values may leave [0, 1], heteroskedasticity is built in.")
     if sample.n_dropped:
         notes.append(f"{sample.n_dropped} row(s) with a missing value in a used column were "
                      "dropped (listwise).")

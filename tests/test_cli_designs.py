@@ -90,6 +90,17 @@ def _bad_design_cases(tmp_path):
     cases["bad genotype coding"] = (_write(tmp_path, "g2.csv", geno), ["--genotype", "w=dominant"],
                                     "genotype, carrier, additive")
     cases["categorical not a role"] = (ok, ["--categorical", "team"], "neither the focal")
+    cases["model 3 without Z"] = (ok, ["--model", "3"], "needs a second moderator")
+    cases["Z without model"] = (ok, ["--moderator2", "wt"], "choose --model 2")
+    cases["multicategorical in model 2"] = (cat_path, ["--moderator2", "wt", "--model", "2"],
+                                            "Models 2 and 3 take numeric")
+    cases["unknown Z column"] = (ok, ["--moderator2", "zz", "--model", "2"], "no such column")
+    cases["region plot in model 1"] = (ok, ["--region-plot", str(tmp_path / "r.png")],
+                                       "needs two moderators")
+    exists = tmp_path / "exists.png"
+    exists.write_bytes(b"keep me")
+    cases["region plot exists"] = (ok, ["--moderator2", "wt", "--model", "2", "--region-plot",
+                                        str(exists)], "use --force")
     return cases
 
 
@@ -150,6 +161,21 @@ def test_categorical_json_through_cli(capsys):
     assert {r["contrast"] for r in obj["conditional_effects"]} == {"prof - bc", "wc - bc"}
 
 
+def test_two_moderator_json_through_cli(tmp_path, capsys):
+    plot = tmp_path / "region.svg"
+    code, out, err = _run(["probe", str(REF / "prestige3.csv"), "-y", "prestige", "-x", "income",
+                           "-w", "education", "-z", "women", "--model", "3", "--region-plot",
+                           str(plot), "--json"], capsys)
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["model"] == 3 and len(obj["conditional_effects"]) == 36
+    assert obj["interaction_tests"][0]["label"] == "X*W*Z"
+    assert obj["interaction_johnson_neyman"]["bounds"]
+    assert len(obj["significance_region"]) == 41 * 41
+    assert plot.read_text().startswith("<?xml")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".region-")]
+
+
 def test_numeric_codes_with_categorical_flag(capsys):
     code, out, err = _run(["probe", str(REF / "toothgrowth.csv"), "-y", "len", "-x", "vc",
                            "-w", "dose", "--categorical", "dose", "--json"], capsys)
@@ -180,3 +206,28 @@ def test_readme_design_examples_run(capsys, monkeypatch):
             json.loads(out)
         else:
             assert "Model" in out
+
+
+def test_binary_outcome_refused_unless_linear_probability(tmp_path, capsys):
+    frame = _frame()
+    frame["y"] = np.resize(["bought", "not bought", "bought"], len(frame))
+    path = _write(tmp_path, "bin.csv", frame)
+    for extra in ([], ["--moderator2", "wt", "--model", "2"]):
+        code, out, err = _run(["probe", str(path), *BASE, *extra], capsys)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+        assert "two values only" in err and "--linear-probability" in err
+    code, out, err = _run(["probe", str(path), *BASE, "--linear-probability", "--json"], capsys)
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["se_type"] == "HC3"
+    assert any("linear probability model" in n for n in obj["notes"])
+    # the same numbers as a 0/1 outcome fitted directly with HC3
+    from analysis.moderation import probe
+    one = next(k for k, v in obj["coding"]["y"].items() if v == 1)   # the coding used, reported
+    direct = probe(frame.assign(y=(frame["y"] == one).astype(float)), outcome="y",
+                   focal="x", moderator="w", se="HC3", linear_probability=True)
+    assert obj["coefficients"][3]["estimate"] == pytest.approx(
+        direct.coefficients["estimate"].iloc[3], rel=1e-12)
+    cont = _write(tmp_path, "cont.csv", _frame())
+    code, _, err = _run(["probe", str(cont), *BASE, "--linear-probability"], capsys)
+    assert code == 2 and "for a two-valued outcome" in err
