@@ -231,3 +231,16 @@ def test_binary_outcome_refused_unless_linear_probability(tmp_path, capsys):
     cont = _write(tmp_path, "cont.csv", _frame())
     code, _, err = _run(["probe", str(cont), *BASE, "--linear-probability"], capsys)
     assert code == 2 and "for a two-valued outcome" in err
+
+
+def test_readme_python_example_runs(monkeypatch, capsys):
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    text = (root / "README.md").read_text(encoding="utf-8")
+    start = text.index("### The designs from Python")
+    block = text[start:].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)      # our own documentation
+    assert namespace["geno"].categorical.reference == "A2/A2"
+    assert namespace["three"].model == 3 and namespace["three"].fit.weighted
+    assert "group=A2/A2" in capsys.readouterr().out
