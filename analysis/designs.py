@@ -16,7 +16,7 @@ import pandas as pd
 from ._errors import InputError
 from .categorical import Categorical, OmnibusJN, effects_frame, make_categorical, omnibus_jn
 from .models import OLSFit, fit_ols
-from .probing import JohnsonNeyman, _records, johnson_neyman_rows
+from .probing import _records, johnson_neyman_rows
 
 __all__ = ["CategoricalProbeResult", "probe_categorical"]
 

@@ -468,6 +468,8 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
+    if min_group_size is not None and min_group_size < 2:
+        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
     se = resolve_se(se, cluster, weights, linear_probability)
     covariates = tuple(covariates)
     used = [outcome, focal, moderator, *covariates]
@@ -477,22 +479,9 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         return _probe_two(data, locals())
     _check_columns(data, used, file)
     if categorical or genotype or _may_be_categorical(data, [focal, moderator]):
-        from .designs import check_single_categorical, probe_categorical, resolve_variables
-        data, found = resolve_variables(data, [focal, moderator], categorical=categorical,
-                                        genotype=genotype, file=file)
-        if found:
-            check_single_categorical(list(found))
-            if bootstrap or wild_bootstrap or center != "none":
-                raise InputError("--bootstrap, --wild-bootstrap and --center are not available "
-                                 "with a multicategorical variable yet")
-            (name, spec), = found.items()
-            return probe_categorical(
-                data, spec.labels, spec.levels, source=spec.source, sensitive=spec.sensitive,
-                outcome=outcome, focal=focal, moderator=moderator, covariates=covariates, se=se,
-                alpha=alpha, reference=dict(reference or {}), scheme=coding,
-                min_group_size=min_group_size or (10 if spec.sensitive else 5), at=at,
-                cluster=cluster, weights=weights, jn_fdr=jn_fdr,
-                linear_probability=linear_probability, file=file)
+        data, res = _probe_categorical(data, locals())
+        if res is not None:
+            return res
     sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
                             reference=reference, linear_probability=linear_probability)
     frame, coding = sample.frame, sample.coding
@@ -523,9 +512,34 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
         n=len(frame), n_dropped=sample.n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
         r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
-        df_change=float(df_change), model_df2=float(model_df2), model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
+        df_change=float(df_change), model_df2=float(model_df2), model_f=model_f,
+        model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
         jn_grid=jn_grid, boot=boot, centering=centering, cluster=cluster, weights=weights,
         wild=wild, notes=_notes(effects, sample, fit, cluster))
+
+
+def _probe_categorical(data, kw):
+    """Recode genotype columns; with a multicategorical focal or moderator, probe it
+    (:mod:`analysis.designs`) and return ``(data, result)``, else ``(data, None)``."""
+    from .designs import check_single_categorical, probe_categorical, resolve_variables
+    data, found = resolve_variables(data, [kw["focal"], kw["moderator"]],
+                                    categorical=kw["categorical"], genotype=kw["genotype"],
+                                    file=kw["file"])
+    if not found:
+        return data, None
+    check_single_categorical(list(found))
+    if kw["bootstrap"] or kw["wild_bootstrap"] or kw["center"] != "none":
+        raise InputError("--bootstrap, --wild-bootstrap and --center are not available "
+                         "with a multicategorical variable yet")
+    (_, spec), = found.items()
+    return data, probe_categorical(
+        data, spec.labels, spec.levels, source=spec.source, sensitive=spec.sensitive,
+        outcome=kw["outcome"], focal=kw["focal"], moderator=kw["moderator"],
+        covariates=kw["covariates"], se=kw["se"], alpha=kw["alpha"],
+        reference=dict(kw["reference"] or {}), scheme=kw["coding"],
+        min_group_size=kw["min_group_size"] or (10 if spec.sensitive else 5), at=kw["at"],
+        cluster=kw["cluster"], weights=kw["weights"], jn_fdr=kw["jn_fdr"],
+        linear_probability=kw["linear_probability"], file=kw["file"])
 
 
 def _probe_two(data, kw):
