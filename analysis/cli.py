@@ -155,7 +155,8 @@ def _run_probe(args) -> int:
     if args.json:
         _print_json(res.to_dict())
     else:
-        print(res.summary())
+        from .sanitize import sanitize_terminal
+        print(sanitize_terminal(res.summary()))      # column names and levels are user text
     return 0
 
 

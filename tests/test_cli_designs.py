@@ -244,3 +244,13 @@ def test_readme_python_example_runs(monkeypatch, capsys):
     assert namespace["geno"].categorical.reference == "A2/A2"
     assert namespace["three"].model == 3 and namespace["three"].fit.weighted
     assert "group=A2/A2" in capsys.readouterr().out
+
+
+def test_hostile_level_names_reach_the_terminal_inert(tmp_path, capsys):
+    frame = _frame()
+    frame["w"] = np.resize(["\x1b]0;owned\x07red", "green\x1b[2J", "blue"], len(frame))
+    path = _write(tmp_path, "esc.csv", frame)
+    code, out, err = _run(["probe", str(path), "-y", "y", "-x", "x", "-w", "w"], capsys)
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out
+    assert "group=red" in out
