@@ -117,7 +117,8 @@ def probe_categorical(data: pd.DataFrame, labels: pd.Series, levels: list[str], 
                       source: str, sensitive: bool, outcome: str, focal: str, moderator: str,
                       covariates: Sequence[str], se: str, alpha: float, reference: dict,
                       scheme: str, min_group_size: int, at, cluster, weights, jn_fdr: bool,
-                      file: str | None, linear_probability: bool = False) -> CategoricalProbeResult:
+                      file: str | None, linear_probability: bool = False,
+                      recoded: dict | None = None) -> CategoricalProbeResult:
     """Fit and probe Model 1 with ``focal`` or ``moderator`` multicategorical.
 
     ``labels``/``levels`` describe that variable (:func:`analysis.categorical.categorical_levels`);
@@ -132,7 +133,7 @@ def probe_categorical(data: pd.DataFrame, labels: pd.Series, levels: list[str], 
     work = data.assign(**{var: index.to_numpy()})
     sample = prepare_sample(work, [outcome, focal, moderator, *covariates], cluster=cluster,
                             weights=weights, file=file, reference=reference,
-                            linear_probability=linear_probability)
+                            linear_probability=linear_probability, recoded=recoded)
     frame = sample.frame
     kept = pd.Series(np.asarray(levels, dtype=object)[frame[var].to_numpy(int)])
     cat = make_categorical(var, kept, levels, reference=ref_level, scheme=scheme, source=source,
@@ -265,9 +266,9 @@ def resolve_variables(data: pd.DataFrame, roles: Sequence[str], *, categorical: 
                       genotype: dict | None = None, file: str | None = None):
     """Recode genotype columns and find the multicategorical variables among ``roles``.
 
-    Returns ``(data, {name: CategoricalSpec})``; ``data`` is a new frame (the input is
-    never modified) in which ``--genotype VAR=carrier|additive`` columns hold 0/1 or
-    0/1/2.  A focal or moderator column is multicategorical when declared with
+    Returns ``(data, {name: CategoricalSpec}, {name: description})``; ``data`` is a
+    new frame (the input is never modified) in which ``--genotype VAR=carrier|additive``
+    columns hold 0/1 or 0/1/2, described in the third item (for the notes).  A focal or moderator column is multicategorical when declared with
     ``categorical`` (numeric codes), coded ``genotype``, or text with 3-10 levels.
     """
     from .categorical import categorical_levels
@@ -279,11 +280,15 @@ def resolve_variables(data: pd.DataFrame, roles: Sequence[str], *, categorical: 
                              "focal predictor nor a moderator", column=name)
         if name not in data.columns:
             raise InputError("no such column", file=file, column=name)
-    found, new = {}, {}
+    found, new, recoded = {}, {}, {}
     for name, coding in genotype.items():
-        values, spec = _genotype_column(data[name], name, coding, file)
+        values, spec, locus = _genotype_column(data[name], name, coding, file)
         if spec is None:
             new[name] = values
+            risk = {"DRD2": "A1", "DRD4": "7R"}[locus]
+            recoded[name] = (f"{name} parsed as {locus} genotypes, coded "
+                             + (f"1 = carrier of {risk}, 0 = non-carrier" if coding == "carrier"
+                                else f"0/1/2 = number of {risk} alleles (additive)"))
         else:
             found[name] = spec
     for name in roles:
@@ -299,7 +304,7 @@ def resolve_variables(data: pd.DataFrame, roles: Sequence[str], *, categorical: 
         found[name] = CategoricalSpec(labels=labels.rename(name), levels=levels,
                                       source="numeric codes" if numeric_codes else "text",
                                       sensitive=False)
-    return (data.assign(**new) if new else data), found
+    return (data.assign(**new) if new else data), found, recoded
 
 
 def _is_multilevel_text(col: pd.Series) -> bool:
@@ -336,7 +341,8 @@ def _genotype_column(col: pd.Series, name: str, coding: str, file):
     if alleles is None:
         raise first
     if coding != "genotype":
-        return code_genotypes(alleles, locus, coding).astype("Float64").astype(float).to_numpy(), None
+        coded = code_genotypes(alleles, locus, coding).astype("Float64").astype(float).to_numpy()
+        return coded, None, locus
     labels = code_genotypes(alleles, locus, "genotype")
     labels = labels.where(labels.notna() & (labels != "nan")).astype("string").rename(name)
     risk = code_genotypes(alleles, locus, "additive")
@@ -344,4 +350,4 @@ def _genotype_column(col: pd.Series, name: str, coding: str, file):
     order = (table.groupby("label")["risk"].agg(["first", "size"])
              .sort_values(["first", "size"], ascending=[True, False]).index.tolist())
     return None, CategoricalSpec(labels=labels, levels=[str(v) for v in order],
-                                 source=f"genotype ({locus}, parsed)", sensitive=True)
+                                 source=f"genotype ({locus}, parsed)", sensitive=True), locus

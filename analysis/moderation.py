@@ -292,11 +292,13 @@ class Sample:
     weights: np.ndarray | None
     n_zero_weight: int
     linear_probability: bool = False
+    recoded: dict = field(default_factory=dict)
 
 
 def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str | None = None,
                    weights: str | None = None, file: str | None = None,
-                   reference: dict | None = None, linear_probability: bool | None = None) -> Sample:
+                   reference: dict | None = None, linear_probability: bool | None = None,
+                   recoded: dict | None = None) -> Sample:
     """Numeric ``columns`` plus an optional cluster column (any labels) and weights.
 
     Rows with a missing value in a used column or the cluster column are dropped
@@ -333,7 +335,7 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
                              "errors need at least two", file=file, column=cluster)
     return Sample(frame=frame[keep].reset_index(drop=True), coding=coding, n_dropped=n_dropped,
                   cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero,
-                  linear_probability=bool(linear_probability))
+                  linear_probability=bool(linear_probability), recoded=dict(recoded or {}))
 
 
 def _check_outcome(y: pd.Series, name: str, linear_probability: bool | None, file) -> None:
@@ -478,12 +480,14 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     if model > 1:
         return _probe_two(data, locals())
     _check_columns(data, used, file)
+    recoded = {}
     if categorical or genotype or _may_be_categorical(data, [focal, moderator]):
-        data, res = _probe_categorical(data, locals())
+        data, res, recoded = _probe_categorical(data, locals())
         if res is not None:
             return res
     sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
-                            reference=reference, linear_probability=linear_probability)
+                            reference=reference, linear_probability=linear_probability,
+                            recoded=recoded)
     frame, coding = sample.frame, sample.coding
     _check_variation(frame, [focal, moderator, *covariates], file)
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
@@ -520,26 +524,28 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
 
 def _probe_categorical(data, kw):
     """Recode genotype columns; with a multicategorical focal or moderator, probe it
-    (:mod:`analysis.designs`) and return ``(data, result)``, else ``(data, None)``."""
+    (:mod:`analysis.designs`) and return ``(data, result, recoded)``, else
+    ``(data, None, recoded)``."""
     from .designs import check_single_categorical, probe_categorical, resolve_variables
-    data, found = resolve_variables(data, [kw["focal"], kw["moderator"]],
-                                    categorical=kw["categorical"], genotype=kw["genotype"],
-                                    file=kw["file"])
+    data, found, recoded = resolve_variables(data, [kw["focal"], kw["moderator"]],
+                                             categorical=kw["categorical"],
+                                             genotype=kw["genotype"], file=kw["file"])
     if not found:
-        return data, None
+        return data, None, recoded
     check_single_categorical(list(found))
     if kw["bootstrap"] or kw["wild_bootstrap"] or kw["center"] != "none":
         raise InputError("--bootstrap, --wild-bootstrap and --center are not available "
                          "with a multicategorical variable yet")
     (_, spec), = found.items()
-    return data, probe_categorical(
+    res = probe_categorical(
         data, spec.labels, spec.levels, source=spec.source, sensitive=spec.sensitive,
         outcome=kw["outcome"], focal=kw["focal"], moderator=kw["moderator"],
         covariates=kw["covariates"], se=kw["se"], alpha=kw["alpha"],
         reference=dict(kw["reference"] or {}), scheme=kw["coding"],
         min_group_size=kw["min_group_size"] or (10 if spec.sensitive else 5), at=kw["at"],
         cluster=kw["cluster"], weights=kw["weights"], jn_fdr=kw["jn_fdr"],
-        linear_probability=kw["linear_probability"], file=kw["file"])
+        linear_probability=kw["linear_probability"], file=kw["file"], recoded=recoded)
+    return data, res, recoded
 
 
 def _probe_two(data, kw):
@@ -549,12 +555,14 @@ def _probe_two(data, kw):
     if kw["categorical"] or kw["genotype"] or _may_be_categorical(
             data, [kw["focal"], kw["moderator"], kw["moderator2"]]):
         from .designs import resolve_variables
-        data, found = resolve_variables(data, [kw["focal"], kw["moderator"], kw["moderator2"]],
-                                        categorical=kw["categorical"], genotype=kw["genotype"],
-                                        file=kw["file"])
+        data, found, recoded = resolve_variables(
+            data, [kw["focal"], kw["moderator"], kw["moderator2"]],
+            categorical=kw["categorical"], genotype=kw["genotype"], file=kw["file"])
         if found:
             raise InputError(f"{next(iter(found))!r} is multicategorical: Models 2 and 3 take "
                              "numeric (or two-valued) X, W and Z")
+    else:
+        recoded = {}
     if kw["bootstrap"] or kw["wild_bootstrap"] or kw["center"] != "none":
         raise InputError("--bootstrap, --wild-bootstrap and --center are available for Model 1 only")
     return probe_two(data, outcome=kw["outcome"], focal=kw["focal"], moderator=kw["moderator"],
@@ -562,7 +570,7 @@ def _probe_two(data, kw):
                      se=kw["se"], alpha=kw["alpha"], reference=kw["reference"],
                      jn_fdr=kw["jn_fdr"], at=kw["at"], at2=kw["at2"], cluster=kw["cluster"],
                      weights=kw["weights"], linear_probability=kw["linear_probability"],
-                     file=kw["file"])
+                     file=kw["file"], recoded=recoded)
 
 
 def _probe_points(w, binary, at, moderator, coding, weights):
@@ -671,7 +679,7 @@ def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]
 
 def _design_notes(sample, fit, cluster) -> tuple[str, ...]:
     """Notes every design shares: rows dropped, zero weights, few clusters."""
-    notes = []
+    notes = list(sample.recoded.values())
     if sample.linear_probability:
         notes.append("linear probability model: least squares on a two-valued outcome "
                      "(--linear-probability); effects are differences in probability, "

@@ -154,14 +154,14 @@ def _effect_rows(fit, names, model, wv, zv) -> np.ndarray:
 def probe_two(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str, moderator2: str,
               model: int, covariates: Sequence[str], se: str, alpha: float, reference: dict | None,
               jn_fdr: bool, at, at2, cluster, weights, file,
-              linear_probability: bool = False) -> TwoModeratorProbeResult:
+              linear_probability: bool = False, recoded: dict | None = None) -> TwoModeratorProbeResult:
     """Fit and probe Model 2 or 3 (arguments as :func:`analysis.moderation.probe`)."""
     from .moderation import _check_variation, _design_notes, _probe_points, prepare_sample
 
     covariates = tuple(covariates)
     sample = prepare_sample(data, [outcome, focal, moderator, moderator2, *covariates],
                             cluster=cluster, weights=weights, file=file, reference=reference,
-                            linear_probability=linear_probability)
+                            linear_probability=linear_probability, recoded=recoded)
     frame = sample.frame
     _check_variation(frame, [focal, moderator, moderator2, *covariates], file)
     x, w, z = (frame[c].to_numpy() for c in (focal, moderator, moderator2))

@@ -254,3 +254,18 @@ def test_hostile_level_names_reach_the_terminal_inert(tmp_path, capsys):
     assert code == 0, err
     assert "\x1b" not in out and "\x07" not in out
     assert "group=red" in out
+
+
+@pytest.mark.parametrize("coding,mapping", [("carrier", {"A2/A2": 0, "A1/A2": 1, "A1/A1": 1}),
+                                            ("additive", {"A2/A2": 0, "A1/A2": 1, "A1/A1": 2})])
+def test_genotype_codings_equal_hand_coding(coding, mapping):
+    from analysis.moderation import probe
+    root = Path(__file__).resolve().parents[1]
+    df = pd.read_csv(root / "data" / "examples" / "designs_example.csv")
+    before = df.copy()
+    parsed = probe(df, outcome="CO", focal="drd2", moderator="avoidant", genotype={"drd2": coding})
+    pd.testing.assert_frame_equal(df, before)                   # the input is not modified
+    hand = probe(df.assign(drd2=df["drd2"].map(mapping)), outcome="CO", focal="drd2",
+                 moderator="avoidant")
+    pd.testing.assert_frame_equal(parsed.coefficients, hand.coefficients, rtol=1e-12)
+    assert any("parsed as DRD2" in n for n in parsed.notes)
