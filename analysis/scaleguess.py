@@ -64,6 +64,7 @@ _MIN_CLUSTER = 3
 _REVERSE_LOADING = 0.30
 _PA_REPS = 30
 _PA_SEED = 20140204
+_PA_MAX_N = 5000
 _NEGATION = re.compile(r"\b(not|never|rarely|seldom|hardly|don'?t|do not|no one|nobody|"
                        r"uncomfortable|unable|unwilling|unlikely)\b", re.I)
 _META = re.compile(r"^(time\d+|time_.*|duration.*|progress|finished|status|lastpage|maxpage|"
@@ -254,7 +255,9 @@ def parallel_analysis(corr: np.ndarray, n: int, *, reps: int = _PA_REPS,
     Eigenvalues of ``corr`` above the 95th percentile of the eigenvalues of
     correlation matrices of ``reps`` random normal ``n x p`` data sets
     (Horn 1965; Glorfeld 1995 for the percentile), counted from the largest
-    while they exceed; at least 1.
+    while they exceed; at least 1.  The random data have at most 5,000 rows:
+    beyond that the reference eigenvalues are within a few hundredths of 1, and
+    a smaller reference sample only makes the count more conservative.
 
     >>> parallel_analysis(np.eye(4), 200)
     1
@@ -262,8 +265,9 @@ def parallel_analysis(corr: np.ndarray, n: int, *, reps: int = _PA_REPS,
     p = corr.shape[0]
     rng = np.random.default_rng(seed)
     sims = np.empty((reps, p))
+    size = min(max(n, p + 2), _PA_MAX_N)
     for r in range(reps):
-        x = rng.standard_normal((max(n, p + 2), p))
+        x = rng.standard_normal((size, p))
         sims[r] = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
     limit = np.percentile(sims, 95, axis=0)
     observed = np.sort(np.linalg.eigvalsh(corr))[::-1]

@@ -74,9 +74,9 @@ def test_item_total_statistics_match_numpy(study, book):
 
 
 def test_report_shows_quality_tables_prescored_note_and_fitted_model(tmp_path, book):
-    # One user survey: DRD2 not genotyped, 'secure' delivered as a ready score, Keller
-    # controls requested.  The report shows the data-quality tables, reliability says
-    # why it is missing for the ready score, and S1c names the model actually fitted.
+    # One user survey: DRD2 not genotyped, 'secure' delivered as a ready score.  The report
+    # shows the data-quality tables, reliability says why it is missing for the ready
+    # score, and S1c names the model actually fitted.
     raw = pd.read_csv(PLAIN)
     raw["secure_score"] = raw[book["scales"]["secure"]["items"]].mean(axis=1)
     data = tmp_path / "survey.csv"
@@ -90,7 +90,7 @@ def test_report_shows_quality_tables_prescored_note_and_fitted_model(tmp_path, b
     cfg.write_text(paths.CONFIG.read_text().replace("n_boot: 5000", "n_boot: 0"))
     out = tmp_path / "rep"
     assert main(["analyze", str(data), "--codebook", str(cb), "--out", str(out), "--sims", "0",
-                 "--config", str(cfg), "--keller"]) == 0
+                 "--config", str(cfg)]) == 0
     rel = pd.read_csv(out / "tables" / "reliability.csv")
     assert (out / "tables" / "reliability.csv").stat().st_size > 100
     assert rel.set_index("scale").loc["secure", "rows_used"] == NOT_COMPUTABLE
@@ -98,7 +98,14 @@ def test_report_shows_quality_tables_prescored_note_and_fitted_model(tmp_path, b
     assert card["S1c"]["test"].startswith("CO ~ DRD4 7R carrier:")
     assert "DRD2" not in card["S1c"]["test"]
     md = (out / "report.md").read_text()
-    for name in ("missingness_scales", "missingness_items", "item_total", "study2_keller",
+    for name in ("missingness_scales", "missingness_items", "item_total",
                  "descriptives_correlations"):
         assert any(h.startswith("### ") and h.endswith(name) for h in md.splitlines()), name
     assert "listwise" in md
+
+
+def test_keller_table_shown_only_when_it_ran():
+    from analysis.pipeline import _display_tables
+    ran = {"study2_keller": pd.DataFrame({"term": ["age:avoidant"]}), "reliability": pd.DataFrame()}
+    assert "study2_keller" in _display_tables(ran)
+    assert "study2_keller" not in _display_tables({"study2_keller": pd.DataFrame()})
