@@ -75,35 +75,11 @@ def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
-    """Convert the config's standardised smallest effects of interest to each claim's units.
+    """The config's standardized smallest effects of interest in each claim's raw units
+    (:func:`analysis.claims.sesoi_in_raw_units`, which also returns the standardized values)."""
+    from .claims import sesoi_in_raw_units as convert
 
-    Study 1 nulls compare group means: ``d * pooled within-group SD`` of the
-    outcome.  Study 2 families compare slopes of the outcome on a style:
-    ``interaction_std * SD(outcome) / SD(style)``, taking the smallest value over
-    the family's members (the conservative choice for showing equivalence).
-    """
-    from .claims import CLAIMS
-
-    spec = config["claims"]["sesoi"]
-    d, k = float(spec["main_effect_d"]), float(spec["interaction_std"])
-    out = {}
-    for claim in CLAIMS:
-        if claim.study == 1:
-            gene_col = {"DRD2": "drd2_a1_carrier", "DRD4": "drd4_7r_carrier"}[claim.gene]
-            if {claim.outcome, gene_col} <= set(s1.columns):
-                out[claim.id] = d * _pooled_sd(s1, claim.outcome, gene_col)
-        else:
-            members = claim.members or ((claim.outcome, claim.gene, claim.style),)
-            if all({m[0], m[2]} <= set(s2.columns) for m in members):
-                out[claim.id] = min(k * s2[m[0]].std() / s2[m[2]].std() for m in members)
-    return out
-
-
-def _pooled_sd(frame: pd.DataFrame, outcome: str, group: str) -> float:
-    sub = frame[[outcome, group]].dropna()
-    groups = [g[outcome].to_numpy() for _, g in sub.groupby(group)]
-    ss = sum(((g - g.mean()) ** 2).sum() for g in groups)
-    return float(np.sqrt(ss / (len(sub) - len(groups))))
+    return convert(config["claims"]["sesoi"], s1, s2)[0]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,8 +163,9 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                               genes=have1["genes"]) if have1["outcomes"] and have1["genes"] else None)
     study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller, **have2)
               if all(have2.values()) else None)
-    card = claims.judge(study1, study2, alpha=alpha,
-                        sesoi=sesoi_in_raw_units(config, s1.frame, s2.frame))
+    raw, std = claims.sesoi_in_raw_units(config["claims"]["sesoi"], s1.frame, s2.frame)
+    card = claims.judge(study1, study2, alpha=alpha, sesoi=raw, sesoi_std=std,
+                        equivalence_alpha=float(config["claims"]["equivalence_alpha"]))
     replication = None
     n_sims = int(config["replication"]["n_sims"]) if replication_sims is None else replication_sims
     if n_sims > 0:
