@@ -345,6 +345,8 @@ class ClaimVerdict:
     conf_low: float | None = None
     conf_high: float | None = None
     group_pattern: bool | None = None
+    rising_group: str | None = None
+    flat_group: str | None = None
     rising_slope: float | None = None
     rising_p: float | None = None
     flat_slope: float | None = None
@@ -545,6 +547,7 @@ def _judge_one(claim: Claim, s1, s2, sesoi, ctx) -> ClaimVerdict:
                 expected_sign=claim.expected_sign, n_members=max(1, len(claim.members)),
                 sesoi=sesoi, sesoi_std=_json(ctx["sesoi_std"].get(claim.id)),
                 sesoi_unit=SESOI_UNITS[claim.study], rule=rule_set(claim),
+                rising_group=claim.rising_group, flat_group=claim.flat_group,
                 equivalence_alpha=ctx["eq_alpha"])
     source = s1 if claim.study == 1 else s2
     stats_row = None if source is None else _lookup(claim, s1, s2)

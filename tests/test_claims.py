@@ -299,3 +299,44 @@ def test_noise_large_n_shows_equivalence_tiny_n_does_not():
     for cid in ("S1a", "S1b", "S1d", "S2c", "S2d"):
         assert _row(big, cid).equivalence == "shown", cid
         assert _row(small, cid).equivalence == "not shown", cid
+
+
+# ------------------------------------------------------------- the rules as data
+def test_rules_are_data_every_verdict_is_reachable_and_explained():
+    from itertools import product
+
+    from analysis.claims import (CONDITIONS, RULES, VERDICT_MEANING, VERDICTS, apply_rules,
+                                 rule_set, verdict_legend)
+    assert {rule_set(c) for c in CLAIMS} == set(RULES)
+    assert set(VERDICT_MEANING) == set(VERDICTS)
+    for kind, rules in RULES.items():
+        names = sorted({k for cond, _ in rules for k in cond})
+        assert set(names) <= set(CONDITIONS)
+        assert rules[-1][0] == {}                      # a catch-all closes every rule set
+        # exhaustive truth table: scalar and array application agree, first match wins
+        table = list(product([False, True], repeat=len(names)))
+        arrays = {n: np.array([row[i] for row in table]) for i, n in enumerate(names)}
+        codes = apply_rules(kind, arrays)
+        for j, row in enumerate(table):
+            cond = dict(zip(names, row))
+            first = next(v for c, v in rules if all(cond[k] == want for k, want in c.items()))
+            assert VERDICTS[apply_rules(kind, cond)] == first == VERDICTS[codes[j]]
+    # what the issue demands of nulls, read off the table
+    null = lambda **c: VERDICTS[apply_rules("null", c)]  # noqa: E731
+    assert null(effect=False, equivalent=True) == "reproduced"
+    assert null(effect=False, equivalent=False) == "inconclusive"
+    assert null(effect=True, equivalent=False) == "contradicted"
+    legend = verdict_legend()
+    assert list(legend.columns) == ["claim_kind", "claims", "order", "when", "verdict", "meaning"]
+    assert len(legend) == sum(len(r) for r in RULES.values())
+    assert set(legend["verdict"]) == set(VERDICTS) - {"not tested"}
+
+
+def test_equivalence_alpha_is_used():
+    # TOST p = .031 for (0.0, 0.05) at SESOI 0.09, df 300: shown at .05, not at .01
+    args = _stub(s1={("SO", "DRD2"): (0.0, 0.05)})
+    assert _row(judge(*args, sesoi=0.09), "S1b").verdict == "reproduced"
+    row = _row(judge(*args, sesoi=0.09, equivalence_alpha=0.01), "S1b")
+    assert (row.verdict, row.equivalence, row.equivalence_alpha) == ("inconclusive",
+                                                                     "not shown", 0.01)
+    assert 0.01 < row.tost_p < 0.05
