@@ -35,8 +35,10 @@ scale, low reliability (alpha < .6), items that correlate negatively with their
 scale (a forgotten reverse key?), unparseable genotypes, no-calls, genotype
 groups below ``min_group_size`` (warning) or of size 0-1 (error: the model is
 not estimable), Hardy-Weinberg p < .05, a likely strand flip, non-numeric or
-constant covariates (a two-valued text covariate such as gender is coded 0/1 in
-alphabetical order, stated in the notes), and too few complete rows.
+constant covariates (a two-valued text covariate such as gender is coded 0/1 by
+meaning: the codebook's ``reference`` value is 0, recognised carrier labels code
+the carrier as 1, anything else is an error asking for the reference; never
+alphabetically), and too few complete rows per fitted model (``complete_rows``).
 """
 from __future__ import annotations
 
