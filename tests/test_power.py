@@ -250,7 +250,7 @@ def _frames(scores, i):
 
 @pytest.mark.slow
 def test_vectorised_verdicts_equal_judge_study_by_study(config):
-    """150 simulated datasets: the vectorised rules give judge's verdict for every claim.
+    """100 simulated datasets: the vectorised rules give judge's verdict for every claim.
 
     Both sides get the SESOI converted from the config on that dataset
     (claims.sesoi_in_raw_units on the frame vs batchclaims.sesoi_arrays on the arrays)
@@ -263,9 +263,9 @@ def test_vectorised_verdicts_equal_judge_study_by_study(config):
         "drd4_7r_x_avoidant": 0.4, "drd2_a2a2_x_avoidant": 0.3}}}})
     wide = config.with_overrides({"claims": {"sesoi": {"main_effect_d": 0.6,
                                                        "interaction_std": 0.5}}})
-    designs = [(config, None, 50, dict(se="ols", family_rule="holm", p_adjust="none")),
-               (weak, 120, 50, dict(se="HC1", family_rule="bh", p_adjust="holm")),
-               (wide, 400, 50, dict(se="ols", family_rule="holm", p_adjust="none"))]
+    designs = [(config, None, 34, dict(se="ols", family_rule="holm", p_adjust="none")),
+               (weak, 120, 33, dict(se="HC1", family_rule="bh", p_adjust="holm")),
+               (wide, 400, 33, dict(se="ols", family_rule="holm", p_adjust="none"))]
     seen = set()
     for cfg, n, n_sims, opts in designs:
         s1 = simulate_scores(cfg, "study1", n, n_sims, seed=21)
