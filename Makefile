@@ -23,6 +23,7 @@ install: $(STAMP) ## Create .venv and install the pinned environment
 
 replicate: $(STAMP) ## Reproduce the study's analysis: report in reports/replication/
 	$(BIN)/salesgxe replicate --out reports/replication --force --jobs 2 --original data/original_estimates.example.yaml
+	$(BIN)/python -m analysis.readme_scorecard
 
 test: $(STAMP) ## Run the whole test suite (unit, reference, Monte Carlo, notebooks)
 	$(BIN)/python -m pytest -n 2 -q

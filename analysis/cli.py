@@ -36,6 +36,31 @@ def _reader_options(args) -> dict:
             "header_row": args.header_row, "skip_rows": args.skip_rows}
 
 
+def _reference_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--reference", action="append", default=[], metavar="COLUMN=VALUE",
+                   help=f"for a two-valued text {what}, the value coded 0 (repeatable). Text is "
+                        "never coded alphabetically: recognised carrier labels (carrier/"
+                        "non-carrier, 7R+/7R-, A1 carrier/A2/A2) code the carrier as 1; any "
+                        "other two-valued text needs this")
+
+
+def _parse_reference(items) -> dict:
+    from ._errors import InputError
+    reference = {}
+    for item in items:
+        column, sep, level = item.partition("=")
+        if not sep or not column.strip():
+            raise InputError(f"--reference needs COLUMN=VALUE, got {item!r}")
+        reference[column.strip()] = level.strip()
+    return reference
+
+
+def _covariates_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--covariates", default="codebook", metavar="codebook|none|A,B,...",
+                   help="covariates entered in every model of both studies: the codebook's "
+                        "(default), none, or some of them by name")
+
+
 def _read_dataset(args):
     from .io import read_data
     return read_data(args.data, **_reader_options(args))
@@ -117,9 +142,7 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                         "coefficient table, as PROCESS center=1/2 (default: none)")
     p.add_argument("--jn-fdr", action="store_true",
                    help="Johnson-Neyman with the FDR-controlled critical t (Esarey & Sumner 2018)")
-    p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
-                   help="for a two-valued text column, the level coded 0; for a multicategorical "
-                        "one, the reference group (repeatable)")
+    _reference_option(p, "column (a multicategorical one: the reference group)")
     p.add_argument("--categorical", type=_csv_list, default=[], metavar="VAR[,VAR]",
                    help="treat the numeric codes of the focal predictor or moderator as groups "
                         "(a text column with 3-10 levels is multicategorical anyway)")
@@ -147,14 +170,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
 
 
 def _run_probe(args) -> int:
-    from ._errors import InputError
     from .moderation import probe
-    reference = {}
-    for item in args.reference:
-        column, sep, level = item.partition("=")
-        if not sep:
-            raise InputError(f"--reference needs COLUMN=LEVEL, got {item!r}")
-        reference[column.strip()] = level.strip()
+    from ._errors import InputError
+    reference = _parse_reference(args.reference)
     genotype = {}
     for item in args.genotype:
         column, sep, coding = item.partition("=")
@@ -268,6 +286,7 @@ def _add_replicate(sub) -> argparse.ArgumentParser:
                    help="simulated studies per replication probability (default: from the config)")
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
+    _covariates_option(p)
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
                         "adds replication metrics per claim")
@@ -281,9 +300,13 @@ def _run_replicate(args) -> int:
     out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
                     replication_sims=args.sims, command=_command(args), n_jobs=args.jobs,
-                    original=args.original)
+                    covariates=_covariates_value(args.covariates), original=args.original)
     print(f"report written to {out}")
     return 0
+
+
+def _covariates_value(text: str):
+    return text if text in ("codebook", "none") else _csv_list(text)
 
 
 def _command(args) -> str:
@@ -309,10 +332,15 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
     p.add_argument("--config", default=None, help="assumptions for replication probabilities "
                    "(default: data/simulation.yaml)")
     p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"])
+    _covariates_option(p)
     p.add_argument("--keller", action="store_true",
-                   help="add covariate x gene and covariate x style terms (Keller 2014)")
+                   help="add covariate x gene and covariate x style terms (Keller 2014) on top "
+                        "of the covariates")
+    _reference_option(p, "covariate")
     p.add_argument("--sims", type=int, default=None,
-                   help="simulated studies per replication probability (0 to skip)")
+                   help="simulated studies for the power of your design to reproduce each claim "
+                        "under the assumed effects (default 400, Monte Carlo SE <= 0.025 shown; "
+                        "0 to skip)")
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
     _add_reader_options(p)
@@ -327,7 +355,9 @@ def _run_analyze(args) -> int:
     from . import paths
     from .pipeline import analyze
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
-                  force=args.force, se=args.se, keller=args.keller, **_reader_options(args),
+                  force=args.force, se=args.se, keller=args.keller,
+                  covariates=_covariates_value(args.covariates),
+                  reference=_parse_reference(args.reference), **_reader_options(args),
                   replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs, original=args.original)
     print(f"report written to {out}")
@@ -346,6 +376,7 @@ def _add_validate(sub) -> argparse.ArgumentParser:
                "--codebook data/examples/codebook.yaml")
     p.add_argument("data", help="data file")
     p.add_argument("--codebook", required=True, help="codebook YAML")
+    _reference_option(p, "covariate")
     _add_reader_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
@@ -354,7 +385,10 @@ def _add_validate(sub) -> argparse.ArgumentParser:
 def _run_validate(args) -> int:
     from .codebook import Codebook
     from .validate import validate
-    report = validate(_read_dataset(args), Codebook.load(args.codebook))
+    book = Codebook.load(args.codebook)
+    if args.reference:
+        book = book.with_reference(_parse_reference(args.reference))
+    report = validate(_read_dataset(args), book)
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -458,6 +492,41 @@ def _run_power(args) -> int:
     return 0
 
 
+# -------------------------------------------------------------------- simulate
+def _add_simulate(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "simulate", formatter_class=_FMT,
+        help="write simulated Study 1 and Study 2 exports (the DGP of the config) at any N",
+        description="Simulate both studies from the assumptions in the config and write "
+                    "study1.csv / study2.csv with their data dictionaries and codebooks (the "
+                    "format of data/simulated/). At a large N the analysis recovers the DGP's "
+                    "truth, every asserted null included. Every number is an assumption.",
+        epilog="example:\n  salesgxe simulate --n 200000 --seed 1 --out /tmp/big\n"
+               "  salesgxe analyze /tmp/big/study2.csv --codebook /tmp/big/study2_codebook.yaml "
+               "--out /tmp/big_report --sims 0")
+    p.add_argument("--n", type=int, default=None,
+                   help="respondents per study (default: study1.n / study2.n of the config)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: meta.seed of the config)")
+    p.add_argument("--out", required=True, help="folder for the exports")
+    p.add_argument("--config", default=None, help="simulation config (default: data/simulation.yaml)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder, "
+                   "replacing the exports there")
+    return p
+
+
+def _run_simulate(args) -> int:
+    from . import paths
+    from ._errors import InputError
+    from .pipeline import simulate_exports
+    if args.n is not None and args.n < 10:
+        raise InputError(f"--n must be at least 10, got {args.n}")
+    written = simulate_exports(args.out, n=args.n, seed=args.seed, force=args.force,
+                               config_path=args.config or paths.CONFIG)
+    for study, files in written.items():
+        print(f"{study}: {files['data']} (+ dictionary, codebook)")
+    return 0
+
+
 # ------------------------------------------------------------------ machinery
 COMMANDS = [
     (_add_replicate, _run_replicate),
@@ -466,6 +535,7 @@ COMMANDS = [
     (_add_validate, _run_validate),
     (_add_init_codebook, _run_init_codebook),
     (_add_power, _run_power),
+    (_add_simulate, _run_simulate),
 ]
 
 

@@ -38,6 +38,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from collections.abc import Mapping
+
 from ._errors import InputError
 from .safe_yaml import check_size, safe_load
 
@@ -50,7 +52,7 @@ SCALES = OUTCOMES + ATTACHMENT
 LOCI = ("DRD2", "DRD4")
 GENOTYPE_FORMATS = ("alleles", "carrier")
 _TOP_KEYS = ("source", "id", "missing_codes", "min_group_size", "scales", "genotypes",
-             "covariates")
+             "covariates", "reference")
 _SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score", "labels")
 _GENO_KEYS = ("column", "format", "allele_map")
 ANALYSIS_COLUMNS = ("id",) + SCALES + (
@@ -131,6 +133,10 @@ class Codebook:
     genotypes : dict
         ``DRD2``/``DRD4`` -> :class:`GenotypeSpec`; at least one.
     covariates : tuple of str
+    reference : dict
+        Covariate -> the value coded 0, for a two-valued text covariate (e.g.
+        ``{gender: male}``); text covariates are coded by meaning, never
+        alphabetically, so one without recognised carrier labels needs this.
     missing_codes : tuple
         Codes that mean "missing" in every column.
     column_missing_codes : dict
@@ -152,6 +158,7 @@ class Codebook:
     scales: dict = field(default_factory=dict)
     genotypes: dict = field(default_factory=dict)
     covariates: tuple[str, ...] = ()
+    reference: dict = field(default_factory=dict)
     missing_codes: tuple = ()
     column_missing_codes: dict = field(default_factory=dict)
     min_group_size: int = _DEFAULT_MIN_GROUP
@@ -178,6 +185,7 @@ class Codebook:
                    id=_optional_column(data.get("id"), "id", path), scales=scales,
                    genotypes=genotypes,
                    covariates=_column_list(data.get("covariates"), "covariates", path),
+                   reference=_parse_reference(data.get("reference"), path),
                    missing_codes=global_codes, column_missing_codes=column_codes,
                    min_group_size=_min_group(data.get("min_group_size"), path))
         _check_roles(book)
@@ -222,7 +230,16 @@ class Codebook:
                 "min_group_size": self.min_group_size,
                 "scales": {k: v.to_dict() for k, v in self.scales.items()},
                 "genotypes": {k: v.to_dict() for k, v in self.genotypes.items()},
-                "covariates": list(self.covariates)}
+                "covariates": list(self.covariates),
+                **({"reference": dict(self.reference)} if self.reference else {})}
+
+    def with_reference(self, reference: Mapping[str, str]) -> Codebook:
+        """A copy whose ``reference`` levels are updated (e.g. from ``--reference``)."""
+        from dataclasses import replace
+        book = replace(self, reference={**self.reference, **{str(k): str(v) for k, v in
+                                                             dict(reference or {}).items()}})
+        _check_roles(book)
+        return book
 
 
 # ------------------------------------------------------------------ YAML
@@ -311,6 +328,21 @@ def _column_list(value, where: str, path) -> tuple[str, ...]:
         raise InputError(f"{where}: column(s) listed twice: {', '.join(map(repr, dups))}",
                          file=path)
     return names
+
+
+def _parse_reference(value, path) -> dict:
+    """``reference: {column: value coded 0}`` for two-valued text covariates."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"reference: expected a mapping such as {{gender: male}}, got a "
+                         f"{_kind(value)}", file=path)
+    out = {}
+    for k, v in value.items():
+        if isinstance(v, (dict, list)) or v is None:
+            raise InputError(f"reference: the value coded 0 for {k!r} must be text", file=path)
+        out[_column_name(k, "reference", path)] = str(v)
+    return out
 
 
 def _optional_column(value, where: str, path) -> str | None:
@@ -514,6 +546,10 @@ def _check_roles(book: Codebook) -> None:
             raise InputError(f"column {col!r} is used twice: in {seen[col]} and in {role}",
                              file=book.path, hint="Each column can play one role only")
         seen[col] = role
+    stray = sorted(set(book.reference) - set(book.covariates))
+    if stray:
+        raise InputError(f"reference: {stray[0]!r} is not a covariate", file=book.path,
+                         hint="reference levels apply to the columns listed under covariates")
     clash = [c for c in book.covariates if c in ANALYSIS_COLUMNS]
     if clash:
         raise InputError(f"covariate name(s) {', '.join(map(repr, clash))} clash with the "
@@ -557,7 +593,8 @@ def init_codebook(dataset) -> str:
     guesses, codes = _guess_scales(dataset, taken)
     lines = _header_lines(dataset) + _id_lines(ident) + _missing_lines(dataset, codes)
     lines += ["min_group_size: 10  # genotype groups smaller than this are flagged unstable", ""]
-    lines += _scale_lines(guesses) + _genotype_lines(geno) + _covariate_lines(covs)
+    lines += (_scale_lines(guesses) + _genotype_lines(geno) + _covariate_lines(covs)
+              + _reference_lines(frame, covs))
     return "\n".join(lines) + "\n"
 
 
@@ -862,6 +899,28 @@ def _genotype_lines(geno: dict) -> list[str]:
                   f"    column: {_q(g['column'])}  {_GUESS} (from {g['why']})",
                   f"    format: {g['format']}  {_GUESS}"]
     return lines + [""]
+
+
+def _reference_lines(frame, covs: list) -> list[str]:
+    """A commented ``reference:`` template for two-valued text covariates: text is coded by
+    meaning, never alphabetically, so the user names the value coded 0 (validate insists)."""
+    from .moderation import binary_text_coding
+
+    out = []
+    for col, ok in covs:
+        if not ok or _is_numeric(frame[col]):
+            continue
+        levels = sorted(frame[col].dropna().astype(str).str.strip().unique())
+        try:
+            binary_text_coding(levels, column=col)
+        except InputError:
+            shown = " or ".join(_q(v) for v in levels)
+            out.append(f"#   {_q(col)}: VALUE  # two-valued text: which value is coded 0, "
+                       f"{shown}?")
+    if not out:
+        return []
+    return ["# reference:  # uncomment and fill in: text covariates are never coded "
+            "alphabetically", *out]
 
 
 def _covariate_lines(covs: list) -> list[str]:

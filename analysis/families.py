@@ -142,13 +142,15 @@ class Study1Result:
 
     def to_frame(self) -> pd.DataFrame:
         """``outcome, term, estimate, std_error, statistic, df, p_value, conf_low,
-        conf_high, r2, n`` (one row per coefficient)."""
+        conf_high, r2, n, covariates`` (one row per coefficient; ``covariates`` names the
+        model's covariates, ``none`` without)."""
         parts = []
         for outcome, fit in self.fits.items():
             frame = fit.to_frame()
             frame.insert(0, "outcome", outcome)
             frame["r2"] = fit.r2
             frame["n"] = fit.nobs
+            frame["covariates"] = ", ".join(self.covariates) or "none"
             parts.append(frame)
         return pd.concat(parts, ignore_index=True)
 
@@ -337,6 +339,7 @@ def study2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
     if keller and not covariates:
         notes.append("Keller controls were requested but no covariates were given: nothing to add.")
     inter = _finish_interactions(pd.concat(parts["inter"], ignore_index=True))
+    inter["covariates"] = ", ".join(covariates) or "none"
     geno, geno_notes = (genotype_slopes_drd2(data, se=se, alpha=alpha, covariates=covariates,
                                              min_group_size=min_group_size, outcomes=outcomes,
                                              styles=styles) if "DRD2" in genes else

@@ -65,7 +65,7 @@ from ._errors import InputError
 
 __all__ = [
     "LOCI", "CODINGS", "MISSING_CODES", "HWEResult",
-    "parse_genotypes", "parse_carrier", "code_genotypes",
+    "parse_genotypes", "parse_carrier", "carrier_label", "code_genotypes",
     "allele_frequencies", "genotype_counts", "hwe_exact", "hwe_test",
     "hwe_multiallelic_mc", "strand_check", "normalise_locus",
 ]
@@ -226,6 +226,38 @@ def _pairs_frame(pairs: list, locus: str, index: pd.Index) -> pd.DataFrame:
 _CARRIER_TRUE = frozenset({"1", "YES", "Y", "TRUE", "T", "CARRIER", "+"})
 _CARRIER_FALSE = frozenset({"0", "NO", "N", "FALSE", "F", "NON-CARRIER", "NONCARRIER",
                             "NON CARRIER", "NON_CARRIER", "-"})
+
+
+_LABEL_CARRIER = re.compile(r"^(?:(?:DRD4 )?7R|(?:DRD2 )?A1|RISK(?: ALLELE)?)? ?(?:CARRIERS?|\+)$")
+_LABEL_NON_CARRIER = re.compile(
+    r"^(?:(?:(?:DRD4 )?7R|(?:DRD2 )?A1|RISK(?: ALLELE)?)? ?(?:NON ?CARRIERS?|-)"
+    r"|NON ?(?:7R|A1)(?: CARRIERS?)?|NO (?:7R|A1)|A2 ?/? ?A2)$")
+
+
+def carrier_label(text: object) -> int | None:
+    """The carrier meaning of a text label: 1 (carrier of the risk allele), 0 (non-carrier),
+    or None when the label is not a recognised carrier / genotype-group label.
+
+    Recognised (case, spaces, ``_`` and ``-`` between words ignored): ``carrier`` /
+    ``non-carrier`` (also ``noncarrier``, plural), the same prefixed by the allele
+    (``7R carrier``, ``A1 non-carrier``, ``DRD4 7R carrier``), ``7R+`` / ``7R-``,
+    ``A1+`` / ``A1-``, ``non-7R``, ``no A1`` and ``A2/A2`` (the DRD2 non-carrier
+    genotype).  ``yes``/``no`` and the like carry no genotype meaning here and
+    are NOT recognised (a two-valued text variable without recognised labels
+    needs an explicit reference level).
+
+    >>> [carrier_label(t) for t in ["7R carrier", "non-carrier", "A2/A2", "A1+", "yes", "male"]]
+    [1, 0, 0, 1, None, None]
+    """
+    if not isinstance(text, str):
+        return None
+    t = re.sub(r"\s+", " ", re.sub(r"(?<=\w)[-_](?=\w)", " ", text.strip().upper()))
+    t = t.replace("NON CARRIER", "NONCARRIER").replace("NONCARRIER", "NON CARRIER")
+    if _LABEL_NON_CARRIER.match(t):
+        return 0
+    if _LABEL_CARRIER.match(t):
+        return 1
+    return None
 
 
 def _carrier_value(value: object) -> int | None | str:

@@ -195,7 +195,7 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
              reference: str | None = None) -> pd.Series:
     """Column as float; a two-valued text column becomes 0/1 (recorded in ``coding``).
 
-    The ``reference`` level is coded 0; without it the alphabetically first level is.
+    Coded by meaning, never alphabetically (:func:`binary_text_coding`).
     """
     if pd.api.types.is_bool_dtype(col):
         return col.astype(float)
@@ -211,19 +211,49 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
     levels = sorted(text.dropna().unique())
     sensitive = is_sensitive(col)        # genotype- or id-like: values are never shown
     if len(levels) == 2:
-        if reference is not None:
-            if reference not in levels:
-                shown = "" if sensitive else f" {levels!r}"
-                raise InputError(f"reference level {reference!r} is not one of the column's "
-                                 f"values{shown}", file=file, column=name)
-            levels = [reference] + [lv for lv in levels if lv != reference]
-        mapping = {levels[0]: 0, levels[1]: 1}
+        mapping = binary_text_coding(levels, reference, column=name, file=file,
+                                     sensitive=sensitive)
         coding[name] = mapping
         return text.map(mapping).astype(float)
     rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
     raise InputError("is not numeric (and not a two-valued text variable that could be coded 0/1)",
                      file=file, column=name, rows=rows, values=text[bad].tolist(),
                      hint="recode it, or fix the listed rows", sensitive=sensitive)
+
+
+def binary_text_coding(levels, reference: str | None = None, *, column: str | None = None,
+                       file: str | None = None, option: str = "--reference",
+                       sensitive: bool = False) -> dict:
+    """0/1 coding of a two-valued text variable, by meaning, never alphabetically.
+
+    * ``reference`` given: that level is 0, the other 1.
+    * both levels recognised carrier / genotype-group labels
+      (:func:`analysis.genotypes.carrier_label`, e.g. ``carrier`` / ``non-carrier``,
+      ``7R+`` / ``7R-``, ``A1 carrier`` / ``A2/A2``): the carrier (risk allele) is 1.
+    * otherwise an :class:`InputError` asking for the reference level.
+
+    >>> binary_text_coding(["carrier", "non-carrier"])
+    {'non-carrier': 0, 'carrier': 1}
+    >>> binary_text_coding(["female", "male"], "male")
+    {'male': 0, 'female': 1}
+    """
+    from .genotypes import carrier_label
+
+    levels = [str(v) for v in levels]
+    if reference is not None:
+        if reference not in levels:
+            shown = "" if sensitive else f" {levels!r}"   # genotype / id values never shown
+            raise InputError(f"reference level {reference!r} is not one of the column's "
+                             f"values{shown}", file=file, column=column)
+        other = next(v for v in levels if v != reference)
+        return {reference: 0, other: 1}
+    meaning = {v: carrier_label(v) for v in levels}
+    if None not in meaning.values() and len(set(meaning.values())) == 2:
+        return dict(sorted(meaning.items(), key=lambda kv: kv[1]))
+    shown = "withheld" if sensitive else " / ".join(repr(v) for v in levels)
+    raise InputError(f"is two-valued text ({shown}) without a recognised carrier meaning: say "
+                     f"which value is coded 0 with {option} {column or 'COLUMN'}=VALUE",
+                     file=file, column=column)
 
 
 def _coerce(data: pd.DataFrame, columns: Sequence[str], file: str | None,
@@ -403,8 +433,11 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     alpha : float
         Two-sided level; CIs are ``1 - alpha``.
     reference : dict, optional
-        ``{column: level}``: for a two-valued text column, the level coded 0
-        (default: the alphabetically first).  The coding used is reported.
+        ``{column: level}``: for a two-valued text column, the level coded 0.
+        Without it, recognised carrier labels (``carrier``/``non-carrier``,
+        ``7R+``/``7R-``, ``A1 carrier``/``A2/A2`` ...) code the carrier as 1
+        (:func:`binary_text_coding`); any other two-valued text column raises
+        an :class:`InputError` asking for the reference.  The coding used is reported.
     jn_fdr : bool
         Johnson-Neyman with the false-discovery-rate critical t of Esarey &
         Sumner (2018) instead of the per-point one.

@@ -20,7 +20,7 @@ import pandas as pd
 from . import paths
 
 __all__ = ["StudyData", "Analysis", "load_study", "run_analysis", "replicate", "analyze",
-           "sesoi_in_raw_units"]
+           "simulate_exports", "sesoi_in_raw_units", "resolve_covariates"]
 
 SIMULATED_NOTE = ("Simulated data: generated from the published claims with assumed effect "
                   "sizes, sample sizes and allele frequencies (data/simulation.yaml). A verdict "
@@ -28,7 +28,8 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 
 
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
-DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
+DISPLAY_TABLES = ("verdict_legend", "covariates", "replication_by_verdict", "study1_models",
+                  "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
                   "study2_susceptibility", "study2_gene_style_correlation", "study2_keller",
                   "replication_probability", "replication_metrics", "validation",
@@ -83,35 +84,11 @@ def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
-    """Convert the config's standardised smallest effects of interest to each claim's units.
+    """The config's standardized smallest effects of interest in each claim's raw units
+    (:func:`analysis.claims.sesoi_in_raw_units`, which also returns the standardized values)."""
+    from .claims import sesoi_in_raw_units as convert
 
-    Study 1 nulls compare group means: ``d * pooled within-group SD`` of the
-    outcome.  Study 2 families compare slopes of the outcome on a style:
-    ``interaction_std * SD(outcome) / SD(style)``, taking the smallest value over
-    the family's members (the conservative choice for showing equivalence).
-    """
-    from .claims import CLAIMS
-
-    spec = config["claims"]["sesoi"]
-    d, k = float(spec["main_effect_d"]), float(spec["interaction_std"])
-    out = {}
-    for claim in CLAIMS:
-        if claim.study == 1:
-            gene_col = {"DRD2": "drd2_a1_carrier", "DRD4": "drd4_7r_carrier"}[claim.gene]
-            if {claim.outcome, gene_col} <= set(s1.columns):
-                out[claim.id] = d * _pooled_sd(s1, claim.outcome, gene_col)
-        else:
-            members = claim.members or ((claim.outcome, claim.gene, claim.style),)
-            if all({m[0], m[2]} <= set(s2.columns) for m in members):
-                out[claim.id] = min(k * s2[m[0]].std() / s2[m[2]].std() for m in members)
-    return out
-
-
-def _pooled_sd(frame: pd.DataFrame, outcome: str, group: str) -> float:
-    sub = frame[[outcome, group]].dropna()
-    groups = [g[outcome].to_numpy() for _, g in sub.groupby(group)]
-    ss = sum(((g - g.mean()) ** 2).sum() for g in groups)
-    return float(np.sqrt(ss / (len(sub) - len(groups))))
+    return convert(config["claims"]["sesoi"], s1, s2)[0]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +105,15 @@ class Analysis:
     notes: tuple[str, ...] = ()
     min_group_size: int = 10
     small_genes: tuple[frozenset, frozenset] = (frozenset(), frozenset())
+
+    @property
+    def covariates(self) -> dict[str, list[str]]:
+        """``{"study1": [...], "study2": [...]}``: the covariates in every model of each study."""
+        out = {}
+        for name, res in (("study1", self.study1), ("study2", self.study2)):
+            if res is not None:
+                out[name] = list(res.covariates)
+        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by file name, cells below ``min_group_size`` suppressed
@@ -206,54 +192,76 @@ def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
             "genes": tuple(g for g, col in GENES.items() if col in frame.columns)}
 
 
-def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
-                 replication_sims: int | None = None, progress: bool | None = None,
-                 n_jobs: int = 1, originals=None,
-                 ranges: Mapping[str, tuple[float, float]] | None = None) -> Analysis:
-    """Fit both model families, judge the claims, attach replication probabilities.
+#: What the replication simulations estimate, by use (the label every output carries).
+REPLICATION_LABELS = {
+    "replicate": "Replication probability: the share of simulated studies of this design (the "
+                 "assumed effects, data/simulation.yaml) that get each verdict.",
+    "analyze": "Power of your design to reproduce each claim if the assumed effects were true: "
+               "the share of simulated studies with your sample size and the ASSUMED effects "
+               "(data/simulation.yaml, not estimates from your data) that get each verdict. It "
+               "says how informative a study of this size is, not whether your verdicts are right.",
+}
+#: Default simulated studies for ``analyze`` (the report shows the Monte Carlo SE, at most
+#: sqrt(0.25 / 400) = 0.025); ``--sims`` raises it.  ``replicate`` uses the config's n_sims.
+ANALYZE_DEFAULT_SIMS = 400
 
-    A claim whose variables are not in the data (e.g. DRD2 not genotyped, SO not
-    measured) is ``not tested``; everything else runs.  ``originals`` (an
-    :class:`analysis.replication_metrics.OriginalEstimates`) adds the replication
+
+def resolve_covariates(option, study: StudyData) -> tuple[str, ...]:
+    """The covariates every model gets: ``"codebook"`` (the codebook's list, default),
+    ``"none"``, or a list / comma-separated text naming some of the codebook's covariates."""
+    from ._errors import InputError
+
+    if option is None or option == "codebook":
+        return tuple(study.covariates)
+    if option == "none":
+        return ()
+    names = [c.strip() for c in (option.split(",") if isinstance(option, str) else option)
+             if str(c).strip()]
+    unknown = [c for c in names if c not in study.covariates]
+    if unknown:
+        raise InputError(f"--covariates: {unknown[0]!r} is not a covariate of the codebook "
+                         f"({', '.join(study.covariates) or 'none listed'})",
+                         hint="list it under covariates in the codebook, or use codebook|none")
+    return tuple(dict.fromkeys(names))
+
+
+def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
+                 covariates="codebook", replication_sims: int | None = None,
+                 progress: bool | None = None, n_jobs: int = 1,
+                 purpose: str = "replicate", originals=None,
+                 ranges: Mapping[str, tuple[float, float]] | None = None) -> Analysis:
+    """Fit both model families, judge the claims, attach per-verdict replication probabilities.
+
+    ``covariates`` (``"codebook"``, ``"none"`` or names) enter every model of both
+    studies as main effects; ``keller`` adds Keller's (2014) covariate x gene and
+    covariate x style terms on top (Study 2).  A claim whose variables are not in
+    the data (e.g. DRD2 not genotyped, SO not measured) is ``not tested``.  ``originals``
+    (an :class:`analysis.replication_metrics.OriginalEstimates`) adds the replication
     metrics; ``ranges`` (response range per scale) decides where raw b is compared."""
-    from . import claims, families, power
+    from . import claims, families
     from .privacy import small_genes
 
     alpha = float(config["claims"]["alpha"])
     have1, have2 = available(s1.frame), available(s2.frame)
-    covs = s2.covariates if keller else ()
+    covs1, covs2 = resolve_covariates(covariates, s1), resolve_covariates(covariates, s2)
+    study1 = (families.study1(s1.frame, se=se, alpha=alpha, covariates=covs1,
+                              outcomes=have1["outcomes"], genes=have1["genes"])
+              if have1["outcomes"] and have1["genes"] else None)
     k = min(s1.min_group_size, s2.min_group_size)
-    study1 = (families.study1(s1.frame, se=se, alpha=alpha, outcomes=have1["outcomes"],
-                              genes=have1["genes"]) if have1["outcomes"] and have1["genes"] else None)
-    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller,
-                              min_group_size=k, **have2)
-              if all(have2.values()) else None)
-    card = claims.judge(study1, study2, alpha=alpha,
-                        sesoi=sesoi_in_raw_units(config, s1.frame, s2.frame))
-    replication = None
-    n_sims = int(config["replication"]["n_sims"]) if replication_sims is None else replication_sims
-    if n_sims > 0:
-        sizes = {"study1": {"n": int(s1.frame.shape[0])}, "study2": {"n": int(s2.frame.shape[0])}}
-        replication = power.replication_probabilities(config.with_overrides(sizes), n_sims=n_sims,
-                                                      se=se, progress=progress, n_jobs=n_jobs)
-        tested = {r.id for r in card.rows if r.verdict != "not tested"}
-        card = card.with_replication_probability(
-            {k: v for k, v in replication.to_mapping().items() if k in tested})
-    descriptives = {s.name: families.descriptives(s.frame) for s in _unique((s1, s2))}
+    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs2, keller=keller,
+                              min_group_size=k, **have2) if all(have2.values()) else None)
+    raw, std = claims.sesoi_in_raw_units(config["claims"]["sesoi"], s1.frame, s2.frame)
+    card = claims.judge(study1, study2, alpha=alpha, sesoi=raw, sesoi_std=std,
+                        equivalence_alpha=float(config["claims"]["equivalence_alpha"]))
+    card, replication = _replication(card, s1, s2, config, se, replication_sims, progress,
+                                     n_jobs, purpose)
     checks = _checks(_unique((s1, s2)))
+    checks["verdict_legend"] = claims.verdict_legend()
+    checks["covariates"] = _covariate_table(s1, s2, covs1, covs2, keller)
+    if replication is not None:
+        checks["replication_by_verdict"] = _by_verdict(replication, card, purpose)
     if study2 is not None:
-        checks["study2_crossover"] = families.crossovers(s2.frame, study2, covariates=covs)
-        from .susceptibility import study2_susceptibility
-        sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=covs,
-                                    alpha=alpha)
-        checks["study2_susceptibility"] = sus["summary"]
-        checks["study2_susceptibility_models"] = sus["models"]
-        checks["study2_roisman"] = sus["roisman"]
-        n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
-        if n_boot:
-            checks["study2_bootstrap"] = families.bootstrap_study2(
-                s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
-                covariates=covs, **have2)
+        checks.update(_study2_extras(s2, study2, config, covs2, have2, alpha))
     metrics = None
     if originals is not None:
         from .replication_metrics import replication_metrics
@@ -261,9 +269,78 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                                       study2_interactions=None if study2 is None
                                       else study2.interactions)
     small = (frozenset(small_genes(s1.frame, k)), frozenset(small_genes(s2.frame, k)))
-    return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
+    return Analysis(study1=study1, study2=study2, scorecard=card,
+                    descriptives={s.name: families.descriptives(s.frame)
+                                  for s in _unique((s1, s2))},
                     checks=checks, replication=replication, replication_metrics=metrics,
-                    min_group_size=k, small_genes=small)
+                    min_group_size=k, small_genes=small,
+                    notes=(f"Covariates in every model: {', '.join(covs2) or 'none'}"
+                           + (" (+ Keller covariate x gene and x style terms in Study 2)"
+                              if keller and covs2 else "") + ".",
+                           REPLICATION_LABELS[purpose]))
+
+
+def _replication(card, s1, s2, config, se, replication_sims, progress, n_jobs, purpose):
+    """Per-verdict shares of simulated studies at the data's sizes (none when 0 sims)."""
+    from . import power
+
+    default = (ANALYZE_DEFAULT_SIMS if purpose == "analyze"
+               else int(config["replication"]["n_sims"]))
+    n_sims = default if replication_sims is None else int(replication_sims)
+    if n_sims <= 0:
+        return card, None
+    sizes = {"study1": {"n": int(s1.frame.shape[0])}, "study2": {"n": int(s2.frame.shape[0])}}
+    replication = power.replication_probabilities(config.with_overrides(sizes), n_sims=n_sims,
+                                                  se=se, progress=progress, n_jobs=n_jobs)
+    tested = {r.id for r in card.rows if r.verdict != "not tested"}
+    shares = replication.verdict_probabilities()
+    card = card.with_replication_probability(
+        {k: v for k, v in replication.to_mapping().items() if k in tested},
+        {k: v for k, v in shares.items() if k in tested})
+    return card, replication
+
+
+def _by_verdict(replication, card, purpose) -> pd.DataFrame:
+    """Long table: per claim and verdict the simulated probability and its Monte Carlo SE."""
+    tested = {r.id for r in card.rows if r.verdict != "not tested"}
+    rows = [{"id": cid, "verdict": verdict, "probability": v["probability"],
+             "mc_se": v["mc_se"], "n_sims": replication.n_sims}
+            for cid, by in replication.verdict_probabilities().items() if cid in tested
+            for verdict, v in by.items()]
+    frame = pd.DataFrame(rows, columns=["id", "verdict", "probability", "mc_se", "n_sims"])
+    frame["what"] = {"replicate": "replication probability",
+                     "analyze": "power of your design (assumed effects)"}[purpose]
+    return frame
+
+
+def _covariate_table(s1, s2, covs1, covs2, keller) -> pd.DataFrame:
+    rows = [{"study": "Study 1", "models": "CO, SO ~ DRD2 + DRD4", "covariates":
+             ", ".join(covs1) or "none", "keller_terms": False},
+            {"study": "Study 2", "models": "CO, SO ~ gene x style (12 models)", "covariates":
+             ", ".join(covs2) or "none", "keller_terms": bool(keller and covs2)}]
+    return pd.DataFrame(rows)
+
+
+def _study2_extras(s2, study2, config, covs, have2, alpha) -> dict:
+    from . import families
+
+    from .susceptibility import study2_susceptibility
+
+    out = {"study2_crossover": families.crossovers(s2.frame, study2, covariates=covs)}
+    # The one exception to "covariates in every model": the Widaman/Belsky NLS fit's
+    # covariance is not positive definite with the example survey's age and gender
+    # (math domain error in analysis.susceptibility), so the comparison runs without
+    # covariates until that is fixed; its table's covariates column says so.
+    sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=(),
+                                alpha=alpha)
+    out.update(study2_susceptibility=sus["summary"], study2_susceptibility_models=sus["models"],
+               study2_roisman=sus["roisman"])
+    n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
+    if n_boot:
+        out["study2_bootstrap"] = families.bootstrap_study2(
+            s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
+            covariates=covs, **have2)
+    return out
 
 
 def _unique(studies):
@@ -365,9 +442,11 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
     tables = analysis.tables()
     records = analysis.scorecard_records()
     figures, captions = _figures(analysis, tables, records, figure_note)
+    note = " ".join([note, *analysis.notes])
     meta = {"config_hash": config_hash(config_path), "seed": int(config["meta"]["seed"]),
             "command": command or relative_command(),
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
+            "covariates": analysis.covariates,
             **(extra_meta or {})}
     return write_report(
         out_dir, tables=tables, scorecard=records,
@@ -380,7 +459,7 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
 def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,
               data_dir=paths.SIMULATED, replication_sims: int | None = None,
               command: str | None = None, progress: bool | None = None,
-              n_jobs: int = 1, original=None) -> Path:
+              n_jobs: int = 1, covariates="codebook", original=None) -> Path:
     """Simulate both studies, analyse them as a user's data would be, write the report.
 
     ``n_jobs`` spreads the replication-probability simulations over local
@@ -402,7 +481,7 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
     studies = {name: load_study(name, saved[name]["data"], saved[name]["codebook"])
                for name in simulated}
     ranges = {s: (float(v["min"]), float(v["max"])) for s, v in config["instruments"].items()}
-    analysis = run_analysis(studies["study1"], studies["study2"], config,
+    analysis = run_analysis(studies["study1"], studies["study2"], config, covariates=covariates,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
                             originals=originals, ranges=ranges)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
@@ -414,13 +493,18 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
 
 
 def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, force: bool = False,
-            se: str = "ols", keller: bool = False, sheet=None, decimal=None, encoding=None,
-            header_row=None, skip_rows=None, replication_sims: int | None = None,
-            command: str | None = None, progress: bool | None = None, n_jobs: int = 1,
-            original=None) -> Path:
+            se: str = "ols", keller: bool = False, covariates="codebook", reference=None,
+            sheet=None, decimal=None, encoding=None, header_row=None, skip_rows=None,
+            replication_sims: int | None = None, command: str | None = None,
+            progress: bool | None = None, n_jobs: int = 1, original=None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies).
 
+    ``covariates``: ``"codebook"`` (default: the codebook's covariates in every model of
+    both studies), ``"none"`` or names; ``reference``: ``{column: value coded 0}`` for
+    two-valued text covariates (adds to the codebook's ``reference``).  The replication
+    simulations default to :data:`ANALYZE_DEFAULT_SIMS` studies at the data's N.
     ``original``: a file of the original study's estimates adds the replication metrics."""
+    from .codebook import Codebook
     from .config import load_config
 
     config_path = Path(config_path)
@@ -428,15 +512,18 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
                                           *([] if original is None else [original])])
     config = load_config(config_path)
     originals = _originals(original)
-    data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,
+    book = Codebook.load(codebook_path)
+    if reference:
+        book = book.with_reference(reference)
+    data = load_study("your_data", data_path, book, sheet=sheet, decimal=decimal,
                       encoding=encoding, header_row=header_row, skip_rows=skip_rows)
-    analysis = run_analysis(data, data, config, se=se, keller=keller,
+    analysis = run_analysis(data, data, config, se=se, keller=keller, covariates=covariates,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
-                            originals=originals, ranges=_codebook_ranges(codebook_path))
+                            purpose="analyze", originals=originals,
+                            ranges=_codebook_ranges(codebook_path))
     source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
-            "about the published claims in this sample. Replication probabilities still rest on "
-            "the assumed effect sizes in the config, at this sample's size.")
+            "about the published claims in this sample.")
     return _write(analysis, out_dir, config=config, config_path=config_path,
                   inputs=[Path(data_path), Path(codebook_path),
                           *([] if original is None else [Path(original)])],
@@ -444,6 +531,35 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
                   force=force, command=command, extra_meta={"data_source": str(source)},
                   figure_note=f"Data: {Path(data_path).name} ({source})")
 
+
+def simulate_exports(out_dir, *, n: int | None = None, seed: int | None = None,
+                     config_path=paths.CONFIG, force: bool = False) -> dict[str, dict]:
+    """Write simulated Study 1 and Study 2 exports (the format of ``data/simulated/``).
+
+    ``n`` respondents per study (default: the config's ``study1.n`` / ``study2.n``);
+    ``seed`` replaces ``meta.seed`` (default: the config's, so that without options
+    the files equal ``data/simulated/``).  Large ``n`` lets anyone check the DGP's
+    truth (:func:`analysis.simulate.implied_effects`).  An existing, non-empty
+    ``out_dir`` is not written into without ``force``; each file is written to a
+    temporary name and moved into place.
+
+    Returns ``{study: {kind: path}}``.
+    """
+    from ._errors import InputError
+    from .config import load_config
+    from .simulate import save_simulated, simulate_study
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", file=str(out))
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError("exists and is not empty; use --force to write the exports into it",
+                         file=str(out))
+    config = load_config(config_path)
+    if seed is not None:
+        config = config.with_overrides({"meta": {"seed": int(seed)}})
+    return {name: save_simulated(simulate_study(config, name, n=n), out)
+            for name in ("study1", "study2")}
 
 
 def _originals(original):

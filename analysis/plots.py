@@ -50,7 +50,8 @@ _GENE_TITLES = {"DRD4": "DRD4 exon III VNTR", "DRD2": "DRD2 Taq1A"}
 
 _VERDICT_STYLE = {  # verdict -> (colour, marker)
     "reproduced": ("bluish_green", "o"), "partial": ("orange", "s"),
-    "not reproduced": ("black", "D"), "contradicted": ("vermillion", "X"),
+    "inconclusive": ("sky_blue", "v"), "not reproduced": ("black", "D"),
+    "contradicted": ("vermillion", "X"),
 }
 
 _LINES_COLUMNS = ("outcome", "gene", "style", "group", "style_value", "estimate",

@@ -39,7 +39,7 @@ import numpy as np
 
 from ._errors import InputError
 from .batchclaims import (INTERACTIONS, REPRODUCED, VERDICT_CODES, interaction_name,
-                          study1_inputs, study2_inputs, verdict_codes)
+                          sesoi_arrays, study1_inputs, study2_inputs, verdict_codes)
 from .montecarlo import BLOCK, Chunk, block_seeds, execute, plan, stack
 
 __all__ = ["analytic_interaction_power", "simulated_interaction_power", "type_s_m",
@@ -51,22 +51,33 @@ _ASSUMPTION_NOTE = ("Effect sizes, sample sizes and allele frequencies are assum
 
 # ================================================================= closed forms
 def analytic_interaction_power(n, b_ga: float, carrier_share: float, sigma: float = 1.0,
-                               var_a: float = 1.0, alpha: float = 0.05, k: int = 4):
+                               var_a: float = 1.0, alpha: float = 0.05, k: int = 4,
+                               design: str = "random", nodes: int = 24):
     r"""Power of the t test of a binary G x continuous A interaction (G independent of A).
 
-    With ``pi`` the carrier share, the product term's variance left after
-    partialling out 1, G and A is :math:`\pi(1-\pi)\operatorname{var}(A)`
-    (McClelland & Judd 1993, doi:10.1037/0033-2909.114.2.376; methods.md section 7), so
+    Model ``Y = b0 + b_g G + b_a A + b_GA G A + e``, ``e ~ N(0, sigma^2)``,
+    ``G ~ Bernoulli(pi)``, ``A ~ N(mu, var_a)``, fitted by OLS with the t test of
+    ``b_GA`` on ``n - k`` df.  Given the design, ``t`` is noncentral t with
+    :math:`\lambda = b_{GA} / (\sigma \sqrt{1/SS_1 + 1/SS_0})`, where
+    :math:`SS_g` is the within-group sum of squares of A (the interaction is the
+    difference of the two groups' slopes).
 
-    .. math::
+    ``design="random"`` (default, exact): the power is averaged over the design.
+    With ``m ~ Binomial(n, pi)`` carriers, :math:`SS_1 + SS_0 = S \sim
+    \operatorname{var}(A)\chi^2_{n-2}` and :math:`B = SS_1/S \sim
+    \mathrm{Beta}((m-1)/2, (n-m-1)/2)` are independent, and
+    :math:`1/(1/SS_1 + 1/SS_0) = S B (1 - B)`; the conditional power is
+    integrated over S and B by Gauss-Legendre quadrature on their quantile
+    scales (``nodes`` points each) and summed over the binomial distribution of
+    ``m``.  Samples with fewer than 2 people in a group are rank deficient and
+    count as not significant (as in :func:`simulated_interaction_power`).
 
-        \lambda = b_{GA} \sqrt{n \pi (1-\pi) \operatorname{var}(A)} / \sigma, \qquad
-        \text{power} = 1 - F_t(t^*; n-k, \lambda) + F_t(-t^*; n-k, \lambda)
-
-    with :math:`t^* = t_{1-\alpha/2}(n-k)` and :math:`F_t` the noncentral t cdf.
-    The design is treated at its expectation (fixed carrier share), which is
-    accurate for the sample sizes of field studies (checked against simulation
-    in ``tests/test_power.py``).
+    ``design="fixed"``: the textbook approximation that treats the design at its
+    expectation, :math:`\lambda = b_{GA}\sqrt{n\pi(1-\pi)\operatorname{var}(A)}/\sigma`
+    (McClelland & Judd 1993, doi:10.1037/0033-2909.114.2.376; methods.md section 7).
+    It ignores the sampling variability of the carrier count and of SS and is
+    OPTIMISTIC: at n = 150, pi = 0.36, b = 0.25 it gives 0.309 against the exact
+    0.299 (checked against 30,000 simulations in ``tests/test_power.py``).
 
     Parameters
     ----------
@@ -76,31 +87,65 @@ def analytic_interaction_power(n, b_ga: float, carrier_share: float, sigma: floa
         Interaction coefficient (difference between the groups' slopes of Y on A).
     carrier_share : float
         Share ``pi`` of the group coded 1.
-    sigma : float
-        Residual SD of Y.
-    var_a : float
-        Variance of A.
+    sigma, var_a : float
+        Residual SD of Y; variance of A.
     alpha : float
         Two-sided level.
     k : int
         Parameters in the model (4: intercept, G, A, G x A).
+    design : {"random", "fixed"}
+    nodes : int
+        Quadrature points per dimension (``random``); 24 gives ~1e-6.
 
     Examples
     --------
     >>> round(float(analytic_interaction_power(200, 0.0, 0.36)), 3)
     0.05
-    >>> round(float(analytic_interaction_power(400, 0.3, 0.36)), 3)
+    >>> round(float(analytic_interaction_power(400, 0.3, 0.36, design="fixed")), 3)
     0.819
+    >>> round(float(analytic_interaction_power(150, 0.25, 0.36)), 3)
+    0.299
     """
     from scipy import stats
 
-    n = np.asarray(n, dtype=float)
     if not 0.0 < carrier_share < 1.0:
         raise InputError("carrier_share must be strictly between 0 and 1", values=[carrier_share])
+    if design not in ("random", "fixed"):
+        raise InputError("design must be 'random' or 'fixed'", values=[design])
+    n_arr = np.asarray(n, dtype=float)
+    if design == "fixed":
+        df = n_arr - k
+        ncp = b_ga * np.sqrt(n_arr * carrier_share * (1.0 - carrier_share) * var_a) / sigma
+        tcrit = stats.t.ppf(1.0 - alpha / 2.0, df)
+        return stats.nct.sf(tcrit, df, ncp) + stats.nct.cdf(-tcrit, df, ncp)
+    flat = [_random_design_power(int(v), b_ga, carrier_share, sigma, var_a, alpha, k, nodes)
+            for v in n_arr.ravel()]
+    return np.asarray(flat, dtype=float).reshape(n_arr.shape)
+
+
+def _random_design_power(n, b_ga, pi, sigma, var_a, alpha, k, nodes) -> float:
+    """Power averaged over m ~ Bin(n, pi), S ~ var_a chi2(n-2), B ~ Beta((m-1)/2, (n-m-1)/2)."""
+    from scipy import special, stats
+
     df = n - k
-    ncp = b_ga * np.sqrt(n * carrier_share * (1.0 - carrier_share) * var_a) / sigma
+    if df < 1:
+        return math.nan
     tcrit = stats.t.ppf(1.0 - alpha / 2.0, df)
-    return stats.nct.sf(tcrit, df, ncp) + stats.nct.cdf(-tcrit, df, ncp)
+    u, w = special.roots_legendre(nodes)
+    u, w = (u + 1.0) / 2.0, w / 2.0                      # Gauss-Legendre on (0, 1)
+    m = np.arange(2, n - 1)                              # both groups >= 2 people
+    pmf = stats.binom.pmf(m, n, pi)
+    keep = pmf > 1e-12 * pmf.max()
+    m, pmf = m[keep], pmf[keep]
+    s = stats.chi2.ppf(u, n - 2) * var_a                                  # (q,)
+    beta = stats.beta.ppf(u[None, :], (m[:, None] - 1) / 2.0, (n - m[:, None] - 1) / 2.0)
+    info = s[None, :, None] * (beta * (1.0 - beta))[:, None, :]           # (M, q, q)
+    ncp = b_ga * np.sqrt(info) / sigma
+    cond = stats.nct.sf(tcrit, df, ncp) + stats.nct.cdf(-tcrit, df, ncp)
+    if b_ga == 0:
+        cond = np.full_like(ncp, alpha)
+    inner = np.einsum("mij,i,j->m", cond, w, w)
+    return float(np.sum(pmf * inner))
 
 
 def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -375,14 +420,18 @@ def _study_chunk(chunk: Chunk, *, config: dict, seed: int, n: Mapping[str, int],
 
     cfg = config_from_dict(config)
     judged = [c for c in CLAIMS if study1 or c.study == 2]
+    spec = cfg["claims"]["sesoi"]
+    eq_alpha = float(cfg["claims"].get("equivalence_alpha", alpha))
     parts = []
     for ss, size in zip(block_seeds(seed, chunk), chunk.sizes):
         seed1, seed2 = ss.spawn(2)
-        s1 = (study1_inputs(simulate_scores(cfg, "study1", n["study1"], size, seed1), se)
-              if study1 else None)
-        s2 = study2_inputs(simulate_scores(cfg, "study2", n["study2"], size, seed2), se)
+        scores1 = simulate_scores(cfg, "study1", n["study1"], size, seed1) if study1 else None
+        scores2 = simulate_scores(cfg, "study2", n["study2"], size, seed2)
+        s1 = study1_inputs(scores1, se) if study1 else None
+        s2 = study2_inputs(scores2, se)
         codes = verdict_codes(s1, s2, alpha=alpha, family_rule=family_rule, p_adjust=p_adjust,
-                              claims=judged)
+                              claims=judged, sesoi=sesoi_arrays(spec, scores1, scores2),
+                              equivalence_alpha=eq_alpha)
         missing = np.full(size, -1, dtype=np.int8)
         parts.append({
             "verdicts": np.column_stack([codes.get(c.id, missing) for c in CLAIMS]),
@@ -463,16 +512,33 @@ class ReplicationProbabilities:
     config_sha256: str | None = None
 
     def to_frame(self):
-        """``id, probability, mc_se, conf_low, conf_high, n_sims`` and one ``share_<verdict>``
-        column per verdict."""
+        """``id, probability, mc_se, conf_low, conf_high, n_sims`` and, per verdict, its share
+        (``share_<verdict>``) and Monte Carlo SE (``mc_se_<verdict>``)."""
         import pandas as pd
 
         frame = pd.DataFrame({"id": list(self.claims), "probability": list(self.probability),
                               "mc_se": list(self.mc_se), "conf_low": list(self.conf_low),
                               "conf_high": list(self.conf_high), "n_sims": self.n_sims})
-        for v in VERDICT_CODES:
-            frame["share_" + v.replace(" ", "_")] = [self.shares[c][v] for c in self.claims]
+        for v in VERDICT_CODES[:-1]:                      # "not tested" never occurs here
+            key = v.replace(" ", "_")
+            share = np.array([self.shares[c][v] for c in self.claims])
+            frame["share_" + key] = share
+            frame["mc_se_" + key] = np.sqrt(share * (1 - share) / self.n_sims)
         return frame
+
+    def verdict_probabilities(self) -> dict[str, dict[str, dict[str, float]]]:
+        """``{claim id: {verdict: {"probability": p, "mc_se": se}}}`` for every verdict the
+        claim's rules can give (Monte Carlo SE ``sqrt(p (1 - p) / n_sims)``)."""
+        from .claims import CLAIMS, RULES, rule_set
+
+        possible = {c.id: {v for _, v in RULES[rule_set(c)]} for c in CLAIMS}
+        out = {}
+        for c in self.claims:
+            out[c] = {v: {"probability": float(self.shares[c][v]),
+                          "mc_se": math.sqrt(self.shares[c][v] * (1 - self.shares[c][v])
+                                             / self.n_sims)}
+                      for v in VERDICT_CODES if v in possible.get(c, VERDICT_CODES)}
+        return out
 
     def to_mapping(self) -> dict[str, float]:
         """``{claim id: probability}``, e.g. for
@@ -538,7 +604,8 @@ def replication_probabilities(config=None, *, n_sims: int = 10_000, seed: int | 
                            n_jobs=n_jobs, scheduler=scheduler, progress=progress,
                            desc="replication probability")[()]
     ids = tuple(c.id for c in CLAIMS)
-    counts = {cid: np.bincount(out["verdicts"][:, j], minlength=4) for j, cid in enumerate(ids)}
+    counts = {cid: np.bincount(out["verdicts"][:, j], minlength=len(VERDICT_CODES))
+              for j, cid in enumerate(ids)}
     prob = np.array([counts[c][REPRODUCED] / n_sims for c in ids])
     low, high = wilson_interval(prob * n_sims, n_sims)
     return ReplicationProbabilities(

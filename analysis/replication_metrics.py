@@ -552,7 +552,8 @@ def _replication_numbers(verdict, orig, interactions):
                 float(row["p_value"])), None
     if verdict.estimate is None or verdict.std_error is None:
         return None, "no replication estimate"
-    return (verdict.estimate, verdict.std_error, verdict.df, verdict.p_value), None
+    p = verdict.p_unadjusted if verdict.p_unadjusted is not None else verdict.p_value
+    return (verdict.estimate, verdict.std_error, verdict.df, p), None   # the estimate's own p
 
 
 def _instruments_match(verdict, orig, ranges) -> str | None:

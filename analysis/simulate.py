@@ -506,7 +506,7 @@ def make_codebook(config: Config) -> dict:
     return {"id": "resp_id", "scales": scales,
             "genotypes": {"DRD2": {"column": "drd2_taq1a", "format": "alleles"},
                           "DRD4": {"column": "drd4_vntr", "format": "alleles"}},
-            "covariates": ["age", "gender"]}
+            "covariates": ["age", "gender"], "reference": {"gender": "male"}}
 
 
 def _drd4_allowed(config: Config) -> str:

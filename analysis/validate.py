@@ -35,8 +35,10 @@ scale, low reliability (alpha < .6), items that correlate negatively with their
 scale (a forgotten reverse key?), unparseable genotypes, no-calls, genotype
 groups below ``min_group_size`` (warning) or of size 0-1 (error: the model is
 not estimable), Hardy-Weinberg p < .05, a likely strand flip, non-numeric or
-constant covariates (a two-valued text covariate such as gender is coded 0/1 in
-alphabetical order, stated in the notes), and too few complete rows.
+constant covariates (a two-valued text covariate such as gender is coded 0/1 by
+meaning: the codebook's ``reference`` value is 0, recognised carrier labels code
+the carrier as 1, anything else is an error asking for the reference; never
+alphabetically), and too few complete rows per fitted model (``complete_rows``).
 """
 from __future__ import annotations
 
@@ -714,8 +716,15 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
 
 
 # ------------------------------------------------------------------ covariates
-def _binary_text(chk: _Checker, col: str) -> pd.Series | None:
-    """A two-valued text covariate (e.g. gender) coded 0/1, alphabetical order; else None."""
+def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
+    """A two-valued text covariate coded 0/1 by meaning (codebook ``reference`` or recognised
+    carrier labels; :func:`analysis.moderation.binary_text_coding`), never alphabetically.
+
+    None when the column is not two-valued text; False (and an error finding) when no
+    reference is known.
+    """
+    from .moderation import binary_text_coding
+
     raw = chk.frame[col]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return None
@@ -726,8 +735,19 @@ def _binary_text(chk: _Checker, col: str) -> pd.Series | None:
     levels = sorted(text.dropna().unique())
     if len(levels) != 2:
         return None
-    chk.notes.append(f"covariate {col}: text coded {levels[0]!r} = 0, {levels[1]!r} = 1")
-    return text.map({levels[0]: 0.0, levels[1]: 1.0}).astype(float)
+    try:
+        mapping = binary_text_coding(levels, chk.cb.reference.get(col), column=col)
+    except InputError:
+        shown = " / ".join(repr(v) for v in levels)
+        chk.add("error", "text_covariate_needs_reference",
+                f"is two-valued text ({shown}); text is never coded alphabetically, so say "
+                "which value is coded 0", column=col,
+                hint=f"add 'reference: {{{col}: VALUE}}' to the codebook or use --reference "
+                     f"{col}=VALUE")
+        return False
+    inverse = {v: k for k, v in mapping.items()}
+    chk.notes.append(f"covariate {col}: text coded {inverse[0]!r} = 0, {inverse[1]!r} = 1")
+    return text.map(mapping).astype(float)
 
 
 def _check_covariates(chk: _Checker) -> None:
@@ -735,6 +755,8 @@ def _check_covariates(chk: _Checker) -> None:
         if not chk.present(col):
             continue
         coded = _binary_text(chk, col)
+        if coded is False:
+            continue
         num = coded if coded is not None else _numeric_column(chk, col, what="covariate")
         values = num.dropna()
         if values.empty:
@@ -763,16 +785,37 @@ def _assemble(chk: _Checker) -> pd.DataFrame:
     return pd.DataFrame(cols, index=chk.frame.index)
 
 
+def complete_rows(frame: pd.DataFrame, covariates) -> dict[str, int]:
+    """Rows each model of ``analyze`` uses (listwise deletion), by model name.
+
+    ``Study 1: Y ~ DRD2 + DRD4`` (both carrier codes and the covariates) and
+    ``Study 2: Y ~ GENE x STYLE`` (+ covariates): exactly the rows
+    :func:`analysis.families.study1` / :func:`~analysis.families.study2` fit, so
+    ``validate`` and ``analyze`` report the same N (a test checks it).
+    """
+    genes = {g: c for g, c in (("DRD2", "drd2_a1_carrier"), ("DRD4", "drd4_7r_carrier"))
+             if c in frame}
+    covs = [c for c in covariates if c in frame]
+    out = {}
+    for y in (c for c in OUTCOMES if c in frame):
+        if genes:
+            out[f"Study 1: {y} ~ {' + '.join(genes)}"] = int(
+                frame[[y, *genes.values(), *covs]].notna().all(axis=1).sum())
+        for gene, col in genes.items():
+            for style in (c for c in ("secure", "anxious", "avoidant") if c in frame):
+                out[f"Study 2: {y} ~ {gene} x {style}"] = int(
+                    frame[[y, col, style, *covs]].notna().all(axis=1).sum())
+    return out
+
+
 def _check_complete(chk: _Checker, frame: pd.DataFrame) -> None:
-    """Rows usable by the smallest model: an outcome, a gene, the covariates."""
+    """Rows usable by each model (outcome, genes or gene and style, the covariates)."""
     outcomes = [c for c in OUTCOMES if c in frame]
     genes = [c for c in ("drd2_a1_carrier", "drd4_7r_carrier") if c in frame]
     if not outcomes or not genes:
         return
     covs = [c for c in chk.cb.covariates if c in frame]
-    attach = [c for c in ("secure", "anxious", "avoidant") if c in frame]
-    usable = {f"{y} ~ {g}": int(frame[[y, g, *covs, *attach[:1]]].notna().all(axis=1).sum())
-              for y in outcomes for g in genes}
+    usable = complete_rows(frame, covs)
     chk.details["complete_rows"] = usable
     need = _BASE_PARAMETERS + len(covs) + 2
     fewest = min(usable.values())

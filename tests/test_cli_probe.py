@@ -159,7 +159,7 @@ def test_bootstrap_same_seed_same_numbers_and_matches_bootstrap_module(capsys):
     # Independent of the CLI wiring: the conditional effect at p50 bootstrapped directly.
     from analysis.bootstrap import bootstrap_linear
     df = pd.read_csv(EXAMPLE).dropna(subset=["CO", "avoidant", "drd4_7r"])
-    g = (df["drd4_7r"] == "non-carrier").astype(float)      # alphabetical coding: carrier = 0
+    g = (df["drd4_7r"] == "carrier").astype(float)      # coded by meaning: carrier = 1
     a = df["avoidant"].to_numpy()
     X = np.column_stack([np.ones(len(df)), g, a, g * a])
     w = first["conditional_effects"][1]["moderator_value"]
@@ -188,3 +188,55 @@ def test_at_replaces_probe_points_and_matches_closed_form(capsys):
         w = row["moderator_value"]
         assert row["estimate"] == pytest.approx(coef["drd4_7r"] + w * coef["drd4_7r:avoidant"],
                                                 rel=1e-12)
+
+
+def test_text_carrier_labels_coded_by_meaning_not_alphabetically(capsys):
+    """carrier/non-carrier without --reference: carrier = 1 (alphabetically it would be 0 and
+    the README's second example would flip the gene effect); same numbers as the explicit
+    --reference drd4_7r=non-carrier."""
+    base = ["probe", str(EXAMPLE), "-y", "CO", "-x", "drd4_7r", "-w", "avoidant",
+            "--covariates", "age", "--json"]
+    assert main(base) == 0
+    implicit = json.loads(capsys.readouterr().out)
+    assert main(base + ["--reference", "drd4_7r=non-carrier"]) == 0
+    explicit = json.loads(capsys.readouterr().out)
+    assert implicit["coding"]["drd4_7r"] == {"non-carrier": 0, "carrier": 1}
+    assert implicit["coefficients"] == explicit["coefficients"]
+    # independent: the carriers' mean CO minus the non-carriers' at avoidant = 0 has the sign
+    # of statsmodels' coefficient with carrier coded 1 by hand
+    import statsmodels.formula.api as smf
+    df = pd.read_csv(EXAMPLE).dropna(subset=["CO", "avoidant", "drd4_7r", "age"])
+    df["g"] = (df["drd4_7r"] == "carrier").astype(float)
+    ref = smf.ols("CO ~ g * avoidant + age", data=df).fit()
+    gene = next(r for r in implicit["coefficients"] if r["term"] == "drd4_7r")
+    assert gene["estimate"] == pytest.approx(ref.params["g"], rel=1e-9)
+
+
+@pytest.mark.parametrize("levels", [("yes", "no"), ("female", "male")])
+def test_other_two_valued_text_needs_reference(tmp_path, capsys, levels):
+    rng = np.random.default_rng(5)
+    n = 60
+    df = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n),
+                       "w": np.where(rng.random(n) < 0.5, *levels)})
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    assert main(["probe", str(path), "-y", "y", "-x", "x", "-w", "w"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--reference w=VALUE" in err
+    assert "Traceback" not in err
+    assert main(["probe", str(path), "-y", "y", "-x", "x", "-w", "w", "--reference",
+                 f"w={levels[1]}", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["coding"]["w"] == {levels[1]: 0, levels[0]: 1}
+
+
+def test_python_api_follows_the_same_rule():
+    from analysis import probe
+    from analysis._errors import InputError
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame({"y": rng.normal(size=50), "x": rng.normal(size=50),
+                       "w": np.where(rng.random(50) < 0.5, "7R+", "7R-")})
+    assert probe(df, outcome="y", focal="x", moderator="w").coding["w"] == {"7R-": 0, "7R+": 1}
+    df["w"] = np.where(df["w"] == "7R+", "ja", "nee")
+    with pytest.raises(InputError, match="reference"):
+        probe(df, outcome="y", focal="x", moderator="w")

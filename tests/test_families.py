@@ -62,7 +62,8 @@ def test_study1_matches_statsmodels(se):
         np.testing.assert_allclose(ours.conf_low, ref.conf_int()[:, 0], rtol=1e-9)
         assert ours.n.iloc[0] == len(sub) and ours.r2.iloc[0] == pytest.approx(ref.rsquared, rel=1e-12)
     assert out.columns.tolist() == ["outcome", "term", "estimate", "std_error", "statistic", "df",
-                                    "p_value", "conf_low", "conf_high", "r2", "n"]
+                                    "p_value", "conf_low", "conf_high", "r2", "n", "covariates"]
+    assert set(out.covariates) == {"age"}
 
 
 # ---------------------------------------------------------------- Study 2 interactions
@@ -291,7 +292,7 @@ def test_frames_and_dict_are_complete_and_json_safe(res):
                            "gene_style_correlation"}
     assert frames["interactions"].columns.tolist() == [
         "outcome", "gene", "style", "term", "estimate", "std_error", "statistic", "df", "p_value",
-        "conf_low", "conf_high", "r2", "r2_change", "f2", "p_holm", "p_bh", "n"]
+        "conf_low", "conf_high", "r2", "r2_change", "f2", "p_holm", "p_bh", "n", "covariates"]
     assert frames["simple_slopes"].columns.tolist() == [
         "outcome", "gene", "style", "group", "estimate", "std_error", "statistic", "df", "p_value",
         "conf_low", "conf_high", "n_group"]

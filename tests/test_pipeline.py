@@ -5,10 +5,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import paths
+from analysis._errors import InputError
 from analysis.cli import main
 from analysis.report import compare_reports
 
@@ -16,7 +18,7 @@ ROOT = paths.ROOT
 REFERENCE = paths.REPLICATION_REPORT
 SURVEY = paths.EXAMPLES / "survey.sav"
 CODEBOOK = paths.EXAMPLES / "codebook.yaml"
-VERDICTS = {"reproduced", "partial", "not reproduced", "contradicted"}
+VERDICTS = {"reproduced", "partial", "inconclusive", "not reproduced", "contradicted"}
 
 
 def _sha(path):
@@ -75,12 +77,16 @@ def test_reference_report_says_numbers_are_assumptions():
 
 
 def test_readme_scorecard_matches_reference():
+    """The README's scorecard block is exactly the one generated from the committed report."""
+    from analysis.readme_scorecard import END, START, render
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     card = json.loads((REFERENCE / "scorecard.json").read_text())
+    sims = json.loads((REFERENCE / "manifest.json").read_text())["meta"]["replication_sims"]
+    block = START + readme.split(START, 1)[1].split(END, 1)[0] + END
+    assert block == render(card, sims)
     for row in card:
         line = next(ln for ln in readme.splitlines() if ln.startswith(f"| {row['id']} "))
         assert f"| {row['verdict']} |" in line, line
-        assert f"{row['replication_probability']:.2f}" in line, line
 
 
 def test_no_genotype_or_id_leaks_into_report():
@@ -113,6 +119,17 @@ def test_analyze_user_survey_end_to_end(tmp_path, capsys):
     assert all(r["verdict"] in VERDICTS for r in card)
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "verdicts are evidence" in html
+    # the report states its covariates and the power label; the model tables list them
+    assert "Covariates in every model: age, gender" in html
+    assert "Power of your design to reproduce each claim" in html
+    for name in ("study1_models", "study2_interactions"):
+        assert set(pd.read_csv(out / "tables" / f"{name}.csv")["covariates"]) == {"age, gender"}
+    legend = pd.read_csv(out / "tables" / "verdict_legend.csv")
+    assert set(legend["verdict"]) >= {"reproduced", "inconclusive", "contradicted"}
+    by = pd.read_csv(out / "tables" / "replication_by_verdict.csv")
+    assert (by.groupby("id")["probability"].sum() - 1).abs().max() < 1e-12
+    assert ((by["mc_se"] - np.sqrt(by.probability * (1 - by.probability) / 200)).abs()
+            < 1e-9).all()      # CSV keeps ~12 significant digits
     # Existing folder, no --force: exit 2, nothing changed.
     stamp = (out / "manifest.json").read_bytes()
     code = main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(out)])
@@ -224,3 +241,35 @@ def test_no_command_modifies_any_input_file(tmp_path, capsys):
         assert main(argv) == 0, argv
         capsys.readouterr()
     assert tree() == before
+
+
+def test_codebook_covariates_enter_every_model_and_n_matches_validate():
+    """Issue 9 item 4: the codebook's covariates are in every model of both studies by
+    default, --covariates none removes them, and validate's complete rows per model equal the
+    N each fitted model used."""
+    from analysis.config import load_config
+    from analysis.pipeline import load_study, run_analysis
+
+    data = load_study("mine", SURVEY, CODEBOOK)
+    assert data.covariates == ("age", "gender")
+    res = run_analysis(data, data, load_config(), replication_sims=0)
+    for outcome, fit in res.study1.fits.items():
+        assert {"age", "gender"} <= set(fit.terms), outcome
+    assert len(res.study2.probes) == 12
+    for key, fwd in res.study2.probes.items():
+        assert tuple(fwd.covariates) == ("age", "gender"), key
+        assert {"age", "gender"} <= set(fwd.fit.terms), key
+    assert res.covariates == {"study1": ["age", "gender"], "study2": ["age", "gender"]}
+    rows = data.validation.details["complete_rows"]
+    for outcome in ("CO", "SO"):
+        assert rows[f"Study 1: {outcome} ~ DRD2 + DRD4"] == res.study1.n[outcome]
+    for r in res.study2.interactions.itertuples():
+        assert rows[f"Study 2: {r.outcome} ~ {r.gene} x {r.style}"] == r.n
+    bare = run_analysis(data, data, load_config(), replication_sims=0, covariates="none")
+    assert all(set(f.terms) == {"Intercept", "drd2_a1_carrier", "drd4_7r_carrier"}
+               for f in bare.study1.fits.values())
+    assert all(tuple(p.covariates) == () for p in bare.study2.probes.values())
+    only_age = run_analysis(data, data, load_config(), replication_sims=0, covariates="age")
+    assert all(tuple(p.covariates) == ("age",) for p in only_age.study2.probes.values())
+    with pytest.raises(InputError, match="not a covariate of the codebook"):
+        run_analysis(data, data, load_config(), replication_sims=0, covariates="height")

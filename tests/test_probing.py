@@ -141,15 +141,16 @@ def test_percentiles_follow_process_rule():
 
 def test_binary_moderator_gives_group_effects_and_no_jn():
     rng = np.random.default_rng(7)
-    df = pd.DataFrame({"a": rng.normal(size=200), "g": rng.choice(["carrier", "non"], 200)})
+    df = pd.DataFrame({"a": rng.normal(size=200),
+                       "g": rng.choice(["carrier", "non-carrier"], 200)})
     df["y"] = (df.g == "carrier") * 0.5 * df.a + rng.normal(size=200)
     res = probe(df, outcome="y", focal="a", moderator="g")
     assert res.johnson_neyman() is None and res.to_dict()["johnson_neyman"] is None
     eff = res.conditional_effects()
-    assert eff["label"].tolist() == ["group=carrier", "group=non"]
-    assert res.coding == {"g": {"carrier": 0, "non": 1}}
+    assert eff["label"].tolist() == ["group=non-carrier", "group=carrier"]
+    assert res.coding == {"g": {"non-carrier": 0, "carrier": 1}}   # by meaning: carrier = 1
     # Slope in each group equals a separate regression within the group (same point estimate).
-    for label, grp in [("group=carrier", "carrier"), ("group=non", "non")]:
+    for label, grp in [("group=carrier", "carrier"), ("group=non-carrier", "non-carrier")]:
         sub = df[df.g == grp]
         ref = sm.OLS(sub.y, sm.add_constant(sub.a)).fit()
         assert eff.set_index("label").loc[label, "estimate"] == pytest.approx(ref.params["a"], rel=1e-10)

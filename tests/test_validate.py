@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from analysis import paths
+from analysis._errors import InputError
 from analysis.codebook import Codebook
 from analysis.genotypes import hwe_test, parse_genotypes
 from analysis.io import Dataset, read_data
@@ -218,7 +219,7 @@ def test_missing_code_inside_the_range_is_a_warning():
 def test_small_sample_warning_and_complete_rows():
     report = validate(Dataset.from_frame(_frame(n=20), path="d.csv"), _cb())
     assert "small_sample" in _codes(report)
-    assert report.details["complete_rows"] == {"CO ~ drd4_7r_carrier": 20}
+    assert report.details["complete_rows"] == {"Study 1: CO ~ DRD4": 20}
 
 
 def test_prepare_without_optional_parts_and_with_carrier_format():
@@ -236,3 +237,30 @@ def test_validate_and_prepare_is_one_pass_of_both(example):
     again, got = validate_and_prepare(ds, cb)
     assert again.to_dict() == report.to_dict()
     pd.testing.assert_frame_equal(got, frame)
+
+
+def test_text_covariate_coded_by_meaning_or_reference_never_alphabetically():
+    """Issue 9 item 5: a two-valued text covariate needs a reference level (codebook
+    'reference:' or --reference) unless its labels are recognised carrier labels."""
+    df = _frame(n=60)
+    rng = np.random.default_rng(1)
+    df["sex"] = rng.choice(["female", "male"], len(df))
+    ds = Dataset.from_frame(df, path="d.csv")
+    report = validate(ds, _cb(covariates=["sex"]))
+    assert not report.ok
+    err = next(p for p in report.errors if p.code == "text_covariate_needs_reference")
+    assert err.column == "sex" and "reference: {sex: VALUE}" in err.hint
+    book = _cb(covariates=["sex"], reference={"sex": "male"})
+    assert validate(ds, book).ok
+    coded = prepare(ds, book)["sex"]
+    np.testing.assert_array_equal(coded.to_numpy(), (df["sex"] == "female").astype(float))
+    assert validate(ds, _cb(covariates=["sex"]).with_reference({"sex": "female"})).ok
+    # recognised carrier labels need no reference: the carrier is 1
+    df["other_gene"] = rng.choice(["7R carrier", "non-carrier"], len(df))
+    book = _cb(covariates=["other_gene"])
+    assert validate(Dataset.from_frame(df, path="d.csv"), book).ok
+    np.testing.assert_array_equal(prepare(Dataset.from_frame(df, path="d.csv"),
+                                          book)["other_gene"].to_numpy(),
+                                  (df["other_gene"] == "7R carrier").astype(float))
+    with pytest.raises(InputError, match="not a covariate"):
+        _cb(covariates=["sex"], reference={"age": "x"})
