@@ -117,6 +117,7 @@ class Analysis:
     checks: dict = field(repr=False)
     replication: object = field(repr=False)
     notes: tuple[str, ...] = ()
+    settings: dict = field(default_factory=dict)  # se, keller, covariates, studies (for Methods)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by file name."""
@@ -207,8 +208,11 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
             checks["study2_bootstrap"] = families.bootstrap_study2(
                 s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
                 covariates=covs, **have2)
+    settings = {"se": se, "keller": keller, "covariates": tuple(covs),
+                "studies": tuple((s.name, int(s.frame.shape[0]), s.source or str(s.path.name))
+                                 for s in _unique((s1, s2)))}
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
-                    checks=checks, replication=replication)
+                    checks=checks, replication=replication, settings=settings)
 
 
 def _unique(studies):
@@ -249,6 +253,20 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
     return figs, captions
 
 
+def _methods(analysis: Analysis, config):
+    """The Methods section from the settings that produced ``analysis`` (text only)."""
+    from .report_content import analysis_methods, methods_section
+    st, card, cfg = analysis.settings, analysis.scorecard, config.to_dict()
+    return methods_section(analysis_methods(
+        studies=st.get("studies", ()), se=st.get("se", "ols"), alpha=card.alpha,
+        covariates=st.get("covariates", ()), keller=bool(st.get("keller")),
+        family_rule=card.family_rule, p_adjust=card.p_adjust,
+        min_answered=float(cfg.get("scoring", {}).get("min_answered", 0.5)),
+        sesoi=card.sesoi, n_boot=int(cfg.get("bootstrap", {}).get("n_boot", 0)),
+        replication_sims=None if analysis.replication is None else analysis.replication.n_sims,
+        seed=int(cfg["meta"]["seed"])))
+
+
 def _check_target(out_dir, force: bool) -> None:
     """Fail before any work when the report folder exists and ``force`` is not given."""
     from .report import check_target
@@ -269,11 +287,15 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
             **(extra_meta or {})}
     tables = analysis.tables()
+    card = analysis.scorecard
+    conventions = {"alpha": card.alpha, "family_rule": card.family_rule,
+                   "conf_level": 1 - card.alpha}
     return write_report(
         out_dir, tables=tables, scorecard=analysis.scorecard.to_records(),
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
-        display_tables=_display_tables(tables),
+        display_tables=_display_tables(tables), conventions=conventions,
+        sections=[_methods(analysis, config)],
         sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
 
 
