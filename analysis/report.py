@@ -408,32 +408,23 @@ def _figure_context(tmp: Path, fig_files: dict[str, list[Path]], captions: Mappi
     return out
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
-_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
-_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
-_MD_LINE_START = re.compile(r"^([#>+-]|\d+[.)])")
+_MD_NUMERIC = re.compile(r"[0-9\s.,%<>=±\-\[\]]*")
 
 
 def md_escape(text) -> str:
-    """Markdown text: one line, markup characters backslash-escaped, never HTML entities.
+    """Markdown text that renders literally: :func:`analysis.sanitize.escape_markdown`
+    (backslash escapes, never HTML entities), except that a cell made only of
+    formatted numbers (``< .001``, ``[-0.220, 0.149]``, ``95%``) is left as is:
+    it has no live Markdown syntax and stays readable in the raw file.
 
-    ``<`` is escaped only where it could open a tag, ``&`` only where it could start an
-    entity, so ``p < .001`` stays readable in the raw file.
-
-    >>> print(md_escape("<script> & a|b *x* p < .001"))
-    \\<script> & a\\|b \\*x\\* p < .001
+    >>> print(md_escape("<script> & a|b"), md_escape("[-0.220, 0.149]"), md_escape("< .001"))
+    \\<script\\> \\& a\\|b [-0.220, 0.149] < .001
     """
-    try:
-        from .sanitize import escape_markdown
-    except ImportError:
-        escape_markdown = None
+    from .sanitize import escape_markdown
     text = " ".join(str(text).split())
-    if escape_markdown is not None:
-        return escape_markdown(text)
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _MD_TAG.sub(r"\\<", text)
-    text = _MD_ENTITY.sub(r"\\&", text)
-    return _MD_LINE_START.sub(r"\\\1", text)
+    if _MD_NUMERIC.fullmatch(text):  # only ever inside a table cell or a sentence
+        return text
+    return escape_markdown(text)
 
 
 def _environment():
