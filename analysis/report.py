@@ -66,7 +66,8 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
                  display_tables: Sequence[str] | None = None, max_rows: int = 60,
                  sensitive_columns: Sequence[str] = (), dpi: int = 300,
                  figure_formats: Sequence[str] = ("png", "svg"),
-                 sections: Sequence = (), conventions: Mapping | None = None) -> Path:
+                 sections: Sequence = (), conventions: Mapping | None = None,
+                 files: Mapping[str, bytes] | None = None) -> Path:
     """Write a complete report folder at ``out_dir``, atomically.
 
     Parameters
@@ -106,6 +107,9 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
     conventions : dict, optional
         ``alpha`` (0.05), ``family_rule`` ("holm"), ``conf_level`` (0.95):
         the settings the cards state.
+    files : dict of str -> bytes, optional
+        Further outputs by relative path (e.g. ``manuscript/tables.docx``),
+        listed in the manifest like every other output.
 
     Returns
     -------
@@ -123,7 +127,7 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
               meta=meta, inputs=inputs, title=title, provenance_note=provenance_note,
               captions=captions or {}, display_tables=display_tables, max_rows=max_rows,
               dpi=dpi, figure_formats=figure_formats, sections=sections,
-              conventions=dict(conventions or {}))
+              conventions=dict(conventions or {}), files=dict(files or {}))
         _install(tmp, out_dir, force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -135,7 +139,8 @@ def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = T
                     ignore: Iterable[str] = ()) -> list[str]:
     """Differences between two report folders, ignoring the run log (``run.json``).
 
-    Every file must be byte-identical, except that numbers in ``.csv`` and
+    Every file must be byte-identical (SVG, HTML, Markdown, docx), PNG files
+    pixel-identical (compared by a hash of the decoded pixels), except that numbers in ``.csv`` and
     ``.json`` files may differ in their last bits (relative ``1e-8``): the same
     fit summed in another order by another BLAS kernel differs at ~1e-15, and
     an iterative fit (omega's one-factor ML) at ~1e-9, which is not a
@@ -217,8 +222,9 @@ def _install(tmp: Path, out_dir: Path, force: bool) -> None:
 
 def _fill(tmp: Path, *, tables, scorecard, figures, assumptions, meta, inputs, title,
           provenance_note, captions, display_tables, max_rows, dpi, figure_formats,
-          sections=(), conventions=None) -> None:
+          sections=(), conventions=None, files=None) -> None:
     records = _write_scorecard(tmp, scorecard)
+    _write_files(tmp, files or {})
     _write_tables(tmp / "tables", tables)
     _write_csv(assumptions, tmp / "assumptions.csv")
     fig_files = _write_figures(tmp / "figures", figures, dpi, figure_formats)
@@ -235,6 +241,18 @@ def _fill(tmp: Path, *, tables, scorecard, figures, assumptions, meta, inputs, t
     manifest["provenance"] = {"note": provenance_note, "assumptions": "assumptions.csv"}
     _write_json(manifest, tmp / "manifest.json")
     _write_json(run, tmp / RUN_LOG)
+
+
+_SAFE_PATH = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.[a-z]{1,5}")
+
+
+def _write_files(tmp: Path, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        if not _SAFE_PATH.fullmatch(rel) or rel in ("manifest.json", RUN_LOG, "index.html"):
+            raise ValueError(f"output file name {rel!r} is not a plain relative path")
+        target = tmp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def _standard_sections(records, tables, shown, assumptions, note, figure_names, sections,
@@ -575,18 +593,23 @@ def _compare_entries(key: str, a: list, b: list, keep_figures: bool) -> list[str
     db = {e["path"]: e for e in b if keep_figures or not _is_figure_output(e["path"])}
     diffs = [f"manifest.json: {key} lists {p} on one side only" for p in sorted(set(da) ^ set(db))]
     diffs += [f"manifest.json: {key} checksum of {p} differs" for p in sorted(set(da) & set(db))
-              if da[p] != db[p] and not (key == "outputs" and p.endswith(_NUMERIC_SUFFIXES))]
+              if da[p] != db[p] and not (key == "outputs" and p.endswith(_CONTENT_COMPARED))]
     return diffs
 
 
 _RTOL, _ATOL = 1e-8, 1e-12
 _NUMERIC_SUFFIXES = (".csv", ".json")
+# outputs whose manifest checksum is left to the content comparison (numbers, pixels)
+_CONTENT_COMPARED = (*_NUMERIC_SUFFIXES, ".png")
 
 
 def _same_content(a: Path, b: Path) -> bool:
-    """Byte equality, or for CSV / JSON equality up to last-bit numeric noise."""
+    """Byte equality; PNG by pixels (the encoder's bytes may differ); CSV / JSON up to
+    last-bit numeric noise."""
     if a.read_bytes() == b.read_bytes():
         return True
+    if a.suffix == ".png":
+        return _pixel_hash(a) == _pixel_hash(b)
     if a.suffix not in _NUMERIC_SUFFIXES:
         return False
     if a.suffix == ".json":
@@ -594,6 +617,14 @@ def _same_content(a: Path, b: Path) -> bool:
     import csv
     rows = [list(csv.reader(p.read_text(encoding="utf-8").splitlines())) for p in (a, b)]
     return _close(*rows)
+
+
+def _pixel_hash(path: Path) -> str:
+    """sha256 of the decoded RGBA pixels and the image size."""
+    from matplotlib.image import imread
+    import numpy as np
+    pixels = np.ascontiguousarray(imread(path))
+    return hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
 
 
 def _close(x, y) -> bool:

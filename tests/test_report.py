@@ -269,3 +269,29 @@ def test_display_formatting_only_rounds():
     assert shown["rows"] == [["0.123", "< .001", "10", "a", "[-0.100, 0.300]"],
                              ["-0.000020", ".043", "20", "NA", "[-0.200, 0.400]"]]
     assert shown["hidden"] == 1
+
+
+def test_compare_reports_reads_png_by_pixels(tmp_path):
+    from matplotlib.image import imsave
+    a, b = tmp_path / "a", tmp_path / "b"
+    img = np.zeros((4, 5, 3))
+    img[1, 2] = [1, 0.5, 0]
+    for d, meta in ((a, {"Software": "one"}), (b, {"Software": "another"})):
+        (d / "figures").mkdir(parents=True)
+        imsave(d / "figures" / "f.png", img, metadata=meta)
+    assert (a / "figures/f.png").read_bytes() != (b / "figures/f.png").read_bytes()
+    assert compare_reports(a, b) == []          # same pixels, other encoder bytes
+    img[1, 2] = [1, 0.5, 0.1]
+    imsave(b / "figures" / "f.png", img)
+    assert compare_reports(a, b) == ["figures/f.png differs"]
+
+
+def test_extra_files_are_written_and_listed(tmp_path, inputs):
+    out = write_report(tmp_path / "rep", files={"manuscript/tables.md": b"**Table 1**\n"},
+                       **_kwargs(inputs))
+    assert (out / "manuscript" / "tables.md").read_bytes() == b"**Table 1**\n"
+    m = json.loads((out / "manifest.json").read_text())
+    assert "manuscript/tables.md" in [e["path"] for e in m["outputs"]]
+    for bad in ("../escape.txt", "/abs.txt", "manifest.json"):
+        with pytest.raises(ValueError, match="plain relative path"):
+            write_report(tmp_path / "rep2", files={bad: b"x"}, **_kwargs(inputs))
