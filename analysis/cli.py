@@ -23,11 +23,22 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
     p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
+                   help="text/xlsx: the column names are on row N (default 1, or as a "
+                        "recognised Qualtrics export needs)")
+    p.add_argument("--skip-rows", type=int, default=None, metavar="N",
+                   help="text/xlsx: N rows after the header are not data (e.g. question "
+                        "texts; the first supplies column labels)")
+
+
+def _reader_options(args) -> dict:
+    return {"sheet": args.sheet, "decimal": args.decimal, "encoding": args.encoding,
+            "header_row": args.header_row, "skip_rows": args.skip_rows}
 
 
 def _read_dataset(args):
     from .io import read_data
-    return read_data(args.data, sheet=args.sheet, decimal=args.decimal, encoding=args.encoding)
+    return read_data(args.data, **_reader_options(args))
 
 
 def _float_list(text: str) -> list[float]:
@@ -188,8 +199,8 @@ def _run_analyze(args) -> int:
     from . import paths
     from .pipeline import analyze
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
-                  force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
-                  decimal=args.decimal, encoding=args.encoding, replication_sims=args.sims,
+                  force=args.force, se=args.se, keller=args.keller, **_reader_options(args),
+                  replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs)
     print(f"report written to {out}")
     return 0
