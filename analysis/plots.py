@@ -346,10 +346,11 @@ def significant_spans(jn: Mapping) -> list[tuple[float, float]]:
 
 
 def effect_label(gene: str, outcome: str) -> str:
-    """``"Effect of 7R carrier vs non-carrier on CO"``: which group is subtracted from which.
+    r"""``"Effect of 7R carrier vs non-carrier on CO"``: which group is subtracted from which.
 
-    >>> effect_label("DRD2", "SO")
-    'Effect of A1 carrier vs A2/A2 on SO\n(A1 carrier minus A2/A2)'
+    >>> print(effect_label("DRD2", "SO"))
+    Effect of A1 carrier vs A2/A2 on SO
+    (A1 carrier minus A2/A2)
     """
     carrier, other = GENE_GROUPS.get(gene, (f"{gene} carrier", "non-carrier"))
     return f"Effect of {carrier} vs {other} on {outcome}\n({carrier} minus {other})"
