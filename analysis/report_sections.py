@@ -155,6 +155,19 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "name": ("Name", "text"), "value": ("Value", "general"), "source": ("Source", "text"),
     "description": ("Description", "text"), "unit": ("Unit", "text"),
     "parameter": ("Parameter", "code"), "basis": ("Basis", "text"),
+    "susceptible_group": ("Susceptible group", "text"), "favourable_end": ("Favourable end", "text"),
+    "crossover": ("Crossover", "number"), "crossover_conf_low": ("Crossover CI lower", "number"),
+    "crossover_conf_high": ("Crossover CI upper", "number"), "best_bic": ("Best model (BIC)", "text"),
+    "best_aic": ("Best model (AIC)", "text"), "p_strong_ds": ("p (strong vs weak DS)", "p"),
+    "p_diathesis_stress": ("p (diathesis-stress)", "p"), "p_vantage": ("p (vantage)", "p"),
+    "pa": ("PA", "unit"), "claim": ("Claim", "text"),
+    "original_estimate": ("Original", "number"), "replication_estimate": ("Replication", "number"),
+    "replication_conf_low": ("Replication CI lower", "number"),
+    "replication_conf_high": ("Replication CI upper", "number"),
+    "same_direction_significant": ("Significant, same direction", "text"),
+    "original_in_replication_ci": ("Original inside CI", "text"),
+    "replication_in_prediction_interval": ("Inside prediction interval", "text"),
+    "small_telescope_p": ("p (small telescope)", "p"), "bayes_factor_r0": ("Replication BF", "general"),
 }
 
 #: Glossary shown at the end of the page: term -> explanation (plain text).
@@ -244,9 +257,14 @@ def _text_cell(column: str, value) -> str:
     if column in ("variable",) and str(value) in _GENE_TERMS:
         return _GENE_TERMS[str(value)]
     if column in ("code", "classification", "significant_region", "region_unrestricted",
-                  "boot_method", "quantity") and not apa.is_missing(value):
+                  "boot_method", "quantity", "best_bic", "best_aic") and not apa.is_missing(value):
         return str(value).replace("_", " ")
-    return apa.fmt_cell(value, "text")
+    text = apa.fmt_cell(value, "text")
+    # numbers inside ready-made sentences: no scientific notation (formatting only)
+    return _SCI.sub(lambda m: apa.fmt_cell(float(m.group(0)), "general"), text)
+
+
+_SCI = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][-+]?\d+(?![\w.])")
 
 
 def _ci_pairs(columns: Sequence[str]) -> dict[str, str]:
