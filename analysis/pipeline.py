@@ -61,6 +61,7 @@ class StudyData:
     validation: object = field(repr=False)
     covariates: tuple[str, ...] = ()
     source: str | None = None
+    scale_ranges: dict = field(default_factory=dict)  # scale -> (min, max) from the codebook
     min_group_size: int = 10
 
 
@@ -77,10 +78,12 @@ def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
     book = codebook if isinstance(codebook, Codebook) else Codebook.load(codebook)
     report, frame = validate_and_prepare(dataset, book)
     covariates = tuple(c for c in book.covariates if c in frame.columns)
+    ranges = {n: (float(sp.min), float(sp.max)) for n, sp in book.scales.items()
+              if sp.min is not None and sp.max is not None}
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
                      frame=frame, validation=report, covariates=covariates, source=book.source,
-                     min_group_size=int(book.min_group_size))
+                     scale_ranges=ranges, min_group_size=int(book.min_group_size))
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
@@ -114,6 +117,9 @@ class Analysis:
             if res is not None:
                 out[name] = list(res.covariates)
         return out
+    settings: dict = field(default_factory=dict)  # se, keller, covariates, studies (for Methods)
+    figure_data: dict = field(default_factory=dict, repr=False)  # binned means (aggregates)
+    standardized: dict = field(default_factory=dict, repr=False)  # betas for the manuscript
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by file name, cells below ``min_group_size`` suppressed
@@ -146,6 +152,8 @@ class Analysis:
         out.update(self.checks)
         if self.replication is not None:
             out["replication_probability"] = self.replication.to_frame()
+        if "binned_means" in self.figure_data:
+            out["study2_binned_means"] = self.figure_data["binned_means"]
         if self.replication_metrics is not None:
             out["replication_metrics"] = self.replication_metrics.to_frame()
         return out
@@ -273,7 +281,9 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                     descriptives={s.name: families.descriptives(s.frame)
                                   for s in _unique((s1, s2))},
                     checks=checks, replication=replication, replication_metrics=metrics,
-                    min_group_size=k, small_genes=small,
+                    min_group_size=k, small_genes=small, settings=_settings(s1, s2, se, keller, covs2, k),
+                    figure_data=_figure_data(s2, have2),
+                    standardized=_betas(s1, s2, have1, have2, covs2),
                     notes=(f"Covariates in every model: {', '.join(covs2) or 'none'}"
                            + (" (+ Keller covariate x gene and x style terms in Study 2)"
                               if keller and covs2 else "") + ".",
@@ -343,6 +353,47 @@ def _study2_extras(s2, study2, config, covs, have2, alpha) -> dict:
     return out
 
 
+def _settings(s1: StudyData, s2: StudyData, se, keller, covs, k) -> dict:
+    """What produced the analysis, for the Methods section (text only)."""
+    return {"se": se, "keller": keller, "covariates": tuple(covs),
+            "studies": tuple((s.name, int(s.frame.shape[0]), s.source or str(s.path.name))
+                             for s in _unique((s1, s2))),
+            "scale_ranges": {**s1.scale_ranges, **s2.scale_ranges},
+            "min_group_size": int(k)}
+
+
+def _figure_data(s2: StudyData, have2) -> dict:
+    """Binned means of each outcome along the avoidant style per genotype group
+    (every bin >= the codebook's min_group_size people): what the figures show of the data."""
+    from .families import GENES, GROUP_LABELS
+    from .figure_data import study2_binned_means
+    if not all(have2.values()) or "avoidant" not in have2["styles"]:
+        return {}
+    genes = {g: GENES[g] for g in have2["genes"]}
+    return {"binned_means": study2_binned_means(
+        s2.frame, outcomes=have2["outcomes"], genes=genes, styles=("avoidant",),
+        group_labels=GROUP_LABELS, min_group_size=s2.min_group_size)}
+
+
+def _betas(s1: StudyData, s2: StudyData, have1, have2, covs) -> dict:
+    """Standardized coefficients (z-scored before the product) for the manuscript tables."""
+    from .families import GENES
+    from .standardized import standardized_coefficients
+    out = {}
+    if have1["outcomes"] and len(have1["genes"]) == 2:
+        for outcome in have1["outcomes"]:
+            betas = standardized_coefficients(s1.frame, outcome=outcome,
+                                              focal=GENES["DRD2"], covariates=(GENES["DRD4"],))
+            out[outcome] = betas
+    if all(have2.values()) and "avoidant" in have2["styles"]:
+        for outcome in have2["outcomes"]:
+            for gene in have2["genes"]:
+                out[(outcome, gene, "avoidant")] = standardized_coefficients(
+                    s2.frame, outcome=outcome, focal=GENES[gene], moderator="avoidant",
+                    covariates=covs)
+    return out
+
+
 def _unique(studies):
     seen, out = set(), []
     for s in studies:
@@ -358,27 +409,42 @@ def _figures(analysis: Analysis, tables: Mapping, records: list, note: str) -> t
 
     s2 = analysis.study2
     small2 = set(analysis.small_genes[1])
+    st = analysis.settings
+    ranges = st.get("scale_ranges", {})
+    binned = analysis.figure_data.get("binned_means")
     figs, captions = {}, {}
     if s2 is not None and "avoidant" in set(s2.interactions["style"]):
         genes = tuple(g for g in ("DRD4", "DRD2") if g in set(s2.interactions["gene"]))
-        for outcome in sorted(set(s2.interactions["outcome"])):
+        outcomes = sorted(set(s2.interactions["outcome"]))
+        shared = _shared_range([ranges.get(o) for o in outcomes])
+        for outcome in outcomes:
             name = f"simple_slopes_{outcome}_avoidant"
             lines = tables["study2_predicted_lines"].dropna(subset=["estimate"])
-            figs[name] = plots.simple_slopes_figure(lines, outcome=outcome,
-                                                    style="avoidant", genes=genes,
-                                                    assumption_note=note)
-            captions[name] = (f"{outcome} against avoidant attachment, one line per genotype "
-                              "group with 95% confidence bands (other variables at their means).")
+            figs[name] = plots.simple_slopes_figure(
+                lines, outcome=outcome, style="avoidant", genes=genes,
+                assumption_note=note, binned=binned, slopes=s2.simple_slopes,
+                outcome_range=shared, style_range=ranges.get("avoidant"),
+                min_group_size=st.get("min_group_size"))
+            captions[name] = (f"{outcome} against avoidant attachment, one line per genotype group "
+                              "(carriers of the risk / plasticity allele: orange, solid; "
+                              "non-carriers: blue, dashed) with 95% confidence bands, binned "
+                              "means of the data (each point at least "
+                              f"{st.get('min_group_size', 10)} people) and each group's slope "
+                              "with its 95% CI in the legend. Outcome axis: the instrument's "
+                              "full response range.")
         grid = s2.gene_effect_grid
         for gene in genes:
             if ("CO", gene, "avoidant") not in s2.jn or gene in small2:
                 continue
             sub = grid[(grid.outcome == "CO") & (grid.gene == gene) & (grid["style"] == "avoidant")]
             name = f"johnson_neyman_CO_{gene}_avoidant"
+            carrier, other = plots.GENE_GROUPS.get(gene, (gene, "non-carrier"))
             figs[name] = plots.johnson_neyman_figure(sub, s2.jn[("CO", gene, "avoidant")],
-                                                     outcome="CO", gene=gene, style="avoidant")
-            captions[name] = (f"Effect of {gene} carrier status on CO along avoidant attachment, "
-                              "with the Johnson-Neyman region of significance.")
+                                                     outcome="CO", gene=gene, style="avoidant",
+                                                     style_range=ranges.get("avoidant"))
+            captions[name] = (f"Effect of {carrier} vs {other} ({carrier} minus {other}) on CO "
+                              "along avoidant attachment, with the Johnson-Neyman region of "
+                              "significance and the share of cases below / above each bound.")
     figs["scorecard"] = plots.scorecard_figure(_records_frame(records))
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
     return figs, captions
@@ -430,6 +496,28 @@ def _save_exports(simulated: Mapping, data_dir, *, force: bool, config_path: Pat
     return names
 
 
+def _shared_range(ranges):
+    """One outcome range for every panel (the widest), so slopes compare across outcomes."""
+    known = [r for r in ranges if r is not None]
+    if not known:
+        return None
+    return (min(r[0] for r in known), max(r[1] for r in known))
+
+
+def _methods(analysis: Analysis, config):
+    """The Methods section from the settings that produced ``analysis`` (text only)."""
+    from .report_content import analysis_methods, methods_section
+    st, card, cfg = analysis.settings, analysis.scorecard, config.to_dict()
+    return methods_section(analysis_methods(
+        studies=st.get("studies", ()), se=st.get("se", "ols"), alpha=card.alpha,
+        covariates=st.get("covariates", ()), keller=bool(st.get("keller")),
+        family_rule=card.family_rule, p_adjust=card.p_adjust,
+        min_answered=float(cfg.get("scoring", {}).get("min_answered", 0.5)),
+        sesoi=card.sesoi, n_boot=int(cfg.get("bootstrap", {}).get("n_boot", 0)),
+        replication_sims=None if analysis.replication is None else analysis.replication.n_sims,
+        seed=int(cfg["meta"]["seed"])))
+
+
 def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,
            command, figure_note: str, extra_meta=None) -> Path:
     import matplotlib
@@ -448,12 +536,38 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
             "covariates": analysis.covariates,
             **(extra_meta or {})}
+    card = analysis.scorecard
+    conventions = {"alpha": card.alpha, "family_rule": card.family_rule,
+                   "conf_level": 1 - card.alpha}
+    files, results = _manuscript(analysis, records, conventions)
     return write_report(
         out_dir, tables=tables, scorecard=records,
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
-        display_tables=_display_tables(tables),
+        display_tables=_display_tables(tables), conventions=conventions,
+        sections=[_methods(analysis, config), results], files=files,
         sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
+
+
+def _manuscript(analysis: Analysis, records, conventions) -> tuple[dict, object]:
+    """APA tables (docx, tex, md) and draft results paragraphs: files and a report section."""
+    from . import manuscript
+    from .report_sections import Section
+    tables = manuscript.tables_for_analysis(analysis, records=records,
+                                            betas=analysis.standardized)
+    paragraphs = manuscript.results_paragraphs(
+        records, alpha=conventions["alpha"], family_rule=conventions["family_rule"],
+        se=analysis.settings.get("se", "ols"), conf_level=conventions["conf_level"])
+    md = "\n\n".join(["# Draft results paragraphs (edit freely)",
+                       *(f"**{cid}.** {text}" for cid, text in paragraphs)]) + "\n"
+    files = {f"manuscript/tables.{fmt}": manuscript.render_tables(tables, fmt)
+             for fmt in manuscript.FORMATS}
+    files["manuscript/results.md"] = md.encode("utf-8")
+    section = Section(id="results-draft", title="Draft results paragraphs", place="results",
+                      paragraphs=tuple(f"{cid}. {text}" for cid, text in paragraphs)
+                      + ("APA tables of these results: manuscript/tables.docx (Word), "
+                         "manuscript/tables.tex (LaTeX, booktabs), manuscript/tables.md.",))
+    return files, section
 
 
 def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,

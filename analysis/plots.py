@@ -27,8 +27,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["OKABE_ITO", "simple_slopes_figure", "johnson_neyman_figure", "significant_spans",
-           "scorecard_figure", "save_figure"]
+__all__ = ["OKABE_ITO", "ROLE_STYLES", "GENE_GROUPS", "simple_slopes_figure",
+           "johnson_neyman_figure", "significant_spans", "scorecard_figure", "save_figure",
+           "power_small_multiples", "axis_label", "effect_label", "group_style",
+           "text_overlaps"]
 
 #: The Okabe-Ito palette (name -> hex).
 OKABE_ITO = {
@@ -37,15 +39,27 @@ OKABE_ITO = {
     "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
 }
 
-# per group (in display order): colour and line style
-_GROUP_COLOURS = ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue")
-_GROUP_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
-# the claimed "responsive" group first, so it gets the strongest colour and a solid line
-_GROUP_ORDER = ("7R carrier", "non-carrier", "A2/A2", "A1 carrier", "A1/A2", "A1/A1")
+#: One meaning per look, in every panel: carriers of the risk / plasticity allele (DRD4 7R,
+#: DRD2 A1) are vermillion, solid, filled circles; non-carriers are blue, dashed, open
+#: squares.  Colour, line style and marker differ, so greyscale prints keep them apart.
+ROLE_STYLES = {
+    "carrier": {"color": "#D55E00", "linestyle": "-", "marker": "o", "markerfacecolor": "#D55E00"},
+    "non-carrier": {"color": "#0072B2", "linestyle": "--", "marker": "s",
+                    "markerfacecolor": "white"},
+}
+#: group name -> role (further DRD2 genotypes get the spare styles below)
+GROUP_ROLES = {"7R carrier": "carrier", "A1 carrier": "carrier", "non-carrier": "non-carrier",
+               "A2/A2": "non-carrier"}
+#: gene -> (carrier group, non-carrier group), the names used in labels
+GENE_GROUPS = {"DRD4": ("7R carrier", "non-carrier"), "DRD2": ("A1 carrier", "A2/A2")}
+_SPARE_STYLES = ({"color": "#009E73", "linestyle": "-.", "marker": "^", "markerfacecolor": "#009E73"},
+                 {"color": "#CC79A7", "linestyle": ":", "marker": "D", "markerfacecolor": "white"})
+# carriers first in every panel and legend
+_GROUP_ORDER = ("7R carrier", "A1 carrier", "non-carrier", "A2/A2", "A1/A2", "A1/A1")
 
-_OUTCOME_LABELS = {"CO": "Customer orientation (CO, 1-9)", "SO": "Sales orientation (SO, 1-9)"}
-_STYLE_LABELS = {"avoidant": "Avoidant attachment (1-7)", "anxious": "Anxious attachment (1-7)",
-                 "secure": "Secure attachment (1-7)"}
+_OUTCOME_NAMES = {"CO": "Customer orientation (CO)", "SO": "Sales orientation (SO)"}
+_STYLE_NAMES = {"avoidant": "Avoidant attachment", "anxious": "Anxious attachment",
+                "secure": "Secure attachment"}
 _GENE_TITLES = {"DRD4": "DRD4 exon III VNTR", "DRD2": "DRD2 Taq1A"}
 
 _VERDICT_STYLE = {  # verdict -> (colour, marker)
@@ -95,8 +109,27 @@ def _require(frame, columns: Sequence[str], what: str):
     return frame
 
 
-def _label(mapping: Mapping[str, str], key: str, override: str | None) -> str:
-    return override if override is not None else mapping.get(key, str(key))
+def _literal(text) -> str:
+    """Text for matplotlib shown as typed (no mathtext): analysis.sanitize.mpl_literal."""
+    from .sanitize import mpl_literal
+    return mpl_literal(text)
+
+
+def axis_label(name: str, value_range: Sequence[float] | None = None) -> str:
+    """``"Customer orientation (CO), 1-9"``: the construct and the instrument's range.
+
+    >>> axis_label("CO", (1, 9)), axis_label("avoidant", (1, 6)), axis_label("tenure")
+    ('Customer orientation (CO), 1-9', 'Avoidant attachment, 1-6', 'tenure')
+    """
+    base = _OUTCOME_NAMES.get(name, _STYLE_NAMES.get(name, str(name)))
+    if value_range is None or any(v is None for v in value_range):
+        return base
+    lo, hi = (float(v) for v in value_range)
+    return f"{base}, {lo:g}-{hi:g}"
+
+
+def _label(name: str, override: str | None, value_range=None) -> str:
+    return _literal(override if override is not None else axis_label(name, value_range))
 
 
 def _order_groups(groups) -> list:
@@ -105,21 +138,24 @@ def _order_groups(groups) -> list:
     return known + [g for g in seen if g not in known]
 
 
-def _group_style(i: int) -> dict:
-    return {"color": OKABE_ITO[_GROUP_COLOURS[i % len(_GROUP_COLOURS)]],
-            "linestyle": _GROUP_LINESTYLES[i % len(_GROUP_LINESTYLES)]}
+def group_style(group: str, spare: int = 0) -> dict:
+    """Line/marker style of a genotype group: by its role (carrier / non-carrier)."""
+    role = GROUP_ROLES.get(str(group))
+    if role is not None:
+        return dict(ROLE_STYLES[role])
+    return dict(_SPARE_STYLES[spare % len(_SPARE_STYLES)])
 
 
 def _finish(fig, title: str | None, note: str | None) -> None:
     """Suptitle and a small wrapped footnote in a band reserved below the axes."""
     if title:
-        fig.suptitle(title)
+        fig.suptitle(_literal(title))
     if not note:
         return
     width_in, height_in = fig.get_size_inches()
-    wrapped = textwrap.fill(str(note), width=max(40, int(width_in * 17)))
+    wrapped = textwrap.fill(_literal(note), width=max(40, int(width_in * 17)))
     n_lines = wrapped.count("\n") + 1
-    band = min(0.4, (0.08 + 0.12 * n_lines) / height_in)
+    band = min(0.4, (0.16 + 0.12 * n_lines) / height_in)
     fig.get_layout_engine().set(rect=(0, band, 1, 1 - band))
     fig.text(0.01, 0.01, wrapped, fontsize=7, ha="left", va="bottom", color="#333333")
 
@@ -131,13 +167,20 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
                          assumption_note: str | None = None, conf_level: float = 0.95,
                          outcome_label: str | None = None, style_label: str | None = None,
                          rug: Sequence[float] | None = None,
-                         figsize: tuple[float, float] | None = None):
+                         figsize: tuple[float, float] | None = None, binned=None, slopes=None,
+                         outcome_range: Sequence[float] | None = None,
+                         style_range: Sequence[float] | None = None,
+                         min_group_size: int | None = None):
     """Simple-slope plot: outcome against an attachment style, one line per genotype group.
 
     Produces the study's main figure (CO against avoidant attachment; DRD4 and
     DRD2 panels side by side).  Each line is the predicted outcome in one
     genotype group, ``estimate`` against ``style_value``, with the band from
     ``conf_low`` to ``conf_high`` exactly as given (nothing is recomputed).
+    Carriers of the risk / plasticity allele look the same in every panel
+    (:data:`ROLE_STYLES`), carriers first.  The data are shown as binned means
+    (``binned``, from :func:`analysis.figure_data.binned_means`: each point the
+    mean of at least ``min_group_size`` people), never as individual points.
 
     Parameters
     ----------
@@ -145,7 +188,7 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
         Long format with columns ``outcome, gene, style, group, style_value,
         estimate, std_error, conf_low, conf_high``; rows for other outcomes or
         styles are ignored.  Groups: DRD4 ``"7R carrier"`` / ``"non-carrier"``;
-        DRD2 ``"A2/A2"`` / ``"A1 carrier"`` (any other group names are drawn too).
+        DRD2 ``"A1 carrier"`` / ``"A2/A2"`` (any other group names are drawn too).
     outcome, style : str
         Which outcome and attachment style to draw.
     genes : sequence of str
@@ -156,11 +199,22 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
     conf_level : float
         Only used to label the band (the band itself is ``conf_low``..``conf_high``).
     outcome_label, style_label : str, optional
-        Axis labels; defaults such as "Customer orientation (CO, 1-9)".
+        Axis labels; by default the construct and ``outcome_range`` /
+        ``style_range`` ("Customer orientation (CO), 1-9").
     rug : sequence of float, optional
         Aggregated marks along the x axis (e.g. deciles of the style), pooled
         over genotype groups.  Never pass per-person values with genotypes.
     figsize : (float, float), optional
+    binned : pandas.DataFrame, optional
+        ``outcome, gene, style, group, moderator_mean, outcome_mean, n``: drawn as points.
+    slopes : pandas.DataFrame, optional
+        Simple slopes (``outcome, gene, style, group, estimate, conf_low,
+        conf_high``, ``n_group``): printed in the legend per group.
+    outcome_range, style_range : (float, float), optional
+        The instruments' full response ranges: the axes span them, so panels
+        and outcomes compare (CO and SO on the same 1-9 scale).
+    min_group_size : int, optional
+        Stated in the footnote for the binned means.
 
     Returns
     -------
@@ -171,30 +225,86 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
     absent = [g for g in genes if not (frame["gene"] == g).any()]
     if absent:
         raise ValueError(f"lines has no rows for outcome={outcome!r}, style={style!r}, gene(s) {absent}")
+    pick = _picker(outcome, style)
     with _rc():
-        fig = _new_figure(figsize or (3.6 * len(genes) + 0.6, 3.8))
+        fig = _new_figure(figsize or (3.7 * len(genes) + 0.6, 4.6))
         axes = fig.subplots(1, len(genes), sharey=True, squeeze=False)[0]
         for ax, gene in zip(axes, genes):
-            _slopes_panel(ax, frame[frame["gene"] == gene], gene, conf_level)
-            ax.set_xlabel(_label(_STYLE_LABELS, style, style_label))
+            _slopes_panel(ax, frame[frame["gene"] == gene], gene, conf_level,
+                          pick(binned, gene), pick(slopes, gene))
+            ax.set_xlabel(_label(style, style_label, style_range))
+            if style_range is not None:
+                ax.set_xlim(*_padded(style_range))
             if rug is not None:
                 _draw_rug(ax, rug)
-        axes[0].set_ylabel(_label(_OUTCOME_LABELS, outcome, outcome_label))
-        _finish(fig, title, assumption_note)
+        axes[0].set_ylabel(_label(outcome, outcome_label, outcome_range))
+        if outcome_range is not None:
+            axes[0].set_ylim(*_padded(outcome_range))
+        _finish(fig, title, _slopes_note(assumption_note, binned, min_group_size, conf_level))
     return fig
 
 
-def _slopes_panel(ax, panel, gene: str, conf_level: float) -> None:
-    for i, group in enumerate(_order_groups(panel["group"])):
+def _picker(outcome, style):
+    def pick(table, gene):
+        if table is None:
+            return None
+        return table[(table["outcome"] == outcome) & (table["style"] == style)
+                     & (table["gene"] == gene)]
+    return pick
+
+
+def _padded(value_range: Sequence[float]) -> tuple[float, float]:
+    lo, hi = (float(v) for v in value_range)
+    pad = 0.03 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _slopes_note(note, binned, min_group_size, conf_level) -> str | None:
+    parts = [f"Lines: predicted values with {100 * conf_level:g}% CI bands."]
+    if binned is not None:
+        size = f" of at least {min_group_size} people" if min_group_size else ""
+        parts.append(f"Points: mean outcome in bins of the attachment score{size} per group "
+                     "(no individual shown).")
+    if note:
+        parts.append(str(note))
+    return " ".join(parts)
+
+
+def _group_label(group, slopes) -> str:
+    """``"7R carrier (n = 80): slope 0.67 [0.49, 0.85]"`` from the slopes table."""
+    from .apa import fmt_ci, fmt_int, fmt_number
+    text = str(group)
+    if slopes is None:
+        return _literal(text)
+    row = slopes[slopes["group"] == group]
+    if row.empty:
+        return _literal(text)
+    r = row.iloc[0]
+    if "n_group" in row.columns and r["n_group"] == r["n_group"]:
+        text += f" (n = {fmt_int(r['n_group'])})"
+    text += f": slope {fmt_number(r['estimate'], 2)} {fmt_ci(r['conf_low'], r['conf_high'], 2)}"
+    return _literal(text)
+
+
+def _slopes_panel(ax, panel, gene: str, conf_level: float, binned=None, slopes=None) -> None:
+    for spare, group in enumerate(_order_groups(panel["group"])):
         rows = panel[panel["group"] == group].sort_values("style_value")
         x = rows["style_value"].to_numpy(float)
-        kw = _group_style(i)
+        kw = group_style(group, spare)
+        marker, face = kw.pop("marker"), kw.pop("markerfacecolor")
         ax.fill_between(x, rows["conf_low"].to_numpy(float), rows["conf_high"].to_numpy(float),
-                        color=kw["color"], alpha=0.18, linewidth=0)
-        ax.plot(x, rows["estimate"].to_numpy(float), linewidth=2, label=str(group), **kw)
-    ax.set_title(_GENE_TITLES.get(gene, str(gene)))
-    ax.legend(title=f"{gene} group (band: {100 * conf_level:g}% CI)", frameon=False,
-              loc="best")
+                        color=kw["color"], alpha=0.15, linewidth=0)
+        ax.plot(x, rows["estimate"].to_numpy(float), linewidth=2, label=_group_label(group, slopes),
+                marker=marker, markerfacecolor=face, markevery=[len(x) - 1] if len(x) else None,
+                markersize=6, **kw)
+        if binned is not None:
+            pts = binned[binned["group"] == group]
+            ax.plot(pts["moderator_mean"].to_numpy(float), pts["outcome_mean"].to_numpy(float),
+                    linestyle="none", marker=marker, markerfacecolor=face, markersize=4.5,
+                    markeredgecolor=kw["color"], color=kw["color"], label="_binned", alpha=0.9)
+    ax.set_title(_GENE_TITLES.get(gene, _literal(gene)))
+    ax.legend(title=f"{_literal(gene)} group: slope [{100 * conf_level:g}% CI]", frameon=False,
+              loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
 
 
 def _draw_rug(ax, values: Sequence[float]) -> None:
@@ -236,17 +346,30 @@ def significant_spans(jn: Mapping) -> list[tuple[float, float]]:
     return []
 
 
+def effect_label(gene: str, outcome: str) -> str:
+    r"""``"Effect of 7R carrier vs non-carrier on CO"``: which group is subtracted from which.
+
+    >>> print(effect_label("DRD2", "SO"))
+    Effect of A1 carrier vs A2/A2 on SO
+    (A1 carrier minus A2/A2)
+    """
+    carrier, other = GENE_GROUPS.get(gene, (f"{gene} carrier", "non-carrier"))
+    return f"Effect of {carrier} vs {other} on {outcome}\n({carrier} minus {other})"
+
+
 def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: str,
                           title: str | None = None, effect_label: str | None = None,
                           style_label: str | None = None, assumption_note: str | None = None,
-                          figsize: tuple[float, float] = (5.6, 3.9)):
+                          style_range: Sequence[float] | None = None,
+                          figsize: tuple[float, float] = (5.6, 4.6)):
     """Johnson-Neyman plot: the genotype effect along an attachment style.
 
     Draws the conditional effect (``estimate``, band ``conf_low``..``conf_high``)
     against ``moderator_value``, a zero line, the significance region(s) shaded
     from the JN result, a vertical line at each boundary inside the observed
-    range labelled with its value and the share of cases below / above
-    (PROCESS's "% below / % above"), and the observed range of the style.
+    range, and the observed range of the style.  The boundaries, with the share
+    of cases below / above (PROCESS's "% below / % above"), are named in the
+    legend under the plot, so no label crosses a line or another label.
     The boundaries solve ``(b1 + b3 w)^2 = t*^2 (V11 + 2 w V13 + w^2 V33)``
     (Johnson & Fay 1950; Bauer & Curran 2005, doi:10.1207/s15327906mbr4003_5);
     they are taken from ``jn`` as given.
@@ -254,7 +377,8 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
     Parameters
     ----------
     grid : pandas.DataFrame
-        Columns ``moderator_value, estimate, std_error, conf_low, conf_high``.
+        Columns ``moderator_value, estimate, std_error, conf_low, conf_high``:
+        the effect of carrier status (carrier minus non-carrier).
     jn : dict or JohnsonNeyman
         :meth:`analysis.probing.JohnsonNeyman.to_dict` (or the object itself): ``bounds, in_range,
         significant_region, alpha, observed_range, share_below, share_above``
@@ -262,6 +386,10 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
     outcome, gene, style : str
         Names used in labels.
     title, effect_label, style_label, assumption_note : str, optional
+        The y label defaults to :func:`effect_label` ("Effect of 7R carrier vs
+        non-carrier on CO").
+    style_range : (float, float), optional
+        The attachment instrument's response range (x axis).
     figsize : (float, float)
 
     Returns
@@ -273,21 +401,24 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
     missing = [k for k in _JN_KEYS if k not in jn]
     if missing:
         raise ValueError(f"jn lacks key(s) {missing}")
+    ylabel = effect_label if effect_label is not None else globals()["effect_label"](gene, outcome)
     with _rc():
         fig = _new_figure(figsize)
         ax = fig.add_subplot()
         _jn_regions(ax, jn)
         x = g["moderator_value"].to_numpy(float)
         ax.fill_between(x, g["conf_low"].to_numpy(float), g["conf_high"].to_numpy(float),
-                        color=OKABE_ITO["blue"], alpha=0.2, linewidth=0,
+                        color="#555555", alpha=0.2, linewidth=0,
                         label=f"{100 * (1 - float(jn['alpha'])):g}% CI")
-        ax.plot(x, g["estimate"].to_numpy(float), color=OKABE_ITO["blue"], linewidth=2,
-                label=f"effect of {gene}")
-        ax.axhline(0.0, color=OKABE_ITO["black"], linewidth=0.8)
+        ax.plot(x, g["estimate"].to_numpy(float), color=OKABE_ITO["black"], linewidth=2,
+                label=_literal(f"effect of {GENE_GROUPS.get(gene, (gene,))[0]} status"))
+        ax.axhline(0.0, color="#777777", linewidth=0.8, label="_zero")
         _jn_bounds(ax, jn)
         _observed_range(ax, jn["observed_range"])
-        ax.set_xlabel(_label(_STYLE_LABELS, style, style_label))
-        ax.set_ylabel(effect_label or f"Effect of {gene} genotype on {outcome}")
+        ax.set_xlabel(_label(style, style_label, style_range))
+        if style_range is not None:
+            ax.set_xlim(*_padded(style_range))
+        ax.set_ylabel(_literal(ylabel))
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
                    frameon=False)
         _finish(fig, title or f"{outcome}: {gene} effect along {style} attachment",
@@ -305,22 +436,16 @@ def _jn_regions(ax, jn: Mapping) -> None:
 
 
 def _jn_bounds(ax, jn: Mapping) -> None:
-    """Dashed line per in-range boundary; labels stacked so near bounds do not collide."""
-    from matplotlib.transforms import blended_transform_factory
-    trans = blended_transform_factory(ax.transData, ax.transAxes)
-    lo, hi = (float(v) for v in jn["observed_range"])
+    """A dashed line per in-range boundary, named (value, % below / above) in the legend."""
+    styles = ("--", (0, (1, 1.5)))
     shown = [(float(b), below, above) for b, ok, below, above in
              zip(jn["bounds"], jn["in_range"], jn["share_below"], jn["share_above"]) if ok]
     for k, (b, below, above) in enumerate(shown):
-        ax.axvline(b, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1)
         text = f"JN = {b:.2f}"
         if below is not None and above is not None:
-            text += f"\n{100 * below:.0f}% below, {100 * above:.0f}% above"
-        right = b <= (lo + hi) / 2  # label on the roomier side of the line
-        ax.annotate(text, (b, 0.98 - 0.14 * k), xycoords=trans, xytext=(3 if right else -3, 0),
-                    textcoords="offset points", fontsize=7, ha="left" if right else "right",
-                    va="top", color=OKABE_ITO["vermillion"],
-                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
+            text += f": {100 * below:.0f}% below, {100 * above:.0f}% above"
+        ax.axvline(b, color=OKABE_ITO["vermillion"], linestyle=styles[k % 2], linewidth=1.2,
+                   label=text)
 
 
 def _observed_range(ax, observed: Sequence[float]) -> None:
@@ -390,7 +515,132 @@ def _scorecard_row(ax, y: float, row) -> None:
             clip_on=False)
 
 
+# --------------------------------------------------------------------------- power
+
+def power_small_multiples(frame, *, kinds: Sequence[str] = ("claim", "interaction"),
+                          levels: Sequence[float] = (0.8, 0.9), ncols: int = 4,
+                          note: str | None = None, ylabel: str | None = None,
+                          title: str | None = None):
+    """Power curves as small multiples: one panel per target, shared axes, one line each.
+
+    Twelve curves in one panel need a legend that hides them; one small panel per
+    target needs none (each panel is titled with its target).  Draws ``power``
+    against ``n`` with the band ``conf_low``..``conf_high`` (as given) and the
+    reference levels as dashed lines, labelled once on the first panel's axis.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``kind, target, n, power, conf_low, conf_high`` (:meth:`PowerResult.to_frame`).
+    kinds : sequence of str
+        Which rows, in order (``"claim"``: share reproduced; ``"interaction"``: power
+        of one interaction test); panels of a kind are titled ``"claim S1a"`` /
+        ``"test CO:DRD2_x_secure"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    sub = _require(frame, ("kind", "target", "n", "power", "conf_low", "conf_high"),
+                   "power frame")
+    sub = pd_concat([sub[sub["kind"] == k] for k in kinds])
+    targets = list(dict.fromkeys(zip(sub["kind"], sub["target"])))
+    if not targets:
+        raise ValueError(f"no power rows of kind(s) {list(kinds)}")
+    ncols = min(ncols, len(targets))
+    nrows = -(-len(targets) // ncols)
+    with _rc():
+        fig = _new_figure((1.9 * ncols + 0.8, 1.55 * nrows + 1.2))
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        for ax, (kind, target) in zip(axes, targets):
+            g = sub[(sub["kind"] == kind) & (sub["target"] == target)].sort_values("n")
+            ax.fill_between(g["n"], g["conf_low"], g["conf_high"], color=OKABE_ITO["blue"],
+                            alpha=0.2, linewidth=0)
+            ax.plot(g["n"], g["power"], color=OKABE_ITO["blue"], marker="o", markersize=3,
+                    linewidth=1.5)
+            for level in levels:
+                ax.axhline(level, color="#777777", linewidth=0.7, linestyle=(0, (4, 3)))
+            ax.set_title(_literal(f"{_KIND_WORDS.get(kind, kind)} {target}"), fontsize=8)
+            ax.set_ylim(0, 1.02)
+            ax.set_xscale("log")
+            ticks = (0, 0.5, min(levels), 1.0)
+            ax.set_yticks(ticks, [_pct(v) for v in ticks])
+            ax.tick_params(labelsize=7)
+        for ax in axes[len(targets):]:
+            ax.set_visible(False)
+        ns = sorted(set(sub["n"]))
+        for k, ax in enumerate(axes[:len(targets)]):
+            ax.set_xticks(ns, [str(int(n)) for n in ns], rotation=90)
+            ax.minorticks_off()
+            if k + ncols >= len(targets):  # lowest panel of its column
+                ax.set_xlabel("N per study (log scale)", fontsize=7)
+        fig.supylabel(_literal(ylabel or "Power"), fontsize=8)
+        _finish(fig, title, note)
+    return fig
+
+
+_KIND_WORDS = {"claim": "claim", "interaction": "test"}
+
+
+def pd_concat(frames):
+    import pandas as pd
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
 # --------------------------------------------------------------------------- saving
+
+def text_overlaps(fig, *, tolerance: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of drawn texts whose rendered bounding boxes overlap (should be none).
+
+    Draws the figure once and compares the window extents of every visible,
+    non-empty text that is actually drawn: figure texts and titles, axes
+    titles, axis labels, tick labels inside the view, free texts, legend
+    titles and entries.
+    """
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _drawn_texts(fig)]
+    hits = []
+    for i, (ta, ba) in enumerate(boxes):
+        for tb, bb in boxes[i + 1:]:
+            w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if w > tolerance and h > tolerance:
+                hits.append((ta, tb))
+    return hits
+
+
+def _legend_texts(legend) -> list:
+    return [] if legend is None else [legend.get_title(), *legend.get_texts()]
+
+
+def _tick_texts(axis) -> list:
+    lo, hi = sorted(axis.get_view_interval())
+    out = []
+    for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+        if tick.get_visible() and lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+            out += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+    return out
+
+
+def _drawn_texts(fig) -> list:
+    texts = [*fig.texts, *(t for lg in fig.legends for t in _legend_texts(lg))]
+    for name in ("_suptitle", "_supxlabel", "_supylabel"):
+        if getattr(fig, name, None) is not None:
+            texts.append(getattr(fig, name))
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label,
+                  *ax.texts, *_legend_texts(ax.get_legend()),
+                  *_tick_texts(ax.xaxis), *_tick_texts(ax.yaxis)]
+    unique = list({id(t): t for t in texts}.values())
+    return [t for t in unique if t.get_visible() and t.get_text().strip()]
+
 
 def _freeze_layout(fig) -> None:
     """Run the layout engine once, then keep its result for every later draw.

@@ -890,47 +890,20 @@ _REFERENCE_LEVELS = (0.8, 0.9)
 
 
 def power_figure(result: PowerResult, *, kinds: Sequence[str] = ("claim", "interaction")):
-    """Power curves with 95% Monte Carlo bands and 80% / 90% reference lines.
-
-    One panel per kind of target present (claims; interaction tests), Okabe-Ito
-    colours with distinct line styles, the assumption statement as a footnote.
+    """Power curves as small multiples: one panel per claim / interaction test, with 95%
+    Monte Carlo bands and 80% / 90% reference lines (:func:`analysis.plots.power_small_multiples`;
+    no legend to hide twelve lines under), the assumption statement as a footnote.
     Returns a matplotlib ``Figure`` (pyplot-free, Agg canvas).
     """
-    import textwrap
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .plots import OKABE_ITO
+    from .plots import power_small_multiples
 
     frame = result.to_frame()
-    kinds = [k for k in kinds if (frame["kind"] == k).any()]
-    fig = Figure(figsize=(4.2 * max(1, len(kinds)), 4.2), layout="constrained")
-    FigureCanvasAgg(fig)
-    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange",
-                                       "reddish_purple", "sky_blue", "black")]
-    styles = ("-", "--", "-.", ":")
-    for i, kind in enumerate(kinds):
-        ax = fig.add_subplot(1, len(kinds), i + 1)
-        sub = frame[frame["kind"] == kind]
-        for j, (target, g) in enumerate(sub.groupby("target", sort=False)):
-            c, ls = colours[j % len(colours)], styles[(j // len(colours)) % len(styles)]
-            ax.fill_between(g["n"], g["conf_low"], g["conf_high"], color=c, alpha=0.15, lw=0)
-            ax.plot(g["n"], g["power"], color=c, linestyle=ls, marker="o", ms=3, label=target)
-        for level in _REFERENCE_LEVELS:
-            ax.axhline(level, color="#555555", linewidth=0.8, linestyle=(0, (4, 3)))
-            ax.annotate(f"{level:.0%}", (1.0, level), xycoords=("axes fraction", "data"),
-                        fontsize=7, ha="right", va="bottom", color="#555555")
-        ax.set(xlabel="Sample size N (per study)", ylim=(0, 1.02),
-               ylabel="Share reproduced" if kind == "claim" else "Power (p < alpha)",
-               title="Claims reproduced" if kind == "claim" else "Gene x attachment tests")
-        ax.legend(fontsize=6, ncol=2 if len(sub["target"].unique()) > 6 else 1, loc="best")
     note = (f"{result.assumptions} {result.reps} simulated studies per N; bands: 95% Wilson "
-            f"intervals; SE {result.se}; seed {result.seed}.")
-    fig.get_layout_engine().set(rect=(0, 0.12, 1, 0.88))
-    fig.text(0.01, 0.01, textwrap.fill(note, width=int(fig.get_figwidth() * 16)), fontsize=6,
-             ha="left", va="bottom")
-    return fig
+            f"intervals; SE {result.se}; seed {result.seed}. Claims: share of studies whose "
+            "verdict is 'reproduced'; tests: share with p < alpha. Dashed: 80% and 90%.")
+    return power_small_multiples(frame, kinds=[k for k in kinds if (frame["kind"] == k).any()],
+                                 levels=_REFERENCE_LEVELS, note=note,
+                                 ylabel="Share of simulated studies")
 
 
 def write_power_outputs(result: PowerResult, out_dir, *, force: bool = False,

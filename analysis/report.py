@@ -1,10 +1,18 @@
 """Writes the report folder (``reports/replication/`` by default) atomically.
 
 Produces ``index.html`` (self-contained), ``report.md``, ``scorecard.json``,
-``scorecard.csv``, ``tables/<name>.csv``, ``figures/*``, ``assumptions.csv`` and
+``scorecard.csv``, ``tables/<name>.csv``, ``figures/*``, ``assumptions.csv``,
 ``manifest.json`` (versions, config hash, seed, command, sha256 and size of
-every input and output, and the one field that changes between identical
-runs: ``generated_at``).
+every input and output: identical for identical runs on any machine) and
+``run.json`` (time, platform, Python: what differs between identical runs;
+never committed, never compared).
+
+The page (HTML and Markdown from one context): a sticky table of contents,
+the summary (claim cards with the deciding test in APA style, the verdict
+legend), figures, methods, results, collapsed detail tables with human column
+labels, a glossary.  Content is added as sections: see
+:mod:`analysis.report_sections`.  Numbers are written by :mod:`analysis.apa`
+only.
 
 Rendering never computes statistics: it formats the numbers it is given
 (rounding for display only; CSV files keep ``%.10g``).  HTML and Markdown carry
@@ -29,6 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ._errors import InputError
+from .apa import fmt_int, is_missing
 from .paths import ROOT
 
 __all__ = ["write_report", "compare_reports", "SCORECARD_FIELDS", "DEPENDENCIES"]
@@ -39,6 +48,9 @@ SCORECARD_FIELDS = ("id", "statement", "verdict", "estimate", "p_value", "replic
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2", "pyyaml",
                 "pyreadstat", "openpyxl", "pyarrow", "joblib")
 _FLOAT_FORMAT = "%.10g"
+#: Untracked file with what differs between identical runs (time, platform, Python).
+RUN_LOG = "run.json"
+_NOT_IN_MANIFEST = ("manifest.json", RUN_LOG)
 _FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -53,7 +65,9 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
                  captions: Mapping[str, str] | None = None,
                  display_tables: Sequence[str] | None = None, max_rows: int = 60,
                  sensitive_columns: Sequence[str] = (), dpi: int = 300,
-                 figure_formats: Sequence[str] = ("png", "svg")) -> Path:
+                 figure_formats: Sequence[str] = ("png", "svg"),
+                 sections: Sequence = (), conventions: Mapping | None = None,
+                 files: Mapping[str, bytes] | None = None) -> Path:
     """Write a complete report folder at ``out_dir``, atomically.
 
     Parameters
@@ -84,6 +98,18 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
         Per-person column names (genotype, id); a table carrying one is refused.
     dpi, figure_formats :
         For figures given as matplotlib objects.
+    sections : sequence of analysis.report_sections.Section
+        Extra content (methods, results, data quality, ...), each rendered in
+        its ``place``; see :mod:`analysis.report_sections`.  The summary (claim
+        cards and verdict legend, built from ``scorecard`` unless a section
+        with id ``"summary"`` is given), the figures not placed by a section,
+        the assumptions and the collapsed detail tables are added here.
+    conventions : dict, optional
+        ``alpha`` (0.05), ``family_rule`` ("holm"), ``conf_level`` (0.95):
+        the settings the cards state.
+    files : dict of str -> bytes, optional
+        Further outputs by relative path (e.g. ``manuscript/tables.docx``),
+        listed in the manifest like every other output.
 
     Returns
     -------
@@ -99,7 +125,8 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
         _fill(tmp, tables=tables, scorecard=scorecard, figures=figures, assumptions=assumptions,
               meta=meta, inputs=inputs, title=title, provenance_note=provenance_note,
               captions=captions or {}, display_tables=display_tables, max_rows=max_rows,
-              dpi=dpi, figure_formats=figure_formats)
+              dpi=dpi, figure_formats=figure_formats, sections=sections,
+              conventions=dict(conventions or {}), files=dict(files or {}))
 
     safe_output.write_folder(out_dir, fill, force=force, inputs=inputs)
     return out_dir
@@ -107,19 +134,20 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
 
 def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = True,
                     ignore: Iterable[str] = ()) -> list[str]:
-    """Differences between two report folders, ignoring ``generated_at``.
+    """Differences between two report folders, ignoring the run log (``run.json``).
 
-    Every file must be byte-identical, except that numbers in ``.csv`` and
+    Every file must be byte-identical (SVG, HTML, Markdown, docx), PNG files
+    pixel-identical (compared by a hash of the decoded pixels), except that numbers in ``.csv`` and
     ``.json`` files may differ in their last bits (relative ``1e-8``): the same
     fit summed in another order by another BLAS kernel differs at ~1e-15, and
     an iterative fit (omega's one-factor ML) at ~1e-9, which is not a
     different result.  ``manifest.json`` is compared field by field
-    without ``generated_at`` (and without the top-level fields in ``ignore``,
+    (without the top-level fields in ``ignore``,
     e.g. ``"command"`` when the output path differs); the checksums it lists
     for ``.csv``/``.json`` outputs are left to that content comparison.
     ``figures=False`` skips ``figures/*`` and ``index.html`` (which embeds
     them), whose bytes can depend on the font renderer; ``environment=False``
-    skips the Python, platform and dependency versions.
+    skips the dependency versions.
 
     Returns
     -------
@@ -162,26 +190,109 @@ def _check_inputs(inputs: list[Path], tables: Mapping, sensitive: Sequence[str])
 # --------------------------------------------------------------------------- writing
 
 def _fill(tmp: Path, *, tables, scorecard, figures, assumptions, meta, inputs, title,
-          provenance_note, captions, display_tables, max_rows, dpi, figure_formats) -> None:
+          provenance_note, captions, display_tables, max_rows, dpi, figure_formats,
+          sections=(), conventions=None, files=None) -> None:
     records = _write_scorecard(tmp, scorecard)
+    _write_files(tmp, files or {})
     _write_tables(tmp / "tables", tables)
     _write_csv(assumptions, tmp / "assumptions.csv")
     fig_files = _write_figures(tmp / "figures", figures, dpi, figure_formats)
     shown = list(tables) if display_tables is None else list(display_tables)
-    context = {
-        "title": title, "provenance_note": provenance_note,
-        "scorecard": _display(_scorecard_frame(records, display=True), max_rows=None),
-        "tables": [dict(name=n, slug=_file_name(n), file=f"tables/{_file_name(n)}.csv",
-                        **_display(tables[n], max_rows)) for n in shown],
-        "assumptions": _display(assumptions, max_rows=None, as_given=True),
-        "figures": _figure_context(tmp, fig_files, captions),
-        "facts": _facts(meta),
-    }
+    all_sections = _standard_sections(records, tables, shown, assumptions, provenance_note,
+                                      list(fig_files), list(sections), conventions or {},
+                                      max_rows)
+    context = _page_context(all_sections, _figure_context(tmp, fig_files, captions),
+                            conventions or {})
+    context.update(title=title, provenance_note=provenance_note, facts=_facts(meta))
     _render("report.md.j2", context, tmp / "report.md")
     _render("report.html.j2", context, tmp / "index.html")
-    manifest = _manifest(tmp, meta, inputs)
+    manifest, run = _manifest(tmp, meta, inputs)
     manifest["provenance"] = {"note": provenance_note, "assumptions": "assumptions.csv"}
     _write_json(manifest, tmp / "manifest.json")
+    _write_json(run, tmp / RUN_LOG)
+
+
+_SAFE_PATH = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.[a-z]{1,5}")
+
+
+def _write_files(tmp: Path, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        if not _SAFE_PATH.fullmatch(rel) or rel in ("manifest.json", RUN_LOG, "index.html"):
+            raise ValueError(f"output file name {rel!r} is not a plain relative path")
+        target = tmp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _standard_sections(records, tables, shown, assumptions, note, figure_names, sections,
+                       conventions, max_rows) -> list:
+    """The caller's sections plus summary, figures, assumptions and detail tables."""
+    from .report_content import detail_section, summary_section
+    from .report_sections import PLACES, Section, Table
+    ids = {s.id for s in sections}
+    out = list(sections)
+    if "summary" not in ids:
+        out.append(summary_section(records, alpha=float(conventions.get("alpha", 0.05)),
+                                   family_rule=str(conventions.get("family_rule", "holm")),
+                                   conf_level=float(conventions.get("conf_level", 0.95))))
+    placed = {f for s in sections for f in _all_figures(s)}
+    rest = tuple(f for f in figure_names if f not in placed)
+    if rest and "figures" not in ids:
+        out.append(Section(id="figures", title="Figures", place="figures", order=0, figures=rest))
+    out.append(Section(id="assumptions", title="Assumptions", place="methods", order=90,
+                       paragraphs=(note, "Every assumed number, as given in the configuration:"),
+                       tables=(Table(name="assumptions", frame=assumptions,
+                                     caption=f"Assumptions ({len(assumptions)} numbers and "
+                                             "settings)",
+                                     kinds={"value": "general"}, max_rows=None),)))
+    if shown and "tables" not in ids:
+        out.append(detail_section(tables, shown, max_rows=max_rows))
+    return sorted(out, key=lambda s: (PLACES.index(s.place), s.order))
+
+
+def _all_figures(section) -> list[str]:
+    return [*section.figures, *(f for sub in section.subsections for f in _all_figures(sub))]
+
+
+_SYMBOLS = {"reproduced": "\u2713", "partial": "\u25D0", "not reproduced": "\u25CB",
+            "contradicted": "\u2717", "not tested": "\u2013"}
+
+
+def _slug(text) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+def _page_context(sections, fig_ctx: list[dict], conventions: Mapping) -> dict:
+    """Sections as plain dicts for the templates (tables formatted, figures resolved)."""
+    from .report_sections import GLOSSARY
+    figs = {f["name"]: f for f in fig_ctx}
+    level = float(conventions.get("conf_level", 0.95))
+
+    def convert(s):
+        return {"id": s.id, "title": s.title, "paragraphs": list(s.paragraphs),
+                "entries": [(str(a), str(b)) for a, b in s.items],
+                "tables": [_table_context(t, level) for t in s.tables],
+                "figures": [figs[f] for f in s.figures if f in figs],
+                "cards": [dict(_card_dict(c)) for c in s.cards],
+                "subsections": [convert(x) for x in s.subsections]}
+
+    converted = [convert(s) for s in sections]
+    toc = [{"id": s["id"], "title": s["title"]} for s in converted]
+    toc += [{"id": "glossary", "title": "Glossary"},
+            {"id": "reproducibility", "title": "Reproducibility"}]
+    return {"sections": converted, "toc": toc, "glossary": list(GLOSSARY.items())}
+
+
+def _card_dict(card) -> dict:
+    from dataclasses import asdict
+    d = asdict(card)
+    d.update(verdict_slug=_slug(card.verdict), symbol=_SYMBOLS.get(card.verdict, "\u2022"))
+    return d
+
+
+def _table_context(table, conf_level: float) -> dict:
+    from .report_sections import display_table
+    return display_table(table, conf_level)
 
 
 def _file_name(name: str) -> str:
@@ -284,82 +395,23 @@ def _figure_context(tmp: Path, fig_files: dict[str, list[Path]], captions: Mappi
     return out
 
 
-def _is_p_column(col: str) -> bool:
-    col = col.lower()
-    return col in {"p", "p_value", "pvalue"} or col.startswith("p_") or col.endswith("_p")
+_MD_NUMERIC = re.compile(r"[0-9\s.,%<>=±\-\[\]]*")
 
 
-def _column_kind(column, name: str) -> str:
-    """``"p"`` for p-value columns, ``"int"`` for float columns holding whole numbers only."""
-    import numpy as np
-    import pandas as pd
-    if _is_p_column(name):
-        return "p"
-    if pd.api.types.is_float_dtype(column.dtype):
-        v = column.to_numpy(dtype=float, na_value=np.nan)
-        v = v[np.isfinite(v)]
-        if v.size and np.all(v == np.round(v)) and np.all(np.abs(v) < 1e15):
-            return "int"
-    return "num"
+def md_escape(text) -> str:
+    """Markdown text that renders literally: :func:`analysis.sanitize.escape_markdown`
+    (backslash escapes, never HTML entities), except that a cell made only of
+    formatted numbers (``< .001``, ``[-0.220, 0.149]``, ``95%``) is left as is:
+    it has no live Markdown syntax and stays readable in the raw file.
 
-
-def _fmt(value, kind: str = "num") -> str:
-    """Display text for one cell (rounding for display only); ``kind`` from :func:`_column_kind`."""
-    if value is None:
-        return "NA"
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        return "yes" if value else "no"
-    if isinstance(value, (int,)) or type(value).__name__.startswith(("int", "uint")):
-        return str(int(value))
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "NA" if _is_missing(value) else str(value)
-    if not math.isfinite(v):
-        return "NA" if math.isnan(v) else str(v)
-    if kind == "p":
-        return "< 0.001" if v < 0.001 else f"{v:.3f}"
-    if kind == "int":
-        return str(int(v))
-    if kind == "general":
-        return f"{v:.6g}"
-    if v == 0 or 0.001 <= abs(v) < 1e6:
-        return f"{v:.3f}"
-    return f"{v:.3g}"
-
-
-def _is_missing(value) -> bool:
-    try:
-        import pandas as pd
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _display(frame, max_rows: int | None, *, as_given: bool = False) -> dict:
-    """Header and formatted rows (strings) of a frame, at most ``max_rows`` rows.
-
-    ``as_given``: numbers in general format (6 significant digits), for inputs
-    such as assumptions rather than estimates.
+    >>> print(md_escape("<script> & a|b"), md_escape("[-0.220, 0.149]"), md_escape("< .001"))
+    \\<script\\> \\& a\\|b [-0.220, 0.149] < .001
     """
-    import pandas as pd
-
-    frame = _named_index_as_columns(frame)
-    header = [str(c) for c in frame.columns]
-    kinds = ["general" if as_given else _column_kind(frame.iloc[:, j], c)
-             for j, c in enumerate(header)]
-    shown = frame if max_rows is None else frame.head(max_rows)
-    rows = [[_fmt(v, k) for v, k in zip(row, kinds)]
-            for row in shown.itertuples(index=False, name=None)]
-    text = [not pd.api.types.is_numeric_dtype(frame.iloc[:, j]) for j in range(len(header))]
-    return {"header": header, "rows": rows, "text": text, "hidden": len(frame) - len(shown)}
-
-
-def _md_cell(value) -> str:
-    """Markdown table cell: no raw HTML, no pipes, one line."""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("`", "\\`")
-    return " ".join(text.split())
+    from .sanitize import escape_markdown
+    text = " ".join(str(text).split())
+    if _MD_NUMERIC.fullmatch(text):  # only ever inside a table cell or a sentence
+        return text
+    return escape_markdown(text)
 
 
 def _environment():
@@ -369,7 +421,9 @@ def _environment():
         autoescape=lambda name: bool(name) and ".html" in name,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True)
-    env.filters["md"] = _md_cell
+    env.filters["md"] = md_escape
+    env.filters["slug"] = _slug
+    env.filters["symbol"] = lambda v: _SYMBOLS.get(str(v), "\u2022")
     return env
 
 
@@ -383,8 +437,10 @@ def _facts(meta: Mapping) -> list[tuple[str, str]]:
     facts = [("package", f"salesgxe {_package_version()}")]
     for key, label in (("config_hash", "config hash"), ("seed", "seed")):
         if meta.get(key) is not None:
-            facts.append((label, str(meta[key])))
-    facts.append(("command, versions, checksums, time", "manifest.json"))
+            value = meta[key]
+            facts.append((label, fmt_int(value) if key == "seed" else str(value)))
+    facts.append(("command, versions, checksums", "manifest.json"))
+    facts.append(("time and platform of this run", f"{RUN_LOG} (not committed)"))
     return facts
 
 
@@ -428,14 +484,18 @@ def _input_name(path: Path) -> str:
         return display_path(path)
 
 
-def _manifest(tmp: Path, meta: Mapping, inputs: list[Path]) -> dict:
+def _manifest(tmp: Path, meta: Mapping, inputs: list[Path]) -> tuple[dict, dict]:
+    """The manifest (identical for identical runs on any machine) and the run log.
+
+    What changes between identical runs (time, platform, Python patch
+    version) goes to :data:`RUN_LOG`, which is never committed (``.gitignore``)
+    and never compared, so a fresh clone stays clean after ``make replicate``.
+    """
     import platform
-    files = sorted((p for p in tmp.rglob("*") if p.is_file() and p.name != "manifest.json"),
+    files = sorted((p for p in tmp.rglob("*") if p.is_file() and p.name not in _NOT_IN_MANIFEST),
                    key=lambda p: p.relative_to(tmp).as_posix())
-    return {
+    manifest = {
         "package": {"name": "salesgxe", "version": _package_version()},
-        "python": platform.python_version(),
-        "platform": platform.platform(),
         "dependencies": _versions(),
         "config_hash": _json_safe(meta.get("config_hash")),
         "seed": _json_safe(meta.get("seed")),
@@ -443,8 +503,11 @@ def _manifest(tmp: Path, meta: Mapping, inputs: list[Path]) -> dict:
         "meta": _json_safe(dict(meta)),
         "inputs": [_entry(p, _input_name(p)) for p in inputs],
         "outputs": [_entry(p, p.relative_to(tmp).as_posix()) for p in files],
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_log": RUN_LOG,
     }
+    run = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "python": platform.python_version(), "platform": platform.platform()}
+    return manifest, run
 
 
 def _json_safe(value):
@@ -464,13 +527,14 @@ def _json_safe(value):
         return v if math.isfinite(v) else None
     if isinstance(value, Path):
         return value.as_posix()
-    return None if _is_missing(value) else str(value)
+    return None if is_missing(value) else str(value)
 
 
 # --------------------------------------------------------------------------- comparing
 
 def _report_files(folder: Path, figures: bool) -> set[str]:
-    rels = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    rels = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_file() and p.name != RUN_LOG}
     if not figures:
         rels = {r for r in rels if not _is_figure_output(r)}
     return rels
@@ -483,9 +547,9 @@ def _is_figure_output(rel: str) -> bool:
 def _compare_manifests(pa: Path, pb: Path, figures: bool, environment: bool,
                        ignore: set[str]) -> list[str]:
     ma, mb = (json.loads(p.read_text(encoding="utf-8")) for p in (pa, pb))
-    skip = {"generated_at"} | ignore
+    skip = {"generated_at", "python", "platform"} | ignore  # older manifests had them
     if not environment:
-        skip |= {"python", "platform", "dependencies"}
+        skip |= {"dependencies"}
     diffs = []
     for key in sorted((set(ma) | set(mb)) - skip):
         va, vb = ma.get(key), mb.get(key)
@@ -501,18 +565,23 @@ def _compare_entries(key: str, a: list, b: list, keep_figures: bool) -> list[str
     db = {e["path"]: e for e in b if keep_figures or not _is_figure_output(e["path"])}
     diffs = [f"manifest.json: {key} lists {p} on one side only" for p in sorted(set(da) ^ set(db))]
     diffs += [f"manifest.json: {key} checksum of {p} differs" for p in sorted(set(da) & set(db))
-              if da[p] != db[p] and not (key == "outputs" and p.endswith(_NUMERIC_SUFFIXES))]
+              if da[p] != db[p] and not (key == "outputs" and p.endswith(_CONTENT_COMPARED))]
     return diffs
 
 
 _RTOL, _ATOL = 1e-8, 1e-12
 _NUMERIC_SUFFIXES = (".csv", ".json")
+# outputs whose manifest checksum is left to the content comparison (numbers, pixels)
+_CONTENT_COMPARED = (*_NUMERIC_SUFFIXES, ".png")
 
 
 def _same_content(a: Path, b: Path) -> bool:
-    """Byte equality, or for CSV / JSON equality up to last-bit numeric noise."""
+    """Byte equality; PNG by pixels (the encoder's bytes may differ); CSV / JSON up to
+    last-bit numeric noise."""
     if a.read_bytes() == b.read_bytes():
         return True
+    if a.suffix == ".png":
+        return _pixel_hash(a) == _pixel_hash(b)
     if a.suffix not in _NUMERIC_SUFFIXES:
         return False
     if a.suffix == ".json":
@@ -520,6 +589,14 @@ def _same_content(a: Path, b: Path) -> bool:
     import csv
     rows = [list(csv.reader(p.read_text(encoding="utf-8").splitlines())) for p in (a, b)]
     return _close(*rows)
+
+
+def _pixel_hash(path: Path) -> str:
+    """sha256 of the decoded RGBA pixels and the image size."""
+    from matplotlib.image import imread
+    import numpy as np
+    pixels = np.ascontiguousarray(imread(path))
+    return hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
 
 
 def _close(x, y) -> bool:

@@ -279,7 +279,7 @@ def _manifest_problems(folder: Path, check_content: bool) -> list[str]:
         others = [f for f in files if f != MANIFEST] + odd
         return [problem + (f"; it holds {_listing(others)}" if others else "")]
     listed = {o["path"]: o for o in data["outputs"]}
-    unexpected = sorted(set(files) - set(listed) - {MANIFEST}) + odd
+    unexpected = sorted(set(files) - set(listed) - {MANIFEST} - _run_log(data)) + odd
     problems = []
     if unexpected:
         problems.append(f"it holds files its {MANIFEST} does not list: {_listing(unexpected)}")
@@ -292,6 +292,15 @@ def _manifest_problems(folder: Path, check_content: bool) -> list[str]:
         if changed:
             problems.append(f"files were changed since {PACKAGE} wrote them: {_listing(changed)}")
     return problems
+
+
+def _run_log(data: Mapping) -> set[str]:
+    """The one unlisted file a manifest may name (``"run_log"``: time and platform of the
+    run, volatile by design, so not checksummed); a plain top-level file name only."""
+    name = data.get("run_log")
+    ok = isinstance(name, str) and name not in ("", ".", "..", MANIFEST) and "/" not in name \
+        and "\\" not in name
+    return {name} if ok else set()
 
 
 def ownership_problems(folder) -> list[str]:

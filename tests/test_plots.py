@@ -75,11 +75,11 @@ def test_simple_slopes_labels_note_and_order():
     fig = plots.simple_slopes_figure(_lines(), title="CO by avoidant attachment",
                                      assumption_note=note)
     left, right = fig.axes
-    assert left.get_xlabel() == "Avoidant attachment (1-7)"
-    assert left.get_ylabel() == "Customer orientation (CO, 1-9)"
-    # the claimed responsive group comes first (solid line, strongest colour)
+    assert left.get_xlabel() == "Avoidant attachment"  # no range given, none invented
+    assert left.get_ylabel() == "Customer orientation (CO)"
+    # carriers of the risk / plasticity allele first in every panel
     assert [t.get_text() for t in left.get_legend().get_texts()] == ["7R carrier", "non-carrier"]
-    assert [t.get_text() for t in right.get_legend().get_texts()] == ["A2/A2", "A1 carrier"]
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["A1 carrier", "A2/A2"]
     texts = " ".join(_texts(fig)).replace("\n", " ")
     assert note in texts and "CO by avoidant attachment" in texts and "95% CI" in texts
 
@@ -87,7 +87,7 @@ def test_simple_slopes_labels_note_and_order():
 def test_palette_is_okabe_ito_and_styles_differ_for_greyscale():
     assert {to_hex(c) for c in plots.OKABE_ITO.values()} == OKABE_ITO_HEX
     fig = plots.simple_slopes_figure(_lines(), style="secure", outcome="SO")
-    assert fig.axes[0].get_xlabel() == "Secure attachment (1-7)"
+    assert fig.axes[0].get_xlabel() == "Secure attachment"
     for ax in fig.axes:
         drawn = _data_lines(ax)
         colours = [to_hex(ln.get_color()) for ln in drawn]
@@ -137,7 +137,7 @@ def test_johnson_neyman_figure_carries_the_given_numbers():
     fig = plots.johnson_neyman_figure(grid.iloc[::-1], jn, outcome="CO", gene="DRD4",
                                       style="avoidant")
     ax = fig.axes[0]
-    effect = [ln for ln in ax.get_lines() if ln.get_label() == "effect of DRD4"][0]
+    effect = [ln for ln in ax.get_lines() if ln.get_label() == "effect of 7R carrier status"][0]
     np.testing.assert_array_equal(effect.get_xdata(), grid.moderator_value.to_numpy())
     np.testing.assert_array_equal(effect.get_ydata(), grid.estimate.to_numpy())
     band = [c for c in ax.collections if c.get_label() == "95% CI"][0]
@@ -233,3 +233,115 @@ def test_save_figure_bad_format_leaves_nothing(tmp_path):
     with pytest.raises(ValueError, match="bmp"):
         plots.save_figure(fig, tmp_path / "x", formats=("bmp",))
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- report figures
+
+def _slopes_table():
+    rows = []
+    for gene, groups in GROUPS.items():
+        for k, group in enumerate(groups):
+            rows.append(dict(outcome="CO", gene=gene, style="avoidant", group=group,
+                             estimate=0.1 + 0.5 * k, std_error=0.1, statistic=1.0, df=200,
+                             p_value=0.3, conf_low=-0.05 + 0.5 * k, conf_high=0.25 + 0.5 * k,
+                             n_group=40 + 60 * k))
+    return pd.DataFrame(rows)
+
+
+def _binned():
+    rows = []
+    for gene, groups in GROUPS.items():
+        for group in groups:
+            for b in range(1, 5):
+                rows.append(dict(outcome="CO", gene=gene, style="avoidant", group=group, bin=b,
+                                 moderator_mean=1.5 * b, outcome_mean=5 + 0.1 * b, n=12))
+    return pd.DataFrame(rows)
+
+
+def _report_slopes_figure(**kw):
+    return plots.simple_slopes_figure(_lines(), outcome="CO", style="avoidant",
+                                      binned=_binned(), slopes=_slopes_table(),
+                                      outcome_range=(1, 9), style_range=(1, 6),
+                                      min_group_size=10, assumption_note="Simulated data", **kw)
+
+
+def test_carriers_look_the_same_in_every_panel():
+    # orange meant 7R *carrier* in the DRD4 panel but A2/A2 (*non*-carrier) in the DRD2 panel
+    fig = _report_slopes_figure()
+    looks = {}
+    for ax in fig.axes:
+        for ln in _data_lines(ax):
+            group = ln.get_label().split(" (")[0]
+            role = plots.GROUP_ROLES[group]
+            look = (to_hex(ln.get_color()), str(ln.get_linestyle()), ln.get_marker())
+            looks.setdefault(role, set()).add(look)
+    assert set(looks) == {"carrier", "non-carrier"}
+    assert all(len(v) == 1 for v in looks.values()), looks
+    carrier, other = looks["carrier"].pop(), looks["non-carrier"].pop()
+    # greyscale safe: not told apart by colour alone
+    assert carrier[1] != other[1] and carrier[2] != other[2]
+
+
+def test_binned_means_slopes_and_ranges_are_drawn_as_given():
+    fig = _report_slopes_figure()
+    binned, slopes = _binned(), _slopes_table()
+    for ax, gene in zip(fig.axes, ("DRD4", "DRD2")):
+        points = [ln for ln in ax.get_lines() if ln.get_label() == "_binned"]
+        assert len(points) == 2
+        drawn = {tuple(ln.get_xdata()) for ln in points}
+        want = {tuple(binned[(binned.gene == gene) & (binned.group == g)].moderator_mean)
+                for g in GROUPS[gene]}
+        assert drawn == want
+        legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+        for _, r in slopes[slopes.gene == gene].iterrows():
+            assert f"{r['group']} (n = {r['n_group']}): slope {r['estimate']:.2f} " \
+                   f"[{r['conf_low']:.2f}, {r['conf_high']:.2f}]" in legend
+        lo, hi = ax.get_ylim()
+        assert lo <= 1 and hi >= 9  # the instrument's full range, so panels compare
+        assert ax.get_xlim()[0] <= 1 and ax.get_xlim()[1] >= 6
+    assert fig.axes[0].get_xlabel() == "Avoidant attachment, 1-6"  # from the codebook range
+    assert fig.axes[0].get_ylabel() == "Customer orientation (CO), 1-9"
+    assert "at least 10 people" in " ".join(_texts(fig))
+
+
+def test_johnson_neyman_axis_says_who_minus_whom():
+    grid, jn = _jn_inputs()
+    fig = plots.johnson_neyman_figure(grid, jn, outcome="CO", gene="DRD2", style="avoidant")
+    assert fig.axes[0].get_ylabel() == ("Effect of A1 carrier vs A2/A2 on CO\n"
+                                        "(A1 carrier minus A2/A2)")
+
+
+@pytest.mark.parametrize("bounds", [(2.0, 4.4), (3.0, 3.05)])
+def test_no_text_overlaps_on_rendered_figures(bounds):
+    grid, jn = _jn_inputs(bounds=bounds)
+    figures = [_report_slopes_figure(title="CO by avoidant attachment"),
+               plots.johnson_neyman_figure(grid, jn, outcome="CO", gene="DRD4", style="avoidant",
+                                           assumption_note="Simulated data"),
+               plots.scorecard_figure(pd.DataFrame(dict(
+                   id=["S1a", "S1b", "S2a"], verdict=["reproduced", "contradicted", "partial"],
+                   estimate=[0.1, -0.2, 0.3], conf_low=[0, -0.4, 0.1], conf_high=[0.2, 0, 0.5],
+                   replication_probability=[0.9, 0.2, 0.5])))]
+    for fig in figures:
+        assert plots.text_overlaps(fig) == []
+
+
+def test_overlap_check_can_fail():
+    fig = plots._new_figure((3, 2))
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, "first label")
+    ax.text(0.52, 0.5, "second label")
+    assert plots.text_overlaps(fig) == [("first label", "second label")]
+
+
+def test_power_small_multiples_one_panel_per_target_without_overlap():
+    rows = [dict(kind=k, target=t, n=n, power=min(1, n / 900), conf_low=max(0, n / 900 - 0.05),
+                 conf_high=min(1, n / 900 + 0.05))
+            for k, ts in (("claim", ["S1a", "S1b", "S1c", "S2a", "S2b"]),
+                          ("interaction", ["CO:DRD4_x_avoidant", "SO:DRD2_x_secure"]))
+            for t in ts for n in (100, 200, 400, 800)]
+    fig = plots.power_small_multiples(pd.DataFrame(rows), note="Assumed effects.")
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible][:2] == ["claim S1a", "claim S1b"]
+    assert len(visible) == 7 and all(len(ax.get_lines()) == 3 for ax in visible)  # curve + 80/90
+    assert not any(ax.get_legend() for ax in visible)  # titles label the panels, no legend
+    assert plots.text_overlaps(fig) == []

@@ -79,7 +79,7 @@ def test_report_contents_and_scorecard_schema(tmp_path, inputs):
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert names == ["assumptions.csv", "figures/figure.png", "figures/simple_slopes.png",
                      "figures/simple_slopes.svg", "index.html", "manifest.json", "report.md",
-                     "scorecard.csv", "scorecard.json", "tables/descriptives.csv",
+                     "run.json", "scorecard.csv", "scorecard.json", "tables/descriptives.csv",
                      "tables/study2_interactions.csv"]
     sc = json.loads((out / "scorecard.json").read_text())
     assert isinstance(sc, list) and [e["id"] for e in sc] == [e["id"] for e in _scorecard()]
@@ -109,7 +109,8 @@ def test_tables_round_trip_with_fixed_format(tmp_path, inputs):
 def test_manifest_checksums_and_fields(tmp_path, inputs):
     out = write_report(tmp_path / "rep", **_kwargs(inputs))
     m = json.loads((out / "manifest.json").read_text())
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    files = sorted(p for p in out.rglob("*")
+                   if p.is_file() and p.name not in ("manifest.json", "run.json"))
     assert [e["path"] for e in m["outputs"]] == sorted(p.relative_to(out).as_posix() for p in files)
     for e in m["outputs"] + m["inputs"]:
         path = out / e["path"] if e in m["outputs"] else inputs["config"]
@@ -123,8 +124,12 @@ def test_manifest_checksums_and_fields(tmp_path, inputs):
     assert m["provenance"] == {"note": NOTE, "assumptions": "assumptions.csv"}
     for dep in ("numpy", "pandas", "scipy", "statsmodels", "matplotlib"):
         assert re.match(r"\d+\.\d+", m["dependencies"][dep])
-    when = datetime.fromisoformat(m["generated_at"])
+    # What differs between identical runs lives in the untracked run log, not the manifest.
+    assert not {"generated_at", "platform", "python"} & set(m) and m["run_log"] == "run.json"
+    run = json.loads((out / "run.json").read_text())
+    when = datetime.fromisoformat(run["generated_at"])
     assert abs((datetime.now(timezone.utc) - when).total_seconds()) < 600
+    assert run["platform"] and run["python"]
 
 
 def test_html_is_escaped_and_self_contained(tmp_path, inputs):
@@ -139,23 +144,27 @@ def test_html_is_escaped_and_self_contained(tmp_path, inputs):
     assert NOTE in html and "rests on the assumptions" in html
     assert "b_avoidant_7R" in html and "assumption: typical sample" in html
     assert "CO against avoidant attachment" in html
-    assert "&lt; 0.001" in html  # p-values formatted for display
+    assert "&lt; .001" in html  # p-values formatted for display (APA)
+    assert "2.01402e+07" not in html and "20140210" in html  # the seed as an integer
 
 
 def test_markdown_escaped_with_relative_figures(tmp_path, inputs):
     out = write_report(tmp_path / "rep", **_kwargs(inputs))
     md = (out / "report.md").read_text()
-    assert EVIL not in md and "&lt;script&gt;" in md
+    assert EVIL not in md and "\\<script\\>alert\\(1\\)\\<\\/script\\>" in md
+    assert "&lt;" not in md and "&amp;" not in md  # backslash escapes, never HTML entities
     assert "](figures/simple_slopes.png)" in md and "](figures/figure.png)" in md
-    assert NOTE in md and "b_avoidant_7R" in md and "rests on the assumptions" in md
-    assert "| n_study2 | 250 |" in md  # assumptions shown as given
+    from analysis.sanitize import escape_markdown
+    assert escape_markdown(NOTE) in md and "b\\_avoidant\\_7R" in md
+    assert "rests on the assumptions" in md
+    assert "| n\\_study2 | 250 |" in md  # assumptions shown as given
 
 
 def test_no_timestamp_outside_manifest(tmp_path, inputs):
     out = write_report(tmp_path / "rep", **_kwargs(inputs))
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     for p in out.rglob("*"):
-        if p.is_file() and p.name != "manifest.json":
+        if p.is_file() and p.name != "run.json":
             assert today.encode() not in p.read_bytes(), p.name
 
 
@@ -164,10 +173,9 @@ def test_two_writes_identical_except_generated_at(tmp_path, inputs):
     b = write_report(tmp_path / "b", **_kwargs(inputs))  # fresh figure objects
     assert compare_reports(a, b) == []
     ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
-    ma.pop("generated_at"), mb.pop("generated_at")
     assert ma == mb
     for p in a.rglob("*"):
-        if p.is_file() and p.name != "manifest.json":
+        if p.is_file() and p.name != "run.json":
             assert p.read_bytes() == (b / p.relative_to(a)).read_bytes(), p
 
 
@@ -257,10 +265,14 @@ def test_refuses_per_person_columns_and_bad_scorecard(tmp_path, inputs):
 
 
 def test_display_formatting_only_rounds():
+    from analysis.report_sections import Table, display_table
     frame = pd.DataFrame({"estimate": [0.12345, -2e-5, np.nan], "p_value": [0.0004, 0.04321, 1.0],
-                          "n": [10.0, 20.0, np.nan], "label": ["a", None, "c"]})
-    shown = report._display(frame, max_rows=2)
-    assert shown["rows"] == [["0.123", "< 0.001", "10", "a"], ["-2e-05", "0.043", "20", "NA"]]
+                          "n": [10.0, 20.0, np.nan], "label": ["a", None, "c"],
+                          "conf_low": [-0.1, -0.2, np.nan], "conf_high": [0.3, 0.4, np.nan]})
+    shown = display_table(Table(name="t", frame=frame, max_rows=2))
+    assert shown["header"] == ["b", "p", "n", "Label", "95% CI"]  # human labels, one CI column
+    assert shown["rows"] == [["0.123", "< .001", "10", "a", "[-0.100, 0.300]"],
+                             ["-0.000020", ".043", "20", "NA", "[-0.200, 0.400]"]]
     assert shown["hidden"] == 1
 
 
@@ -293,3 +305,29 @@ def test_failing_swap_keeps_the_complete_old_report(tmp_path, inputs, monkeypatc
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert "<html" in (out / "index.html").read_text(encoding="utf-8").lower()
     assert _leftovers(tmp_path) == []
+
+
+def test_compare_reports_reads_png_by_pixels(tmp_path):
+    from matplotlib.image import imsave
+    a, b = tmp_path / "a", tmp_path / "b"
+    img = np.zeros((4, 5, 3))
+    img[1, 2] = [1, 0.5, 0]
+    for d, meta in ((a, {"Software": "one"}), (b, {"Software": "another"})):
+        (d / "figures").mkdir(parents=True)
+        imsave(d / "figures" / "f.png", img, metadata=meta)
+    assert (a / "figures/f.png").read_bytes() != (b / "figures/f.png").read_bytes()
+    assert compare_reports(a, b) == []          # same pixels, other encoder bytes
+    img[1, 2] = [1, 0.5, 0.1]
+    imsave(b / "figures" / "f.png", img)
+    assert compare_reports(a, b) == ["figures/f.png differs"]
+
+
+def test_extra_files_are_written_and_listed(tmp_path, inputs):
+    out = write_report(tmp_path / "rep", files={"manuscript/tables.md": b"**Table 1**\n"},
+                       **_kwargs(inputs))
+    assert (out / "manuscript" / "tables.md").read_bytes() == b"**Table 1**\n"
+    m = json.loads((out / "manifest.json").read_text())
+    assert "manuscript/tables.md" in [e["path"] for e in m["outputs"]]
+    for bad in ("../escape.txt", "/abs.txt", "manifest.json"):
+        with pytest.raises(ValueError, match="plain relative path"):
+            write_report(tmp_path / "rep2", files={bad: b"x"}, **_kwargs(inputs))
