@@ -115,7 +115,7 @@ def _run_probe(args) -> int:
     if args.json:
         _print_json(res.to_dict())
     else:
-        print(res.summary())
+        _say(res.summary())
     return 0
 
 
@@ -148,7 +148,7 @@ def _run_replicate(args) -> int:
     out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
                     replication_sims=args.sims, command=_command(args), n_jobs=args.jobs)
-    print(f"report written to {out}")
+    _say(f"report written to {out}")
     return 0
 
 
@@ -191,7 +191,7 @@ def _run_analyze(args) -> int:
                   force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
                   decimal=args.decimal, encoding=args.encoding, replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs)
-    print(f"report written to {out}")
+    _say(f"report written to {out}")
     return 0
 
 
@@ -219,7 +219,7 @@ def _run_validate(args) -> int:
     if args.json:
         _print_json(report.to_dict())
     else:
-        print(report.summary())
+        _say(report.summary())
     return 0 if report.ok else EXIT_INPUT
 
 
@@ -247,7 +247,7 @@ def _run_init_codebook(args) -> int:
     from .codebook import init_codebook
     text = init_codebook(_read_dataset(args))
     if args.out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(_terminal(text))
         return 0
     if os.path.exists(args.out) and not args.force:
         raise InputError("exists already; use --force to overwrite it", file=args.out)
@@ -256,8 +256,8 @@ def _run_init_codebook(args) -> int:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, args.out)
-    print(f"codebook written to {args.out}: edit the '# guessed: check' lines, then run "
-          f"salesgxe validate {args.data} --codebook {args.out}", file=sys.stderr)
+    _say(f"codebook written to {args.out}: edit the '# guessed: check' lines, then run "
+         f"salesgxe validate {args.data} --codebook {args.out}", file=sys.stderr)
     return 0
 
 
@@ -315,9 +315,9 @@ def _run_power(args) -> int:
     if args.json:
         _print_json({**result.to_dict(), "outputs": {k: str(v) for k, v in written.items()}})
         return 0
-    print(summary(result))
+    _say(summary(result))
     if written:
-        print(f"power table and figure written to {args.out}")
+        _say(f"power table and figure written to {args.out}")
     return 0
 
 
@@ -330,6 +330,20 @@ COMMANDS = [
     (_add_init_codebook, _run_init_codebook),
     (_add_power, _run_power),
 ]
+
+
+def _terminal(text: str, *, one_line: bool = False) -> str:
+    """Text for a terminal: escape sequences and control characters from column names,
+    file names or codebook text removed (:func:`analysis.sanitize.sanitize_terminal`)."""
+    from .sanitize import sanitize_terminal
+    if one_line:
+        text = " ".join(text.splitlines())
+    return sanitize_terminal(text, keep_newlines=not one_line)
+
+
+def _say(text: str, file=None) -> None:
+    """``print`` for everything the CLI shows: user text made safe for a terminal."""
+    print(_terminal(str(text)), file=sys.stdout if file is None else file)
 
 
 def _print_json(obj) -> None:
@@ -364,10 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except InputError as err:
-        print(f"salesgxe {args.command}: error: {err.message}", file=sys.stderr)
+        _say(f"salesgxe {args.command}: error: {_terminal(err.message, one_line=True)}",
+             file=sys.stderr)
         return EXIT_INPUT
     except OSError as err:  # unreadable input, unwritable output folder, disk full
-        print(f"salesgxe {args.command}: error: {err}", file=sys.stderr)
+        _say(f"salesgxe {args.command}: error: {_terminal(str(err), one_line=True)}",
+             file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("salesgxe: interrupted", file=sys.stderr)

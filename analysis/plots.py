@@ -27,6 +27,8 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .sanitize import mpl_literal
+
 __all__ = ["OKABE_ITO", "simple_slopes_figure", "johnson_neyman_figure", "significant_spans",
            "scorecard_figure", "save_figure"]
 
@@ -95,7 +97,7 @@ def _require(frame, columns: Sequence[str], what: str):
 
 
 def _label(mapping: Mapping[str, str], key: str, override: str | None) -> str:
-    return override if override is not None else mapping.get(key, str(key))
+    return mpl_literal(override if override is not None else mapping.get(key, str(key)))
 
 
 def _order_groups(groups) -> list:
@@ -110,13 +112,16 @@ def _group_style(i: int) -> dict:
 
 
 def _finish(fig, title: str | None, note: str | None) -> None:
-    """Suptitle and a small wrapped footnote in a band reserved below the axes."""
+    """Suptitle and a small wrapped footnote in a band reserved below the axes.
+
+    Both may carry user text (``source``, a file name): shown literally, never as
+    mathtext (:func:`analysis.sanitize.mpl_literal`)."""
     if title:
-        fig.suptitle(title)
+        fig.suptitle(mpl_literal(title))
     if not note:
         return
     width_in, height_in = fig.get_size_inches()
-    wrapped = textwrap.fill(str(note), width=max(40, int(width_in * 17)))
+    wrapped = mpl_literal(textwrap.fill(str(note), width=max(40, int(width_in * 17))))
     n_lines = wrapped.count("\n") + 1
     band = min(0.4, (0.08 + 0.12 * n_lines) / height_in)
     fig.get_layout_engine().set(rect=(0, band, 1, 1 - band))
@@ -190,9 +195,10 @@ def _slopes_panel(ax, panel, gene: str, conf_level: float) -> None:
         kw = _group_style(i)
         ax.fill_between(x, rows["conf_low"].to_numpy(float), rows["conf_high"].to_numpy(float),
                         color=kw["color"], alpha=0.18, linewidth=0)
-        ax.plot(x, rows["estimate"].to_numpy(float), linewidth=2, label=str(group), **kw)
-    ax.set_title(_GENE_TITLES.get(gene, str(gene)))
-    ax.legend(title=f"{gene} group (band: {100 * conf_level:g}% CI)", frameon=False,
+        ax.plot(x, rows["estimate"].to_numpy(float), linewidth=2, label=mpl_literal(group),
+                **kw)
+    ax.set_title(_GENE_TITLES.get(gene, mpl_literal(gene)))
+    ax.legend(title=mpl_literal(f"{gene} group (band: {100 * conf_level:g}% CI)"), frameon=False,
               loc="best")
 
 
@@ -281,12 +287,12 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
                         color=OKABE_ITO["blue"], alpha=0.2, linewidth=0,
                         label=f"{100 * (1 - float(jn['alpha'])):g}% CI")
         ax.plot(x, g["estimate"].to_numpy(float), color=OKABE_ITO["blue"], linewidth=2,
-                label=f"effect of {gene}")
+                label=mpl_literal(f"effect of {gene}"))
         ax.axhline(0.0, color=OKABE_ITO["black"], linewidth=0.8)
         _jn_bounds(ax, jn)
         _observed_range(ax, jn["observed_range"])
         ax.set_xlabel(_label(_STYLE_LABELS, style, style_label))
-        ax.set_ylabel(effect_label or f"Effect of {gene} genotype on {outcome}")
+        ax.set_ylabel(mpl_literal(effect_label or f"Effect of {gene} genotype on {outcome}"))
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
                    frameon=False)
         _finish(fig, title or f"{outcome}: {gene} effect along {style} attachment",
@@ -357,7 +363,7 @@ def scorecard_figure(scorecard, *, title: str | None = "Claims scorecard",
         for yi, (_, row) in zip(y, sc.iterrows()):
             _scorecard_row(ax, yi, row)
         ax.axvline(0.0, color="#777777", linewidth=0.8)
-        ax.set_yticks(y, [str(v) for v in sc["id"]])
+        ax.set_yticks(y, [mpl_literal(v) for v in sc["id"]])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel("Estimate with CI (each claim on its own scale)")
         _finish(fig, title, assumption_note)
@@ -381,7 +387,7 @@ def _scorecard_row(ax, y: float, row) -> None:
         if _finite(lo) and _finite(hi):
             ax.plot([float(lo), float(hi)], [y, y], color=colour, linewidth=1.5)
         ax.plot([est], [y], marker=marker, color=colour, markersize=6, linestyle="none")
-    text = str(row["verdict"])
+    text = mpl_literal(row["verdict"])
     if _finite(row.get("replication_probability")):
         text += f"  (rep. {100 * float(row['replication_probability']):.0f}%)"
     trans = blended_transform_factory(ax.transAxes, ax.transData)

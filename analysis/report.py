@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ._errors import InputError
+from .sanitize import escape_markdown, neutralize_frame, sanitize_terminal
 from .paths import ROOT
 
 __all__ = ["write_report", "compare_reports", "SCORECARD_FIELDS", "DEPENDENCIES"]
@@ -234,7 +235,8 @@ def _write_tables(folder: Path, tables: Mapping) -> None:
 
 
 def _write_csv(frame, path: Path) -> None:
-    frame = _named_index_as_columns(frame)
+    """CSV with every text cell and column name neutralised against formula injection."""
+    frame = neutralize_frame(_named_index_as_columns(frame))
     frame.to_csv(path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
 
 
@@ -386,11 +388,29 @@ def _display(frame, max_rows: int | None, *, as_given: bool = False) -> dict:
     return {"header": header, "rows": rows, "text": text, "hidden": len(frame) - len(shown)}
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|NA|nan")
+
+
 def _md_cell(value) -> str:
-    """Markdown table cell: no raw HTML, no pipes, one line."""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("`", "\\`")
-    return " ".join(text.split())
+    """Markdown text: user text rendered literally (no live link, image, HTML, pipe,
+    emphasis; :func:`analysis.sanitize.escape_markdown`), one line.  Plain numbers
+    carry no markup and stay unescaped, so the Markdown source stays readable."""
+    text = " ".join(str(value).split())
+    return text if _PLAIN_NUMBER.fullmatch(text) else escape_markdown(text)
+
+
+def _no_controls(value):
+    """Every value a template prints: terminal escapes and control characters removed
+    (already-escaped ``Markup`` stays ``Markup``, so it is not escaped twice)."""
+    if not isinstance(value, str):
+        return value
+    clean = sanitize_terminal(value)
+    return clean if type(value) is str else type(value)(clean)
+
+
+def _md_code(value) -> str:
+    """Text inside a Markdown code span: nothing is live there but the backtick."""
+    return " ".join(sanitize_terminal(str(value)).replace("`", "'").split())
 
 
 def _environment():
@@ -399,8 +419,10 @@ def _environment():
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=lambda name: bool(name) and ".html" in name,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        finalize=_no_controls,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = _md_cell
+    env.filters["code"] = _md_code
     return env
 
 

@@ -144,7 +144,7 @@ def test_html_is_escaped_and_self_contained(tmp_path, inputs):
 def test_markdown_escaped_with_relative_figures(tmp_path, inputs):
     out = write_report(tmp_path / "rep", **_kwargs(inputs))
     md = (out / "report.md").read_text()
-    assert EVIL not in md and "&lt;script&gt;" in md
+    assert EVIL not in md and "\\<script>alert" in md      # escape_markdown: shown as text
     assert "](figures/simple_slopes.png)" in md and "](figures/figure.png)" in md
     assert NOTE in md and "b_avoidant_7R" in md and "rests on the assumptions" in md
     assert "| n_study2 | 250 |" in md  # assumptions shown as given
