@@ -388,7 +388,9 @@ def _display(frame, max_rows: int | None, *, as_given: bool = False) -> dict:
     return {"header": header, "rows": rows, "text": text, "hidden": len(frame) - len(shown)}
 
 
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|NA|nan")
+# a number as the formatter writes it ("-0.036", "1,234", "12%", "< 0.001": '<' before a
+# blank never starts HTML or an autolink)
+_PLAIN_NUMBER = re.compile(r"(?:[<>]=? )?[+-]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?|NA|nan")
 
 
 def _md_cell(value) -> str:
