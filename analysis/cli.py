@@ -211,7 +211,7 @@ def _write_region_plot(res, path: str, force: bool) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    print(f"significance region written to {path}", file=sys.stderr)
+    _say(f"significance region written to {path}", file=sys.stderr)
 
 
 def _susceptibility(args, data, res, reference):
