@@ -380,7 +380,10 @@ def _fit_free(y, s, w, Z, weak):
     rss = float(r @ r)
     J = jac(sol.x)
     df = y.size - sol.x.size
-    cov = rss / df * np.linalg.inv(J.T @ J)
+    try:
+        cov = rss / df * np.linalg.inv(J.T @ J)
+    except np.linalg.LinAlgError:   # both slopes exactly 0: C is not identified
+        cov = np.full((sol.x.size, sol.x.size), np.nan)
     keep = [*range(n_lin - k), n_lin]   # A0, (B1), B3, C: covariate coefficients dropped
     return sol.x[keep], cov[np.ix_(keep, keep)], rss
 

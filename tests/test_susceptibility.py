@@ -214,3 +214,14 @@ def test_study2_tables_and_probe_cli(capsys):
     assert {r["range_rule"] for r in sus["roisman"]["ranges"]} == {"2sd", "observed"}
     assert isinstance(sus["summary"], str) and "Best by BIC" in sus["summary"]
     assert pd.notna(sus["roisman"]["pa"])
+
+
+def test_unidentified_crossover_gives_nan_not_a_crash():
+    """Identical flat lines in both groups (a constant outcome): C is not identified;
+    the comparison still returns all models instead of raising (singular J'J -> NaN)."""
+    rng = np.random.default_rng(0)
+    g = rng.integers(0, 2, 60).astype(float)
+    w = rng.normal(size=60)
+    with np.errstate(divide="ignore"):          # RSS = 0: log-likelihood +inf
+        res = ds.compare_models(np.full(60, 2.0), g, w)
+    assert len(res.frame) == len(ds.MODELS)
