@@ -327,6 +327,8 @@ def _judge_one(claim: Claim, s1, s2, sesoi, ctx) -> ClaimVerdict:
                 expected_sign=claim.expected_sign, n_members=max(1, len(claim.members)),
                 sesoi=sesoi)
     source = s1 if claim.study == 1 else s2
+    if claim.study == 1 and s1 is not None:
+        base["test"] = fitted_test(claim, s1)
     stats_row = None if source is None else _lookup(claim, s1, s2)
     if stats_row is None:
         return ClaimVerdict(verdict="not tested", detail="The model deciding this claim was not "
@@ -336,6 +338,28 @@ def _judge_one(claim: Claim, s1, s2, sesoi, ctx) -> ClaimVerdict:
     if claim.kind == "null":
         return _judge_null(claim, stats_row, sesoi, ctx, base)
     return _judge_positive(claim, stats_row, s2, ctx, base)
+
+
+_TERM_WORDS = {"drd2_a1_carrier": "DRD2 A1 carrier", "drd4_7r_carrier": "DRD4 7R carrier"}
+
+
+def fitted_test(claim: Claim, s1) -> str:
+    """The claim's test text naming the Study 1 model actually fitted.
+
+    The claims table describes the full design (``CO ~ DRD2 A1 carrier + DRD4
+    7R carrier``); when a locus is absent or covariates were added, the model
+    differs, and the text says so (e.g. ``CO ~ DRD4 7R carrier``).
+
+    >>> frame = pd.DataFrame({"outcome": ["CO", "CO"], "term": ["Intercept", "drd4_7r_carrier"]})
+    >>> fitted_test(CLAIMS[2], frame).split(":")[0]
+    'CO ~ DRD4 7R carrier'
+    """
+    terms = [str(t) for t in s1.loc[s1["outcome"] == claim.outcome, "term"]
+             if str(t) != "Intercept"]
+    if not terms:
+        return claim.test
+    words = " + ".join(_TERM_WORDS.get(t, t) for t in terms)
+    return f"{claim.outcome} ~ {words}:" + claim.test.split(":", 1)[1]
 
 
 def _lookup(claim: Claim, s1, s2):

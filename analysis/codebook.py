@@ -650,17 +650,49 @@ def _guess_id(frame, taken: set) -> str | None:
 def _guess_scales(dataset, taken: set) -> tuple[list, set]:
     """(candidate scales with their ranges, missing-value codes found)."""
     from .scaleguess import propose_scales, rating_items
-    frame = dataset.frame
+    frame, texts = _coded_answers(dataset.frame, taken)
     codes: set = set()
     for col in frame.columns:
-        if col in taken or not _is_numeric(frame[col]):
+        if col in taken or col in texts or not _is_numeric(frame[col]):
             continue
         found = _item_codes(frame[col].to_numpy(dtype=float, na_value=float("nan")))
         if found and rating_items(frame[[col]], codes=found):
             codes |= found
     labels = {str(k): str(v) for k, v in dataset.column_labels.items() if v}
     guesses = propose_scales(frame, labels=labels, exclude=taken, codes=sorted(codes))
-    return [(g, _describe_group(dataset, list(g.items), codes)) for g in guesses], codes
+    return [(g, _group_range(dataset, g, texts, codes)) for g in guesses], codes
+
+
+def _coded_answers(frame, taken: set):
+    """Text columns of rating answers ("choice text" exports) coded by one shared
+    scale order, for grouping only; ``texts`` lists those columns."""
+    from .scaleguess import answer_codes
+    cols = [c for c in frame.columns if c not in taken and not _is_numeric(frame[c])
+            and answer_codes([frame[c]]) is not None]
+    if not cols:
+        return frame, set()
+    shared = answer_codes([frame[c] for c in cols])
+    if shared is None:
+        return frame, set()
+    code_of = {t.lower(): k for k, t in shared.items()}
+    coded = frame.copy()
+    for c in cols:
+        coded[c] = frame[c].map(lambda v: code_of.get(" ".join(str(v).split()).lower())
+                                if isinstance(v, str) else float("nan")).astype(float)
+    return coded, set(cols)
+
+
+def _group_range(dataset, guess, texts: set, codes: set) -> dict:
+    """Response range of a group: its own answer texts numbered 1.. (text groups), else
+    value labels or observed answers."""
+    from .scaleguess import answer_codes
+    if texts and all(c in texts for c in guess.items):
+        labels = answer_codes([dataset.frame[c] for c in guess.items])
+        if labels:
+            return {"min": 1.0, "max": float(len(labels)), "labels": labels,
+                    "range_from": "the answer texts found, numbered in scale order; a "
+                                  "category nobody chose is missing: check"}
+    return _describe_group(dataset, list(guess.items), codes)
 
 
 def _item_codes(values) -> set:
@@ -753,8 +785,12 @@ def _about(g) -> str:
 
 
 def _range_lines(rng: dict, indent: str, prefix: str = "") -> list[str]:
-    return [f"{indent}{prefix}min: {_num_text(rng['min'])}  {_GUESS} (from {rng['range_from']})",
-            f"{indent}{prefix}max: {_num_text(rng['max'])}  {_GUESS} (from {rng['range_from']})"]
+    lines = [f"{indent}{prefix}min: {_num_text(rng['min'])}  {_GUESS} (from {rng['range_from']})",
+             f"{indent}{prefix}max: {_num_text(rng['max'])}  {_GUESS} (from {rng['range_from']})"]
+    if rng.get("labels"):
+        pairs = ", ".join(f"{k}: {_q(t)}" for k, t in rng["labels"].items())
+        lines.append(f"{indent}{prefix}labels: {{{pairs}}}  {_GUESS} (answer texts -> codes)")
+    return lines
 
 
 def _reverse_comment(g) -> str:

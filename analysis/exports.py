@@ -46,6 +46,7 @@ from ._errors import InputError
 
 __all__ = ["Layout", "detect_layout", "suspect_header_rows", "PLATFORM_NOTES"]
 
+_SAMPLE_ROWS = 1000
 _IMPORT_ID = re.compile(r'^\s*\{\s*"?ImportId"?\s*:', re.I)
 QUALTRICS_META = frozenset({
     "startdate", "enddate", "status", "ipaddress", "progress", "duration (in seconds)",
@@ -205,7 +206,8 @@ def suspect_header_rows(frame, *, max_rows: int = 3) -> int:
     """How many leading data rows look like extra header rows (0 if none).
 
     A row is suspect when, in most columns that are numeric from the next row
-    on, it holds text.  Used for the ``--skip-rows`` hint only; it never
+    on, it holds text (judged on the first 1,000 rows, so the cost does not
+    grow with the file).  Used for the ``--skip-rows`` hint only; it never
     changes what is read.
 
     >>> import pandas as pd
@@ -217,17 +219,18 @@ def suspect_header_rows(frame, *, max_rows: int = 3) -> int:
     import pandas as pd
     if frame.shape[0] <= max_rows + 1:
         return 0
+    text_cols = [c for c in frame.columns if frame[c].dtype == object
+                 or isinstance(frame[c].dtype, pd.StringDtype)]
+    if not text_cols:
+        return 0
+    head = frame[text_cols].iloc[:_SAMPLE_ROWS]  # the shape shows in the first rows
     for k in range(max_rows, 0, -1):
-        text_cols = [c for c in frame.columns if frame[c].dtype == object
-                     or isinstance(frame[c].dtype, pd.StringDtype)]
-        if not text_cols:
-            return 0
         hits = 0
         for col in text_cols:
-            tail = frame[col].iloc[k:].dropna()
-            head = frame[col].iloc[:k]
+            tail = head[col].iloc[k:].dropna()
+            top = head[col].iloc[:k]
             if len(tail) and pd.to_numeric(tail, errors="coerce").notna().all() and \
-                    pd.to_numeric(head, errors="coerce").isna().all() and head.notna().all():
+                    pd.to_numeric(top, errors="coerce").isna().all() and top.notna().all():
                 hits += 1
         if hits >= max(2, 0.5 * len(text_cols)):
             return k

@@ -307,7 +307,7 @@ def _decimal_commas(frame) -> bool:
         values = frame[col]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue
-        sample = values.dropna().astype(str).head(200)
+        sample = values.head(1000).dropna().astype(str).head(200)
         if len(sample) and sample.str.fullmatch(r"\s*-?\d*,\d+\s*").mean() > 0.5:
             return True
     return False

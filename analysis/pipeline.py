@@ -31,16 +31,19 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
-                  "study2_susceptibility",
-                  "study2_gene_style_correlation", "replication_probability", "replication_metrics",
-                  "validation",
-                  "reliability", "allele_frequencies", "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
+                  "study2_susceptibility", "study2_gene_style_correlation", "study2_keller",
+                  "replication_probability", "replication_metrics", "validation",
+                  "missingness_scales", "missingness_items", "reliability", "item_total",
+                  "allele_frequencies", "hardy_weinberg", "descriptives_scales",
+                  "descriptives_correlations", "descriptives_genotype_counts")
 
 
 def _display_tables(tables: Mapping) -> list[str]:
-    """The DISPLAY_TABLES present, descriptives of every dataset included (by suffix)."""
+    """The DISPLAY_TABLES present and not empty (the Keller table only when it ran),
+    descriptives of every dataset included (by suffix)."""
     return [name for key in DISPLAY_TABLES for name in tables
-            if name == key or (key.startswith("descriptives") and name.endswith("_" + key))]
+            if (name == key or (key.startswith("descriptives") and name.endswith("_" + key)))
+            and not (key == "study2_keller" and len(tables[name]) == 0)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,9 +163,12 @@ class Analysis:
 
 
 def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
-    """Validation findings, reliability, allele frequencies and Hardy-Weinberg tests from the
-    validation details: aggregates only (findings give a row count, never row numbers)."""
-    rel, hwe, alleles, findings = [], [], [], []
+    """Validation findings, data quality (missingness, the answered-share rule, reliability,
+    item-total statistics), allele frequencies and Hardy-Weinberg tests from the validation
+    details: aggregates only (findings give a row count, never row numbers)."""
+    from .quality import item_missingness, item_total_table, reliability_table, scale_missingness
+
+    hwe, alleles, findings = [], [], []
     for sd in studies:
         details = sd.validation.details
         findings += [{"study": sd.name, "severity": p.severity, "code": p.code,
@@ -171,10 +177,6 @@ def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
         alleles += [{"study": sd.name, "locus": locus, **row}
                     for locus, rows in details.get("allele_frequencies", {}).items()
                     for row in rows]
-        for scale, r in details.get("reliability", {}).items():
-            rel.append({"study": sd.name, "scale": scale, "n": r.get("n"), "k": r.get("k"),
-                        "alpha": r.get("alpha"), "standardized_alpha": r.get("standardized_alpha"),
-                        "omega": r.get("omega")})
         for locus, h in details.get("hwe", {}).items():
             hwe.append({"study": sd.name, "locus": locus, "method": h.get("method"),
                         "n": h.get("n"), "p_value": h.get("p_value"),
@@ -183,9 +185,12 @@ def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
                         "heterozygosity_expected": h.get("heterozygosity_expected"),
                         "warning": h.get("warning")})
     columns = ["study", "severity", "code", "column", "n_rows", "message"]
+    named = [(sd.name, sd.validation.details) for sd in studies]
     return {"validation": pd.DataFrame(findings, columns=columns),
-            "reliability": pd.DataFrame(rel), "allele_frequencies": pd.DataFrame(alleles),
-            "hardy_weinberg": pd.DataFrame(hwe)}
+            "missingness_scales": scale_missingness(named),
+            "missingness_items": item_missingness(named),
+            "reliability": reliability_table(named), "item_total": item_total_table(named),
+            "allele_frequencies": pd.DataFrame(alleles), "hardy_weinberg": pd.DataFrame(hwe)}
 
 
 def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:

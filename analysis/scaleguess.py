@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ScaleGuess", "propose_scales", "stem_of", "rating_items", "parallel_analysis",
-           "ROLE_CUES"]
+           "ROLE_CUES", "answer_position", "answer_codes"]
 
 _STEM = re.compile(r"^(?P<stem>.*?)(?:[_.\-\s]+|\[\s*(?:SQ)?|(?<=[^\d_.\-\[\s]))"
                    r"0*(?P<num>\d+)\]?$", re.I | re.S)
@@ -64,6 +64,7 @@ _MIN_CLUSTER = 3
 _REVERSE_LOADING = 0.30
 _PA_REPS = 30
 _PA_SEED = 20140204
+_PA_MAX_N = 5000
 _NEGATION = re.compile(r"\b(not|never|rarely|seldom|hardly|don'?t|do not|no one|nobody|"
                        r"uncomfortable|unable|unwilling|unlikely)\b", re.I)
 _META = re.compile(r"^(time\d+|time_.*|duration.*|progress|finished|status|lastpage|maxpage|"
@@ -93,6 +94,89 @@ ROLE_CUES = {
 _CUES = {role: [re.compile(p, re.I) for p in pats] for role, pats in ROLE_CUES.items()}
 _NAME_ROLES = (("co", "CO"), ("cust", "CO"), ("so", "SO"), ("sell", "SO"), ("sales", "SO"),
                ("sec", "secure"), ("anx", "anxious"), ("avo", "avoidant"), ("avd", "avoidant"))
+
+
+# Answer texts of "choice text" exports: agreement and frequency anchors, placed on a line
+# by polarity x intensity, so any subset of a 5-, 7- or 9-point scale sorts correctly.
+_INTENSITY = ((r"\b(strongly|completely|totally|very much|extremely)\b", 3.0),
+              (r"\b(moderately|mostly)\b", 1.5), (r"\b(somewhat|rather)\b", 1.0),
+              (r"\b(slightly|a little|a bit)\b", 0.5))
+_FREQUENCY = ((r"^(almost never|very rarely|hardly ever)$", 0.5), (r"^never$", 0.0),
+              (r"^(rarely|seldom)$", 1.0), (r"^(sometimes|occasionally)$", 2.0),
+              (r"^(very often|almost always|most of the time)$", 3.5),
+              (r"^(often|frequently|usually)$", 3.0), (r"^always$", 4.0))
+
+
+def answer_position(text) -> tuple[str, float] | None:
+    """(family, position) of a rating-answer text, or None when it is not one.
+
+    >>> [answer_position(t)[1] for t in ["Strongly disagree", "Agree", "Neither agree nor disagree"]]
+    [-3.0, 2.0, 0.0]
+    >>> answer_position("Often"), answer_position("Blue")
+    (('frequency', 3.0), None)
+    """
+    folded = " ".join(str(text).split()).lower()
+    if re.search(r"\b(neither|neutral|undecided)\b", folded):
+        return ("agreement", 0.0)
+    if re.search(r"\bdisagree\b", folded) or re.search(r"\bagree\b", folded):
+        sign = -1.0 if "disagree" in folded else 1.0
+        level = next((v for pat, v in _INTENSITY if re.search(pat, folded)), 2.0)
+        return ("agreement", sign * level)
+    for pat, value in _FREQUENCY:
+        if re.match(pat, folded):
+            return ("frequency", value)
+    return None
+
+
+def answer_codes(columns) -> dict | None:
+    """{code: text} numbering the answer texts found in ``columns`` (Series) in scale
+    order, 1 upwards; None when any text is not a rating answer or families mix.
+
+    >>> import pandas as pd
+    >>> answer_codes([pd.Series(["Agree", "Disagree", None, "Strongly agree"])])
+    {1: 'Strongly disagree', 2: 'Disagree', 3: 'Agree', 4: 'Strongly agree'}
+
+    Agreement scales are completed symmetrically (the mirror of an observed
+    category is added when nobody chose it); frequency scales are numbered as
+    found.
+    """
+    texts: dict[str, tuple[str, float]] = {}
+    for col in columns:
+        for value in col.dropna().unique():
+            if not isinstance(value, str):
+                return None
+            pos = answer_position(value)
+            if pos is None:
+                return None
+            texts[" ".join(value.split())] = pos
+    families = {f for f, _ in texts.values()}
+    if not texts or len(families) != 1 or len(texts) < 2:
+        return None
+    if families == {"agreement"}:
+        texts = _mirror(texts)
+    ordered = sorted(texts, key=lambda t: texts[t][1])
+    if len({texts[t][1] for t in ordered}) != len(ordered):
+        return None  # two texts at one position: the order is not knowable
+    return {k + 1: t for k, t in enumerate(ordered)}
+
+
+def _swap_agree(match) -> str:
+    word = match.group(0)
+    out = word.lower()[3:] if match.group(1) else "dis" + word.lower()
+    return out.capitalize() if word[0].isupper() else out
+
+
+def _mirror(texts: dict) -> dict:
+    """Agreement scales are symmetric: a category seen on one side exists on the other
+    (nobody chose "Strongly disagree" does not make "Disagree" the bottom code)."""
+    out = dict(texts)
+    taken = {pos for _, pos in texts.values()}
+    for text, (family, pos) in texts.items():
+        if pos != 0 and -pos not in taken:
+            swapped = re.sub(r"(?i)\b(dis)?agree\b", _swap_agree, text)
+            out[swapped] = (family, -pos)
+            taken.add(-pos)
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +255,9 @@ def parallel_analysis(corr: np.ndarray, n: int, *, reps: int = _PA_REPS,
     Eigenvalues of ``corr`` above the 95th percentile of the eigenvalues of
     correlation matrices of ``reps`` random normal ``n x p`` data sets
     (Horn 1965; Glorfeld 1995 for the percentile), counted from the largest
-    while they exceed; at least 1.
+    while they exceed; at least 1.  The random data have at most 5,000 rows:
+    beyond that the reference eigenvalues are within a few hundredths of 1, and
+    a smaller reference sample only makes the count more conservative.
 
     >>> parallel_analysis(np.eye(4), 200)
     1
@@ -179,8 +265,9 @@ def parallel_analysis(corr: np.ndarray, n: int, *, reps: int = _PA_REPS,
     p = corr.shape[0]
     rng = np.random.default_rng(seed)
     sims = np.empty((reps, p))
+    size = min(max(n, p + 2), _PA_MAX_N)
     for r in range(reps):
-        x = rng.standard_normal((max(n, p + 2), p))
+        x = rng.standard_normal((size, p))
         sims[r] = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
     limit = np.percentile(sims, 95, axis=0)
     observed = np.sort(np.linalg.eigvalsh(corr))[::-1]

@@ -480,6 +480,7 @@ def _apply_answer_labels(chk: _Checker, name: str, spec, col: str) -> None:
 
 def _check_scale(chk: _Checker, name: str, spec) -> None:
     if spec.score is not None:
+        chk.details.setdefault("prescored", []).append(name)
         if chk.present(spec.score):
             score = _numeric_column(chk, spec.score, what=f"{name} score")
             _check_score(chk, name, score, spec.score)
@@ -491,6 +492,7 @@ def _check_scale(chk: _Checker, name: str, spec) -> None:
     score = score_scale(items, reverse=spec.reverse, min_value=spec.min, max_value=spec.max,
                         min_answered=spec.min_answered, name=name)
     _check_answered(chk, name, spec, items)
+    chk.details.setdefault("missingness", {})[name] = _missingness(spec, items, score)
     if _check_score(chk, name, score, None):
         _check_reliability(chk, name, spec, items)
 
@@ -508,6 +510,18 @@ def _check_scale_structure(chk: _Checker) -> None:
         chk.add("warning", "item_in_two_scales", f"the item is in {len(scales)} scales "
                 f"({', '.join(scales)}): their scores share its error, which inflates their "
                 "correlation", column=col, hint="Keep each item in one scale")
+
+
+def _missingness(spec, items: pd.DataFrame, score: pd.Series) -> dict:
+    """Counts only: missing answers per item and what the answered-share rule did to N."""
+    answered = items.notna().sum(axis=1).to_numpy()
+    n_rows, k = int(items.shape[0]), int(items.shape[1])
+    none = int((answered == 0).sum())
+    return {"n_rows": n_rows, "k": k, "min_answered": float(spec.min_answered),
+            "items": {str(c): int(items[c].isna().sum()) for c in items.columns},
+            "n_complete": int((answered == k).sum()), "n_no_answer": none,
+            "n_below_rule": int(n_rows - none - int(score.notna().sum())),
+            "n_scored": int(score.notna().sum())}
 
 
 def _check_answered(chk: _Checker, name: str, spec, items: pd.DataFrame) -> None:

@@ -129,3 +129,19 @@ def test_validate_warns_one_item_and_shared_items(plain):
     report = validate(Dataset.from_frame(plain), Codebook.from_dict(book))
     codes = {(p.code, p.column) for p in report.warnings}
     assert ("one_item_scale", "sec_01") in codes and ("item_in_two_scales", "avo_01") in codes
+
+
+def test_choice_text_export_gets_labels_that_read_it_back_exactly(plain, tmp_path):
+    # A Qualtrics "choice text" export: init-codebook numbers the answer texts of each
+    # scale in scale order and writes them as labels; the codebook (its roles come from
+    # the item names) then reads the texts back to the original codes exactly.
+    from analysis.pipeline import load_study
+    path = tmp_path / "choice.csv"
+    se.write_qualtrics(plain, path, choice_text=True)
+    text = init_codebook(read_data(path))
+    assert 'labels: {1: "Strongly disagree", 2: "Disagree"' in text
+    cb = tmp_path / "cb.yaml"
+    cb.write_text(text)
+    got = load_study("s", path, cb).frame
+    ref = load_study("s", PLAIN, paths.SIMULATED / "study2_codebook.yaml").frame
+    pd.testing.assert_frame_equal(got[ref.columns], ref, check_exact=True)
