@@ -234,7 +234,7 @@ def _susceptibility(args, data, res, reference):
 
 
 def _susceptibility_text(sus) -> str:
-    """Plain-text block: the six models, Roisman's indices, one summary sentence."""
+    """Plain-text block: the seven models, Roisman's indices, one summary sentence."""
     cols = ["label", "crossover", "crossover_conf_low", "crossover_conf_high", "n_params", "aic",
             "bic", "f_vs_full", "p_vs_full"]
     models = sus.models.to_frame()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}",

@@ -149,6 +149,16 @@ class Analysis:
         if self.replication_metrics is not None:
             for rec in records:
                 rec["replication_metrics"] = self.replication_metrics.for_claim(rec["id"])
+        sus = self.checks.get("study2_susceptibility")
+        if sus is not None and not sus.empty:
+            from .claims import CLAIMS
+            from .susceptibility import _records as json_rows
+            keyed = sus.set_index(["outcome", "gene", "style"])
+            for rec, claim in zip(records, CLAIMS):
+                if (rec["id"] == claim.id and len(claim.members) == 1
+                        and claim.members[0] in keyed.index):
+                    rec["susceptibility"] = json_rows(keyed.loc[[claim.members[0]]]
+                                                      .reset_index())[0]
         return records
 
 
