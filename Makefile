@@ -34,7 +34,7 @@ test-fast: $(STAMP) ## Run the tests not marked slow
 original-example: $(STAMP) ## Rebuild data/original_estimates.example.yaml from the config's assumed effects (an EXAMPLE, not the article)
 	$(BIN)/python -c "from analysis.replication_metrics import write_example; print(write_example())"
 
-bench: $(STAMP) ## Benchmark batched OLS against a statsmodels loop (JSON lines)
+bench: $(STAMP) ## Benchmarks (JSON lines): batched OLS vs statsmodels; validate + analyze on 1,000,000 respondents
 	$(BIN)/python -m analysis.bench
 
 notebooks: $(STAMP) ## Open Jupyter on notebooks/ with the project's kernel

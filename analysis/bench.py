@@ -18,12 +18,19 @@ process on the same data and resamples:
     compares the fitting alone.
 ``memory``  bootstrap of N = 10,000 cases x 10,000 resamples in a child
     process; ``peak_mb`` is its peak resident set size (``ru_maxrss``).
+``scale``  ``salesgxe validate`` and ``salesgxe analyze --sims 0`` on
+    1,000,000 simulated respondents (the config's Study 2 design: a 44-column
+    item-level CSV of ~100 MB and its codebook), each in a fresh child
+    process.  Baseline: a child that only reads the file (``read_data``).
+    Reported: seconds and peak RSS of each step, their ratios to reading
+    alone (``time_ratio``, ``memory_ratio``); targets validate + analyze
+    < 60 s and peak < 2 GB.  ``--scale-n`` changes N.
 
 Timings are the best of several runs for the fast paths and one run of the
 baseline, with one BLAS thread and glibc told to keep freed memory
 (``--no-malloc-tuning`` to compare; see :func:`_tune_malloc`).  Issue targets (reported, not asserted): bootstrap >= 30x the
 loop and <= 2x the floor; power grid >= 10x, <= 2x data generation, < 10 s;
-memory < 1 GB.
+memory < 1 GB; scale < 60 s and < 2 GB.
 """
 from __future__ import annotations
 
@@ -47,7 +54,7 @@ import numpy as np  # noqa: E402
 from .bootstrap import bootstrap_linear
 from .fastols import batch_ols, chunk_size_for, resample_indices
 
-__all__ = ["bench_bootstrap", "bench_power_grid", "bench_memory", "main"]
+__all__ = ["bench_bootstrap", "bench_power_grid", "bench_memory", "bench_scale", "main"]
 
 _BETA = np.array([1.0, 0.3, 0.2, 0.15, 0.1])      # intercept, X, W, XW, covariate
 _POWER_BETA = np.array([0.0, 0.2, 0.3, 0.25])     # intercept, G, A, GxA (illustrative)
@@ -249,6 +256,74 @@ def bench_memory(n: int = 10_000, n_boot: int = 10_000) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# ---------------------------------------------------------------------------- (d)
+def _scale_files(n: int, folder: str) -> tuple[str, str]:
+    """Write ``n`` simulated Study 2 respondents (CSV) and their codebook into ``folder``."""
+    from .config import load_config
+    from .simulate import save_simulated, simulate_study
+    study = simulate_study(load_config(), "study2", n=n, seed=20140204)
+    written = save_simulated(study, folder)
+    return str(written["data"]), str(written["codebook"])
+
+
+def _scale_child(step: str, data: str, codebook: str, out: str) -> dict:
+    """One step of the scale workload in this (fresh) process: time and peak RSS."""
+    import contextlib
+    import io
+    start = time.perf_counter()
+    code = 0
+    if step == "read":
+        from .io import read_data
+        read_data(data)
+    else:
+        from .cli import main as cli_main
+        argv = (["validate", data, "--codebook", codebook] if step == "validate" else
+                ["analyze", data, "--codebook", codebook, "--out", out, "--sims", "0"])
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = cli_main(argv)
+    return {"step": step, "seconds": time.perf_counter() - start, "peak_mb": _peak_rss_mb(),
+            "exit_code": code}
+
+
+def _run_scale_child(step: str, data: str, codebook: str, out: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "analysis.bench", "--scale-child",
+                           ",".join([step, data, codebook, out])],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"scale step {step!r} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_scale(n: int = 1_000_000) -> dict:
+    """Workload (d): validate + analyze --sims 0 on ``n`` respondents, against reading alone."""
+    import shutil
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="salesgxe-bench-")
+    try:
+        start = time.perf_counter()
+        data, codebook = _scale_files(n, folder)
+        made = time.perf_counter() - start
+        out = os.path.join(folder, "report")
+        steps = {s: _run_scale_child(s, data, codebook, out) for s in ("read", "validate", "analyze")}
+        size_mb = os.path.getsize(data) / 2 ** 20
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    read, work = steps["read"], (steps["validate"], steps["analyze"])
+    seconds = sum(w["seconds"] for w in work)
+    peak = max(w["peak_mb"] for w in work)
+    return {"workload": "scale", "n": n, "csv_mb": size_mb, "simulate_seconds": made,
+            "read_seconds": read["seconds"], "read_peak_mb": read["peak_mb"],
+            "validate_seconds": steps["validate"]["seconds"],
+            "validate_peak_mb": steps["validate"]["peak_mb"],
+            "validate_exit_code": steps["validate"]["exit_code"],
+            "analyze_seconds": steps["analyze"]["seconds"],
+            "analyze_peak_mb": steps["analyze"]["peak_mb"],
+            "analyze_exit_code": steps["analyze"]["exit_code"],
+            "seconds": seconds, "peak_mb": peak,
+            "time_ratio": seconds / read["seconds"], "memory_ratio": peak / read["peak_mb"],
+            "target": "seconds < 60 and peak_mb < 2048"}
+
+
 def _tune_malloc() -> bool:
     """Keep freed memory in the heap (glibc ``mallopt``), for both ways alike.
 
@@ -273,22 +348,30 @@ def _tune_malloc() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default="bootstrap,power_grid,memory",
+    parser.add_argument("--only", default="bootstrap,power_grid,memory,scale",
                         help="comma-separated workloads (default: all)")
     parser.add_argument("--no-malloc-tuning", action="store_true",
                         help="keep glibc's default trim/mmap thresholds")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-n", type=int, default=1_000_000,
+                        help="respondents in the scale workload (default 1,000,000)")
     args = parser.parse_args(argv)
+    if args.scale_child:
+        step, data, codebook, out = args.scale_child.split(",")
+        print(json.dumps(_scale_child(step, data, codebook, out)), flush=True)
+        return 0
     if args.memory_child:
         n, n_boot = (int(v) for v in args.memory_child.split(","))
         print(json.dumps(_memory_child(n, n_boot)), flush=True)
         return 0
-    runners = {"bootstrap": bench_bootstrap, "power_grid": bench_power_grid, "memory": bench_memory}
+    runners = {"bootstrap": bench_bootstrap, "power_grid": bench_power_grid, "memory": bench_memory,
+               "scale": lambda: bench_scale(args.scale_n)}
     tuned = False if args.no_malloc_tuning else _tune_malloc()
     for name in args.only.split(","):
         record = runners[name.strip()]()
         record["blas_threads"] = os.environ.get("OPENBLAS_NUM_THREADS")
-        record["malloc_tuned"] = tuned and name.strip() != "memory"   # the child runs untuned
+        record["malloc_tuned"] = tuned and name.strip() not in ("memory", "scale")  # children: untuned
         print(json.dumps({k: (float(f"{v:.4g}") if isinstance(v, float) else v)
                           for k, v in record.items()}), flush=True)
     return 0

@@ -198,10 +198,9 @@ def _run_probe(args) -> int:
             out["susceptibility"] = sus.to_dict()
         _print_json(out)
     else:
-        from .sanitize import sanitize_terminal
-        print(sanitize_terminal(res.summary()))      # column names and levels are user text
+        _say(res.summary())                           # column names and levels are user text
         if sus is not None:
-            print(sanitize_terminal(_susceptibility_text(sus)))
+            _say(_susceptibility_text(sus))
     return 0
 
 
@@ -230,7 +229,7 @@ def _write_region_plot(res, path: str, force: bool) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    print(f"significance region written to {path}", file=sys.stderr)
+    _say(f"significance region written to {path}", file=sys.stderr)
 
 
 def _susceptibility(args, data, res, reference):
@@ -253,7 +252,7 @@ def _susceptibility(args, data, res, reference):
 
 
 def _susceptibility_text(sus) -> str:
-    """Plain-text block: the six models, Roisman's indices, one summary sentence."""
+    """Plain-text block: the seven models, Roisman's indices, one summary sentence."""
     cols = ["label", "crossover", "crossover_conf_low", "crossover_conf_high", "n_params", "aic",
             "bic", "f_vs_full", "p_vs_full"]
     models = sus.models.to_frame()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}",
@@ -301,7 +300,7 @@ def _run_replicate(args) -> int:
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
                     replication_sims=args.sims, command=_command(args), n_jobs=args.jobs,
                     covariates=_covariates_value(args.covariates), original=args.original)
-    print(f"report written to {out}")
+    _say(f"report written to {out}")
     return 0
 
 
@@ -360,7 +359,7 @@ def _run_analyze(args) -> int:
                   reference=_parse_reference(args.reference), **_reader_options(args),
                   replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs, original=args.original)
-    print(f"report written to {out}")
+    _say(f"report written to {out}")
     return 0
 
 
@@ -392,7 +391,7 @@ def _run_validate(args) -> int:
     if args.json:
         _print_json(report.to_dict())
     else:
-        print(report.summary())
+        _say(report.summary())
     return 0 if report.ok else EXIT_INPUT
 
 
@@ -419,11 +418,11 @@ def _run_init_codebook(args) -> int:
         check_file(args.out, force=args.force, inputs=[args.data])
     text = init_codebook(_read_dataset(args))
     if args.out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(_terminal(text))
         return 0
     write_file(args.out, text, force=args.force, inputs=[args.data])
-    print(f"codebook written to {args.out}: edit the '# guessed: check' lines, then run "
-          f"salesgxe validate {args.data} --codebook {args.out}", file=sys.stderr)
+    _say(f"codebook written to {args.out}: edit the '# guessed: check' lines, then run "
+         f"salesgxe validate {args.data} --codebook {args.out}", file=sys.stderr)
     return 0
 
 
@@ -486,9 +485,9 @@ def _run_power(args) -> int:
     if args.json:
         _print_json({**result.to_dict(), "outputs": {k: str(v) for k, v in written.items()}})
         return 0
-    print(summary(result))
+    _say(summary(result))
     if written:
-        print(f"power table and figure written to {args.out}")
+        _say(f"power table and figure written to {args.out}")
     return 0
 
 
@@ -539,6 +538,20 @@ COMMANDS = [
 ]
 
 
+def _terminal(text: str, *, one_line: bool = False) -> str:
+    """Text for a terminal: escape sequences and control characters from column names,
+    file names or codebook text removed (:func:`analysis.sanitize.sanitize_terminal`)."""
+    from .sanitize import sanitize_terminal
+    if one_line:
+        text = " ".join(text.splitlines())
+    return sanitize_terminal(text, keep_newlines=not one_line)
+
+
+def _say(text: str, file=None) -> None:
+    """``print`` for everything the CLI shows: user text made safe for a terminal."""
+    print(_terminal(str(text)), file=sys.stdout if file is None else file)
+
+
 def _print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
@@ -571,10 +584,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except InputError as err:
-        print(f"salesgxe {args.command}: error: {err.message}", file=sys.stderr)
+        _say(f"salesgxe {args.command}: error: {_terminal(err.message, one_line=True)}",
+             file=sys.stderr)
         return EXIT_INPUT
     except OSError as err:  # unreadable input, unwritable output folder, disk full
-        print(f"salesgxe {args.command}: error: {err}", file=sys.stderr)
+        _say(f"salesgxe {args.command}: error: {_terminal(str(err), one_line=True)}",
+             file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("salesgxe: interrupted", file=sys.stderr)

@@ -196,24 +196,31 @@ def parse_genotypes(values: pd.Series, locus: str, *, column: str | None = None,
     """
     locus = normalise_locus(locus)
     snp_map = _snp_map(allele_map) if locus == "DRD2" else {}
-    pairs, bad = [], []
-    for pos, value in enumerate(pd.Series(values).tolist()):
+    series = pd.Series(values)
+    # a genotype column holds a handful of distinct notations: parse each once
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    pairs, bad_codes = [], []
+    for code, value in enumerate(uniques.tolist()):
         text = _token(value)
         pair = None if text is None else (
             _parse_drd2(text, snp_map) if locus == "DRD2" else _parse_drd4(text))
         if text is not None and pair is None:
-            bad.append(pos + 1)
+            bad_codes.append(code)
         pairs.append(None if pair is None else tuple(sorted(pair)))
-    if bad:
+    if bad_codes:
+        bad = (np.flatnonzero(np.isin(codes, bad_codes)) + 1).tolist()
         raise InputError(f"{len(bad)} cell(s) are not a recognised {locus} genotype",
                          file=file, column=column, rows=bad, hint=_notation_hint(locus),
                          sensitive=True)
-    return _pairs_frame(pairs, locus, pd.Series(values).index)
+    return _pairs_frame(pairs + [None], codes, locus, series.index)
 
 
-def _pairs_frame(pairs: list, locus: str, index: pd.Index) -> pd.DataFrame:
-    first = [None if p is None else p[0] for p in pairs]
-    second = [None if p is None else p[1] for p in pairs]
+def _pairs_frame(pairs: list, codes: np.ndarray, locus: str, index: pd.Index) -> pd.DataFrame:
+    """Allele columns from the parsed distinct values (``pairs``, the last one None for
+    missing cells) and each row's code into them (-1 = missing)."""
+    take = np.where(codes < 0, len(pairs) - 1, codes)
+    first = np.array([None if p is None else p[0] for p in pairs], dtype=object)[take]
+    second = np.array([None if p is None else p[1] for p in pairs], dtype=object)[take]
     if locus == "DRD4":
         cols = {"allele1": pd.array(first, dtype="Int64"),
                 "allele2": pd.array(second, dtype="Int64")}

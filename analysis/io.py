@@ -327,9 +327,8 @@ def _normalise_text(col):
     import pandas as pd
     if col.dtype != object and not isinstance(col.dtype, pd.StringDtype):
         return col
-    values = col.dropna()
-    if not all(isinstance(v, str) for v in values):
-        return col
+    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+        return col                                  # not all strings (checked in C)
     out = col.astype("str")
     blank = out.str.strip().eq("").fillna(False).astype(bool)
     return out.mask(blank)

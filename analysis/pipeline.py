@@ -130,14 +130,24 @@ class Analysis:
 
     def scorecard_records(self) -> list[dict]:
         """The scorecard's JSON records; with original estimates, each claim's record
-        carries its ``replication_metrics`` rows (analysis.replication_metrics).  Claims
-        resting on a gene group below ``min_group_size`` are blanked
-        (:func:`analysis.privacy.suppress_scorecard`)."""
+        carries its ``replication_metrics`` rows (analysis.replication_metrics), and S2a/S2b
+        their susceptibility row.  Claims resting on a gene group below ``min_group_size``
+        are blanked (:func:`analysis.privacy.suppress_scorecard`)."""
         from .privacy import suppress_scorecard
         records = self.scorecard.to_records()
         if self.replication_metrics is not None:
             for rec in records:
                 rec["replication_metrics"] = self.replication_metrics.for_claim(rec["id"])
+        sus = self.checks.get("study2_susceptibility")
+        if sus is not None and not sus.empty:
+            from .claims import CLAIMS
+            from .susceptibility import _records as json_rows
+            keyed = sus.set_index(["outcome", "gene", "style"])
+            for rec, claim in zip(records, CLAIMS):
+                if (rec["id"] == claim.id and len(claim.members) == 1
+                        and claim.members[0] in keyed.index):
+                    rec["susceptibility"] = json_rows(keyed.loc[[claim.members[0]]]
+                                                      .reset_index())[0]
         return suppress_scorecard(records, k=self.min_group_size,
                                   small=set(self.small_genes[0]) | set(self.small_genes[1]))
 

@@ -27,6 +27,8 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .sanitize import mpl_literal
+
 __all__ = ["OKABE_ITO", "ROLE_STYLES", "GENE_GROUPS", "simple_slopes_figure",
            "johnson_neyman_figure", "significant_spans", "scorecard_figure", "save_figure",
            "power_small_multiples", "axis_label", "effect_label", "group_style",
@@ -111,7 +113,6 @@ def _require(frame, columns: Sequence[str], what: str):
 
 def _literal(text) -> str:
     """Text for matplotlib shown as typed (no mathtext): analysis.sanitize.mpl_literal."""
-    from .sanitize import mpl_literal
     return mpl_literal(text)
 
 
@@ -147,13 +148,16 @@ def group_style(group: str, spare: int = 0) -> dict:
 
 
 def _finish(fig, title: str | None, note: str | None) -> None:
-    """Suptitle and a small wrapped footnote in a band reserved below the axes."""
+    """Suptitle and a small wrapped footnote in a band reserved below the axes.
+
+    Both may carry user text (``source``, a file name): shown literally, never as
+    mathtext (:func:`analysis.sanitize.mpl_literal`)."""
     if title:
         fig.suptitle(_literal(title))
     if not note:
         return
     width_in, height_in = fig.get_size_inches()
-    wrapped = textwrap.fill(_literal(note), width=max(40, int(width_in * 17)))
+    wrapped = _literal(textwrap.fill(str(note), width=max(40, int(width_in * 17))))
     n_lines = wrapped.count("\n") + 1
     band = min(0.4, (0.16 + 0.12 * n_lines) / height_in)
     fig.get_layout_engine().set(rect=(0, band, 1, 1 - band))
@@ -483,7 +487,7 @@ def scorecard_figure(scorecard, *, title: str | None = "Claims scorecard",
         for yi, (_, row) in zip(y, sc.iterrows()):
             _scorecard_row(ax, yi, row)
         ax.axvline(0.0, color="#777777", linewidth=0.8)
-        ax.set_yticks(y, [str(v) for v in sc["id"]])
+        ax.set_yticks(y, [mpl_literal(v) for v in sc["id"]])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel("Estimate with CI (each claim on its own scale)")
         _finish(fig, title, assumption_note)
@@ -507,7 +511,7 @@ def _scorecard_row(ax, y: float, row) -> None:
         if _finite(lo) and _finite(hi):
             ax.plot([float(lo), float(hi)], [y, y], color=colour, linewidth=1.5)
         ax.plot([est], [y], marker=marker, color=colour, markersize=6, linestyle="none")
-    text = str(row["verdict"])
+    text = mpl_literal(row["verdict"])
     if _finite(row.get("replication_probability")):
         text += f"  (rep. {100 * float(row['replication_probability']):.0f}%)"
     trans = blended_transform_factory(ax.transAxes, ax.transData)

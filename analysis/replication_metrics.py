@@ -344,6 +344,9 @@ def _entry(claim: str, spec, study: int, path: str) -> OriginalEstimate:
     k = _num(spec, "n_predictors", claim, path, positive=True) or _N_PREDICTORS[study]
     if df is None and n is not None:
         df = n - k - 1
+    if df is not None and df <= 2:
+        raise InputError(f"claims.{claim}: the residual degrees of freedom must exceed 2 "
+                         f"(got {df:g}; df = n - predictors - 1 when n is given)", file=path)
     se = _num(spec, "std_error", claim, path, positive=True)
     low, high = _num(spec, "conf_low", claim, path), _num(spec, "conf_high", claim, path)
     if se is None and low is not None and high is not None:
@@ -482,6 +485,22 @@ class ReplicationMetrics:
         return {"alpha": self.alpha, "label": self.label, "example": self.example,
                 "sha256": self.sha256, "notes": list(self.notes),
                 "rows": [r.to_dict() for r in self.rows]}
+
+    def paragraph(self) -> str:
+        """A short plain-language summary of the partial-r comparisons (for the report)."""
+        rows = [r for r in self.rows if r.available and r.scale == "partial r"]
+        head = (f"Compared with the original estimates ({self.source_label}): ")
+        if not rows:
+            return head + "no claim has a complete original estimate (estimate, SE and df)."
+        k = len(rows)
+        count = lambda attr: sum(bool(getattr(r, attr)) for r in rows)  # noqa: E731
+        return (head + f"of {k} claims compared on the partial correlation, "
+                f"{count('same_direction_significant')} are significant in the original's "
+                f"direction, {count('replication_in_prediction_interval')} fall inside the "
+                f"original's prediction interval, {count('original_in_replication_ci')} have the "
+                f"original inside the replication's CI, and {count('smaller_than_effect_33')} "
+                f"are significantly smaller than the effect the original had 33% power to "
+                f"detect (small telescopes). " + " ".join(self.notes))
 
     def for_claim(self, claim: str) -> list[dict]:
         """The JSON-safe rows of one claim (what the scorecard record carries)."""

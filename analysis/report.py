@@ -38,6 +38,7 @@ from pathlib import Path
 
 from ._errors import InputError
 from .apa import fmt_int, is_missing
+from .sanitize import escape_markdown, neutralize_frame, sanitize_terminal
 from .paths import ROOT
 
 __all__ = ["write_report", "compare_reports", "SCORECARD_FIELDS", "DEPENDENCIES"]
@@ -314,7 +315,8 @@ def _write_tables(folder: Path, tables: Mapping) -> None:
 
 
 def _write_csv(frame, path: Path) -> None:
-    frame = _named_index_as_columns(frame)
+    """CSV with every text cell and column name neutralised against formula injection."""
+    frame = neutralize_frame(_named_index_as_columns(frame))
     frame.to_csv(path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
 
 
@@ -407,11 +409,24 @@ def md_escape(text) -> str:
     >>> print(md_escape("<script> & a|b"), md_escape("[-0.220, 0.149]"), md_escape("< .001"))
     \\<script\\> \\& a\\|b [-0.220, 0.149] < .001
     """
-    from .sanitize import escape_markdown
     text = " ".join(str(text).split())
     if _MD_NUMERIC.fullmatch(text):  # only ever inside a table cell or a sentence
         return text
     return escape_markdown(text)
+
+
+def _no_controls(value):
+    """Every value a template prints: terminal escapes and control characters removed
+    (already-escaped ``Markup`` stays ``Markup``, so it is not escaped twice)."""
+    if not isinstance(value, str):
+        return value
+    clean = sanitize_terminal(value)
+    return clean if type(value) is str else type(value)(clean)
+
+
+def _md_code(value) -> str:
+    """Text inside a Markdown code span: nothing is live there but the backtick."""
+    return " ".join(sanitize_terminal(str(value)).replace("`", "'").split())
 
 
 def _environment():
@@ -420,8 +435,10 @@ def _environment():
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=lambda name: bool(name) and ".html" in name,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        finalize=_no_controls,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = md_escape
+    env.filters["code"] = _md_code
     env.filters["slug"] = _slug
     env.filters["symbol"] = lambda v: _SYMBOLS.get(str(v), "\u2022")
     return env

@@ -26,7 +26,7 @@ Examples
 >>> neutralize_csv_cell("=1+2"), neutralize_csv_cell(-1.5), neutralize_csv_cell("-1.5")
 ("'=1+2", -1.5, '-1.5')
 >>> print(escape_markdown("![x](http://host/x.png)"))
-\!\[x\]\(http\:\/\/host\/x\.png\)
+!\[x\](http\://host/x\.png)
 >>> sanitize_terminal("red\x1b[31m alert\x07")
 'red alert'
 >>> print(mpl_literal("cost in $ and $x$"))
@@ -112,24 +112,43 @@ def _neutralize_index(index):
 
 
 # ------------------------------------------------------------------- Markdown
-# Every ASCII punctuation character may be backslash-escaped in CommonMark and
-# then stands for itself.  Escaping all that can carry meaning (emphasis, code,
-# links, images, autolinks via ':' '.' '@', HTML, entities, tables, headings,
-# lists, math '$' on GitHub) leaves no live syntax.  ',', ';', '?' and '%'
-# never carry meaning and stay readable.
-_MD_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~&:@=$^\"'/")
-_MD_TABLE = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
+# Any ASCII punctuation may be backslash-escaped in CommonMark and then stands for
+# itself.  Characters that are live anywhere in a line are always escaped; those
+# that are live only in one position are escaped there, so ordinary prose
+# ("two-sided", "p: 0.5", "(line 3)") stays readable in the Markdown source:
+#   always:           \ ` * { } [ ] < | ~ $ @ ^   (emphasis, code, links, images,
+#                     HTML and angle autolinks, tables, strikethrough, math, e-mail)
+#   start of a line:  # + - = >  and the '.' or ')' of "12." / "12)"  (blocks, lists)
+#   '.' before a non-blank (www.host, host.png), ':' before '/' (http://),
+#   '&' before a letter, digit or '#' (entities), '_' unless inside a word (CO_1:
+#   an underscore between alphanumerics never opens or closes emphasis).
+_MD_ALWAYS = str.maketrans({c: "\\" + c for c in "\\`*{}[]<|~$@^"})
+_MD_RULES = re.compile(r"(?m)(?:^(?P<lead> *)(?P<block>[#+\-=>]))"
+                       r"|(?:^(?P<num> *\d{1,9})(?P<marker>[.)]))"
+                       r"|(?P<dot>\.(?=\S))|(?P<colon>:(?=/))|(?P<amp>&(?=[#A-Za-z0-9]))"
+                       r"|(?P<under>(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def _md_rule(match) -> str:
+    if match.group("block") is not None:
+        return match.group("lead") + "\\" + match.group("block")
+    if match.group("marker") is not None:
+        return match.group("num") + "\\" + match.group("marker")
+    return "\\" + match.group(0)
 
 
 def escape_markdown(text, *, inline: bool = True) -> str:
     r"""User text that renders literally in CommonMark/GFM (report.md).
 
-    Markdown punctuation is backslash-escaped, so ``![x](http://host/x.png)``,
-    links, autolinks (``http://``, ``www.``, e-mail), raw HTML, entities,
-    emphasis, code spans, headings and table pipes show as typed.  Control
-    characters are removed (:func:`sanitize_terminal`).  With ``inline=True``
-    (the default: table cells, sentences) line breaks and tabs become spaces and
-    outer spaces are dropped, so a value cannot end a table row or start a block.  ``None`` gives ``""``.
+    Markdown punctuation that could be live is backslash-escaped, so
+    ``![x](http://host/x.png)``, links, autolinks (``http://``, ``www.``,
+    e-mail), raw HTML, entities, emphasis, code spans, headings, list markers
+    and table pipes show as typed.  Control characters are removed
+    (:func:`sanitize_terminal`).  With ``inline=True`` (the default: table
+    cells, sentences) line breaks and tabs become spaces and outer spaces are
+    dropped, so a value cannot end a table row or start a block; with
+    ``inline=False`` lines keep their breaks but lose leading spaces (no
+    indented code block).  ``None`` gives ``""``.
 
     Not idempotent (escaping twice shows the backslashes), by design: escape
     once, where the text is placed.
@@ -137,7 +156,9 @@ def escape_markdown(text, *, inline: bool = True) -> str:
     Examples
     --------
     >>> print(escape_markdown("a|b <img src=x>"))
-    a\|b \<img src\=x\>
+    a\|b \<img src=x>
+    >>> print(escape_markdown("- two-sided p: see www.x.org"))
+    \- two-sided p: see www\.x\.org
     """
     if text is None:
         return ""
@@ -145,7 +166,9 @@ def escape_markdown(text, *, inline: bool = True) -> str:
     if inline:
         # outer blanks would vanish when rendered, and four leading ones start a code block
         text = text.replace("\n", " ").replace("\t", " ").strip(" ")
-    return text.translate(_MD_TABLE)
+    else:
+        text = "\n".join(line.lstrip(" \t") for line in text.split("\n"))
+    return _MD_RULES.sub(_md_rule, text.translate(_MD_ALWAYS))
 
 
 # ------------------------------------------------------------------- terminal

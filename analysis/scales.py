@@ -93,9 +93,16 @@ def _numeric_items(items, *, file: str | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(items).copy()
     for col in frame.columns:
         raw = frame[col]
+        if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+            frame[col] = raw.astype(float)          # no text to check (and no copy as text)
+            continue
         num = pd.to_numeric(raw, errors="coerce")
-        blank = raw.astype("str").str.strip().str.upper().isin(_MISSING_TEXT)
-        bad = num.isna() & raw.notna() & ~blank
+        suspect = num.isna() & raw.notna()          # only these cells can be blank text
+        blank = pd.Series(False, index=raw.index)
+        if suspect.any():
+            blank[suspect] = raw[suspect].astype("str").str.strip().str.upper() \
+                .isin(_MISSING_TEXT).to_numpy(dtype=bool)
+        bad = suspect & ~blank
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             raise InputError("is not numeric", file=file, column=str(col),

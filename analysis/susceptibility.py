@@ -62,11 +62,13 @@ susceptible genotype group,
     Y = A0 + B1 (W - C) + B3 (W - C) S (+ covariates)
 
 weak = B1 free (the other group's slope), strong = B1 = 0 (the other group is
-flat).  DS: C estimated (nonlinear least squares, Gauss-Newton covariance
+flat).  A seventh model without the interaction (``Y = b0 + b_S S + b_W W``, as
+LEGIT's ``include_noGxE_models``) is the baseline: when it wins, the question of
+the interaction's shape does not arise.  DS: C estimated (nonlinear least squares, Gauss-Newton covariance
 ``s^2 (J'J)^-1``; Wald interval with t(n - p)).  D-S: C fixed at the
 favourable bound of the moderator's range; VS: at the adverse bound (the range
 rule is stated: ``observed`` min/max as in LEGIT and Belsky et al., or
-``2sd``).  Six models, as LEGIT::GxE_interaction_test fits [verified from its
+``2sd``).  The six shaped models are those LEGIT::GxE_interaction_test fits [verified from its
 source].  Every model is a linear restriction of the weak DS model (which is
 the ordinary interaction model reparameterised: same RSS, ``C = -b_S / b_SW``),
 so each is compared with it by an exact nested F test; strong vs weak at the
@@ -93,7 +95,8 @@ from scipy import optimize, stats
 
 from ._errors import InputError
 
-__all__ = ["RANGE_RULES", "MODELS", "moderator_range", "poi_right", "roisman_indices",
+__all__ = ["summary_paragraph", "study2_susceptibility", "SUSCEPTIBLE_CODE",
+           "RANGE_RULES", "MODELS", "moderator_range", "poi_right", "roisman_indices",
            "RoismanIndices", "compare_models", "ModelComparison", "susceptibility",
            "Susceptibility", "FAVOURABLE_END"]
 
@@ -107,6 +110,7 @@ MODELS = (
     ("dstress_strong", "diathesis-stress (strong)", "favourable", False),
     ("vantage_weak", "vantage sensitivity (weak)", "adverse", True),
     ("vantage_strong", "vantage sensitivity (strong)", "adverse", False),
+    ("no_interaction", "no interaction (genotype + moderator)", "none", True),
 )
 #: Which end of each attachment style is the favourable one (insecurity is adverse).
 FAVOURABLE_END = {"secure": "high", "anxious": "low", "avoidant": "low"}
@@ -217,7 +221,7 @@ def _significant_somewhere(fit, i, j, t_crit, lo, hi, n_grid: int = 401) -> bool
 # ------------------------------------------------------------------ model comparison
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelComparison:
-    """The six reparameterised models (weak/strong DS, D-S, VS) for one data set.
+    """The seven models (weak/strong DS, D-S, VS; no interaction) for one data set.
 
     ``frame`` columns: ``model, label, crossover_rule, crossover, crossover_std_error,
     crossover_conf_low, crossover_conf_high, ci_in_range, b1, b3, n_params, rss, r2,
@@ -279,7 +283,7 @@ def compare_models(y, g, w, *, covariates=None, susceptible: int = 1, favourable
                    names: tuple[str, str, str] = ("Y", "G", "W"),
                    covariate_names: Sequence[str] = (),
                    susceptible_label: str | None = None) -> ModelComparison:
-    """Fit the six models of the competitive-confirmatory approach and compare them.
+    """Fit the seven models of the competitive-confirmatory approach and compare them.
 
     Parameters
     ----------
@@ -320,6 +324,10 @@ def _fit_model(name, label, rule, weak, y, s, w, Z, bound, alpha, lo, hi) -> dic
         c, se_c = theta[-1], math.sqrt(cov[-1, -1])
         b1, b3 = (theta[1], theta[2]) if weak else (0.0, theta[1])
         p = theta.size + Z.shape[1]
+    elif rule == "none":
+        X = np.column_stack([np.ones_like(w), s, w, Z])
+        coef, rss = _ols(X, y)
+        c, se_c, b1, b3, p = math.nan, math.nan, coef[2], 0.0, X.shape[1]
     else:
         c = bound[rule]
         X = np.column_stack([np.ones_like(w), *([w - c] if weak else []), (w - c) * s, Z])
@@ -372,7 +380,10 @@ def _fit_free(y, s, w, Z, weak):
     rss = float(r @ r)
     J = jac(sol.x)
     df = y.size - sol.x.size
-    cov = rss / df * np.linalg.inv(J.T @ J)
+    try:
+        cov = rss / df * np.linalg.inv(J.T @ J)
+    except np.linalg.LinAlgError:   # both slopes exactly 0: C is not identified
+        cov = np.full((sol.x.size, sol.x.size), np.nan)
     keep = [*range(n_lin - k), n_lin]   # A0, (B1), B3, C: covariate coefficients dropped
     return sol.x[keep], cov[np.ix_(keep, keep)], rss
 
@@ -500,7 +511,7 @@ def study2_susceptibility(data: pd.DataFrame, keys, *, covariates: Sequence[str]
     -------
     dict of DataFrames: ``summary`` (one row per model: the weak-DS crossover and
     its CI, the best model by BIC and AIC, the key F tests, PoI in both ranges,
-    PA and a plain-language ``text``), ``models`` (six rows per model) and
+    PA and a plain-language ``text``), ``models`` (seven rows per model) and
     ``roisman`` (one row per model and range rule).
     """
     from .families import GENES, GROUP_LABELS
@@ -538,7 +549,32 @@ def _summary_row(res: Susceptibility) -> dict:
             "p_vantage": f.loc["vantage_weak", "p_vs_full"],
             "poi_right_2sd": r.loc["2sd", "poi_right"] if "2sd" in r.index else None,
             "poi_right_observed": r.loc["observed", "poi_right"] if "observed" in r.index else None,
+            "poi_ds_roisman": _in_window(r, "2sd", 0.40, 0.60),
+            "poi_ds_del_giudice": _in_window(r, "2sd", 0.20, 0.80),
             "pa": res.indices.pa, "text": m.summary()}
+
+
+def _in_window(rows: pd.DataFrame, rule: str, low: float, high: float) -> bool | None:
+    """PoI within [low, high] (Roisman's .40-.60; Del Giudice's 2017 .20-.80)."""
+    if rule not in rows.index:
+        return None
+    return bool(low <= rows.loc[rule, "poi_right"] <= high)
+
+
+def summary_paragraph(summary: pd.DataFrame) -> str:
+    """Plain-language overview of :func:`study2_susceptibility`'s ``summary`` table."""
+    if summary is None or summary.empty:
+        return ""
+    best = summary["best_bic"].map(dict((m, lab) for m, lab, *_ in MODELS))
+    inside = summary["ci_in_range"].fillna(False).astype(bool)
+    lines = [f"{r.outcome} ~ {r.gene} x {r.style}: {b}" for r, b in zip(summary.itertuples(), best)]
+    return (f"Differential susceptibility vs diathesis-stress (Widaman et al. 2012; Belsky, Pluess "
+            f"& Widaman 2013), best model by BIC per Study 2 model: " + "; ".join(lines) + ". "
+            f"The crossover's confidence interval lies inside the observed moderator range in "
+            f"{int(inside.sum())} of {len(summary)} models (where the interaction is weak the "
+            f"crossover is poorly located and its interval very wide). Attachment is a trait "
+            f"here, not an exogenous environment: the labels describe the shape of the "
+            f"interaction only.")
 
 
 def _lead(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:

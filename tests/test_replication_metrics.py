@@ -313,6 +313,12 @@ def test_pipeline_carries_metrics_into_tables_and_scorecard_records():
     s1c = next(r for r in records if r["id"] == "S1c")["replication_metrics"]
     assert [m["scale"] for m in s1c] == ["partial r", "b"]
     assert s1c[0]["text"].startswith("[EXAMPLE original")
+    assert [r["id"] for r in records if "susceptibility" in r] == ["S2a", "S2b"]
+    assert next(r for r in records if r["id"] == "S2b")["susceptibility"]["gene"] == "DRD4"
+    para = ana.replication_metrics.paragraph()
+    assert para.startswith("Compared with the original estimates (EXAMPLE") and "of 8 claims" in para
+    from analysis.susceptibility import summary_paragraph
+    assert "CO ~ DRD4 x avoidant" in summary_paragraph(ana.checks["study2_susceptibility"])
 
 
 def test_cli_bad_original_file_fails_before_any_work(tmp_path, capsys):
@@ -326,3 +332,9 @@ def test_cli_bad_original_file_fails_before_any_work(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "orig.yaml" in err and "S1a.estimate" in err
     assert "Traceback" not in err and not out.exists()
+
+
+def test_original_df_must_exceed_two(tmp_path):
+    with pytest.raises(InputError) as err:
+        rm.load_original_estimates(_write(tmp_path, "claims: {S1a: {estimate: 1, std_error: 1, n: 4}}"))
+    assert "degrees of freedom" in err.value.message

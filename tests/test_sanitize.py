@@ -44,6 +44,7 @@ def _controls(text: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------ CSV
+@settings(deadline=None)   # no wall-clock limit: the machine may be loaded
 @given(_CELLS)
 def test_csv_cell_never_starts_with_a_formula_character(text):
     out = neutralize_csv_cell(text)
@@ -53,6 +54,7 @@ def test_csv_cell_never_starts_with_a_formula_character(text):
     assert neutralize_csv_cell(out) == out               # idempotent
 
 
+@settings(deadline=None)   # no wall-clock limit: the machine may be loaded
 @given(st.one_of(st.integers(), st.floats(allow_nan=True), st.none(), st.booleans()))
 def test_csv_non_text_values_untouched(value):
     out = neutralize_csv_cell(value)
@@ -153,6 +155,7 @@ def test_markdown_none_and_block_mode():
 
 
 # ------------------------------------------------------------------- terminal
+@settings(deadline=None)   # no wall-clock limit: the machine may be loaded
 @given(st.text())
 def test_terminal_output_has_no_control_character(text):
     out = sanitize_terminal(text)
@@ -161,6 +164,7 @@ def test_terminal_output_has_no_control_character(text):
     assert "\n" not in sanitize_terminal(text, keep_newlines=False)
 
 
+@settings(deadline=None)   # no wall-clock limit: the machine may be loaded
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs"),
                                       blacklist_characters="\u2028\u2029\u202a\u202b\u202c"
                                                            "\u202d\u202e\u2066\u2067\u2068\u2069")))
@@ -177,6 +181,7 @@ _SEQUENCES = st.one_of(
     st.sampled_from(["\x1b7", "\x1b8", "\x1bc", "\x07", "\r", "\x08", "\x00", "\x7f"]))
 
 
+@settings(deadline=None)   # no wall-clock limit: the machine may be loaded
 @given(st.lists(st.tuples(_PLAIN, _SEQUENCES), max_size=6), _PLAIN)
 def test_terminal_escape_sequences_removed_whole(parts, tail):
     """Text interleaved with well-formed escape sequences gives back exactly the text."""
@@ -192,6 +197,7 @@ def test_terminal_examples():
 
 
 # ------------------------------------------------------------------ matplotlib
+@settings(deadline=None)   # no wall-clock limit: the machine may be loaded
 @given(st.text(max_size=40) | st.sampled_from(["$x$", r"$\frac{a}$", r"\$5 and $6$", "$$"]))
 def test_mpl_text_is_never_mathtext(text):
     from matplotlib.text import Text

@@ -108,6 +108,10 @@ def test_fixed_crossover_models_and_f_tests_match_statsmodels(comparison):
             float(weak.f_test(np.array([[0, 1, 0, 0]])).pvalue), rel=1e-6)
     assert f.loc["ds_strong", "f_vs_full"] == pytest.approx(
         float(full.f_test(np.array([[0, 0, 1, 0, 0]])).fvalue), rel=1e-7)
+    # no interaction: the interaction's own F test (b_GW = 0)
+    assert f.loc["no_interaction", "f_vs_full"] == pytest.approx(
+        float(full.f_test(np.array([[0, 0, 0, 1, 0]])).fvalue), rel=1e-7)
+    assert np.isnan(f.loc["no_interaction", "crossover"])
 
 
 def test_susceptible_group_and_favourable_end_relabel_without_changing_the_crossover():
@@ -121,7 +125,8 @@ def test_susceptible_group_and_favourable_end_relabel_without_changing_the_cross
 
 def test_model_choice_recovers_the_generating_shape():
     """At n = 4,000 the generating model wins by BIC: a crossover in the middle with a
-    flat other group (strong DS), and lines meeting at the favourable bound (D-S)."""
+    flat other group (strong DS), lines meeting at the favourable bound (D-S), and
+    parallel lines (no interaction)."""
     y, g, w, z = _data(n=4000, seed=2, c_true=4.0, b1=0.0, b3=0.6)
     assert ds.compare_models(y, g, w, covariates=z[:, None]).best_bic == "ds_strong"
     rng = np.random.default_rng(3)
@@ -129,6 +134,8 @@ def test_model_choice_recovers_the_generating_shape():
     w = rng.normal(4, 1.2, 4000)
     y = 1 + 0.3 * (w - w.max()) + 0.6 * (w - w.max()) * g + rng.normal(size=4000)
     assert ds.compare_models(y, g, w, favourable="high").best_bic == "dstress_weak"
+    y = 1 + 0.3 * w + 0.5 * g + rng.normal(size=4000)
+    assert ds.compare_models(y, g, w).best_bic == "no_interaction"
 
 
 # ------------------------------------------------------------------ Roisman indices
@@ -195,7 +202,7 @@ def test_study2_tables_and_probe_cli(capsys):
 
     d = _example_data(300)
     tables = ds.study2_susceptibility(d, list(study2(d).reverse_probes))
-    assert len(tables["summary"]) == 12 and len(tables["models"]) == 72
+    assert len(tables["summary"]) == 12 and len(tables["models"]) == 12 * len(ds.MODELS)
     assert set(tables["summary"]["best_bic"]) <= {m[0] for m in ds.MODELS}
     code = main(["probe", str(paths.EXAMPLES / "probe_example.csv"), "--outcome", "CO",
                  "--focal", "avoidant", "--moderator", "drd4_7r", "--susceptibility",
@@ -207,3 +214,14 @@ def test_study2_tables_and_probe_cli(capsys):
     assert {r["range_rule"] for r in sus["roisman"]["ranges"]} == {"2sd", "observed"}
     assert isinstance(sus["summary"], str) and "Best by BIC" in sus["summary"]
     assert pd.notna(sus["roisman"]["pa"])
+
+
+def test_unidentified_crossover_gives_nan_not_a_crash():
+    """Identical flat lines in both groups (a constant outcome): C is not identified;
+    the comparison still returns all models instead of raising (singular J'J -> NaN)."""
+    rng = np.random.default_rng(0)
+    g = rng.integers(0, 2, 60).astype(float)
+    w = rng.normal(size=60)
+    with np.errstate(divide="ignore"):          # RSS = 0: log-likelihood +inf
+        res = ds.compare_models(np.full(60, 2.0), g, w)
+    assert len(res.frame) == len(ds.MODELS)
