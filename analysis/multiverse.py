@@ -411,7 +411,9 @@ class MultiverseResult:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        return {"multiverse_summary": self.summary_frame(),
+        return {"multiverse_findings": pd.DataFrame(
+                    {"claim": list(self.curves), "finding": summary_text(self)}),
+                "multiverse_summary": self.summary_frame(),
                 "multiverse_specifications": self.specifications(),
                 "multiverse_influence": self.influence(),
                 "multiverse_options": self.grid.options_frame()}
@@ -428,7 +430,7 @@ class MultiverseResult:
 def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alpha: float = 0.05,
                    sesoi: Mapping | None = None, seed: int = 0, draws: int | None = None,
                    claims=None, n_jobs: int = 1, scheduler: str | None = None,
-                   progress: bool | None = None) -> MultiverseResult:
+                   progress: bool | None = None, tables: bool = True) -> MultiverseResult:
     """Every claim's specification curve and joint test.
 
     Parameters
@@ -446,6 +448,8 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
         Random streams and number of null draws (default: the grid's ``draws``).
     n_jobs, scheduler, progress
         Local processes, or a Dask scheduler address (identical numbers), progress bar.
+    tables : bool
+        False: summaries only (no specification and influence tables; for simulations).
     """
     from . import montecarlo
     from .claims import CLAIMS
@@ -470,7 +474,7 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
     curves, pos = {}, 0
     for cid, (claim, rows, gs) in plans.items():
         part, pos = fitted[pos:pos + len(gs)], pos + len(gs)
-        curve = _curve(claim, rows, part, grid, alpha, notes)
+        curve = _curve(claim, rows, part, grid, alpha, tables)
         if curve is not None:
             curves[cid] = curve
     return MultiverseResult(curves=curves, grid=grid, draws=draws, seed=seed, alpha=alpha,
@@ -502,12 +506,12 @@ class _Chunk(list):
         return sum(g.n_sims for g in self)
 
 
-def _curve(claim, rows: list, parts: list, grid: SpecGrid, alpha: float, notes: list):
+def _curve(claim, rows: list, parts: list, grid: SpecGrid, alpha: float, tables: bool):
     if not rows:
         raise InputError(f"{grid.where}: no specification of claim {claim.id} is left after the "
                          "exclusions and the data checks (zero specifications)")
     arrays = _gather(parts, len(rows))
-    return claim_curve(claim, pd.DataFrame(rows), arrays, alpha)
+    return claim_curve(claim, pd.DataFrame(rows) if tables else None, arrays, alpha)
 
 
 def _gather(parts: list, n: int) -> dict:
@@ -543,34 +547,50 @@ def influence_sentences(result: MultiverseResult, claim: str, top: int = 2) -> l
 
 
 # ----------------------------------------------------------------------------- statistics
-def claim_curve(claim, frame: pd.DataFrame, a: Mapping, alpha: float) -> ClaimCurve:
-    """Specification table, summary, influence and null statistics of one claim."""
-    frame = _spec_table(claim, frame, a, alpha)
+def claim_curve(claim, frame: pd.DataFrame | None, a: Mapping, alpha: float) -> ClaimCurve:
+    """Summary (from the arrays), and unless ``frame`` is None the specification table
+    and the influence table, of one claim."""
     sign = int(claim.expected_sign)
     obs = _joint(a["estimate"][:, None], a["se"][:, None], a["df"][:, None], sign, alpha)
     null = _joint(a["null_estimate"], a["null_se"], a["null_df"], sign, alpha)
     draws = a["null_estimate"].shape[1]
     p = {k: _perm_p(obs[k][0], null[k]) if draws else math.nan
          for k in ("median", "share", "stouffer")}
-    sig = frame["significant"].to_numpy()
-    est = frame["estimate"].to_numpy()
+    est, se, df = a["estimate"], a["se"], a["df"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv = 2.0 * special.stdtr(df, -np.abs(est / se))
+        sig = pv < alpha
+        tost_p = _tost(est, se, df, a["sesoi"])
     summary = {
-        "claim": claim.id, "kind": claim.kind, "expected_sign": sign, "n_specs": len(frame),
+        "claim": claim.id, "kind": claim.kind, "expected_sign": sign, "n_specs": len(est),
         "median_estimate": float(np.nanmedian(est)), "estimate_min": float(np.nanmin(est)),
         "estimate_max": float(np.nanmax(est)), "share_significant": float(sig.mean()),
         "share_significant_predicted": float((sig & (np.sign(est) == sign)).mean()) if sign
         else math.nan,
         "share_significant_against": float((sig & (np.sign(est) == -sign)).mean()) if sign
         else math.nan,
-        "share_equivalent": float(frame["equivalent"].mean()) if claim.kind == "null"
+        "share_equivalent": float((tost_p < alpha).mean()) if claim.kind == "null"
         else math.nan,
         "stouffer_z": float(obs["z"][0]), "p_median": p["median"], "p_share": p["share"],
         "p_stouffer": p["stouffer"], "draws": int(draws),
         "test_direction": "one-sided, predicted direction" if sign else "two-sided"}
+    nulls = {k: null[k] for k in ("median", "share", "stouffer")}
+    if frame is None:
+        return ClaimCurve(claim=claim.id, kind=claim.kind, expected_sign=sign, dimensions=(),
+                          specs=pd.DataFrame(), summary=summary, influence=pd.DataFrame(),
+                          null=nulls)
+    frame = _spec_table(claim, frame, a, alpha)
     dims = tuple(d for d in ("model", *DIMENSIONS) if d in frame and frame[d].nunique() > 0)
     return ClaimCurve(claim=claim.id, kind=claim.kind, expected_sign=sign, dimensions=dims,
                       specs=frame, summary=summary, influence=_influence(claim.id, frame, dims),
-                      null={k: null[k] for k in ("median", "share", "stouffer")})
+                      null=nulls)
+
+
+def _tost(est, se, df, sesoi):
+    """TOST p (Schuirmann 1987; as :func:`analysis.claims.tost`), vectorised."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(special.stdtr(df, -(est + sesoi) / se),
+                          special.stdtr(df, (est - sesoi) / se))
 
 
 def _spec_table(claim, frame: pd.DataFrame, a: Mapping, alpha: float) -> pd.DataFrame:
@@ -594,9 +614,7 @@ def _spec_table(claim, frame: pd.DataFrame, a: Mapping, alpha: float) -> pd.Data
                                   np.where(np.sign(est) == sign, "predicted", "against")
                                   if sign else np.where(est > 0, "positive", "negative"))
     frame["sesoi"] = a["sesoi"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["tost_p"] = np.maximum(special.stdtr(df, -(est + a["sesoi"]) / se),
-                                     special.stdtr(df, (est - a["sesoi"]) / se))
+    frame["tost_p"] = _tost(est, se, df, a["sesoi"])
     frame["equivalent"] = frame["tost_p"] < alpha
     frame.insert(1, "spec_id", np.arange(1, len(frame) + 1))
     return frame
@@ -651,3 +669,129 @@ def _influence(claim_id: str, frame: pd.DataFrame, dims: Sequence[str]) -> pd.Da
     columns = ["claim", "dimension", "n_options", "eta_squared", "option_low", "median_low",
                "option_high", "median_high", "share_significant_min", "share_significant_max"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# ----------------------------------------------------------------------------- entry points
+def grid_for(codebook, config) -> SpecGrid:
+    """The codebook's own ``multiverse:`` section (strict: an option that cannot apply
+    is an error), else the default grid of the simulation config."""
+    from .specgrid import default_grid
+
+    if codebook is not None and getattr(codebook, "multiverse", None) is not None:
+        return SpecGrid.from_mapping(codebook.multiverse, where=f"codebook {codebook.path}",
+                                     user_defined=True, default_draws=default_grid(config).draws)
+    return default_grid(config)
+
+
+def figures(result: MultiverseResult, note: str | None = None) -> tuple[dict, dict]:
+    """One specification-curve figure per claim, with captions."""
+    from .specplot import specification_curve_figure
+
+    figs, captions = {}, {}
+    for cid, curve in result.curves.items():
+        name = f"specification_curve_{cid}"
+        s = curve.summary
+        figs[name] = specification_curve_figure(
+            curve.specs, curve.dimensions, title=f"{cid}: {s['n_specs']} specifications",
+            estimate_label="Interaction estimate" if cid.startswith("S2") else "Carrier difference",
+            assumption_note=note)
+        captions[name] = (f"{cid}: every specification's deciding estimate, sorted, with its "
+                          f"{1 - result.alpha:.0%} CI; beneath, the choices each one made.")
+    return figs, captions
+
+
+def summary_text(result: MultiverseResult) -> list[str]:
+    """Plain-words summary per claim: the curve, the joint test, the influential choices."""
+    lines = []
+    for cid, c in result.curves.items():
+        s = c.summary
+        if s["kind"] == "positive":
+            head = (f"{cid}: {s['n_specs']} specifications, median estimate "
+                    f"{s['median_estimate']:.3g}; {s['share_significant_predicted']:.0%} "
+                    f"significant in the predicted direction, "
+                    f"{s['share_significant_against']:.0%} against it")
+        else:
+            head = (f"{cid}: {s['n_specs']} specifications, median estimate "
+                    f"{s['median_estimate']:.3g}; {s['share_significant']:.0%} significant, "
+                    f"{s['share_equivalent']:.0%} show equivalence (TOST)")
+        joint = (f"joint test ({s['draws']} null draws, {s['test_direction']}): p = "
+                 f"{s['p_median']:.3g} (median), {s['p_share']:.3g} (share significant), "
+                 f"{s['p_stouffer']:.3g} (Stouffer)") if s["draws"] else "no joint test (0 draws)"
+        lines.append(f"{head}; {joint}. " + " ".join(influence_sentences(result, cid)))
+    return lines
+
+
+def run_files(data_path, codebook_path, *, config_path=None, draws: int | None = None,
+              seed: int | None = None, n_jobs: int = 1, scheduler: str | None = None,
+              progress: bool | None = None, claims: Sequence[str] | None = None,
+              sheet=None, decimal=None, encoding=None) -> MultiverseResult:
+    """The multiverse of every claim on one survey (it serves Study 1 and Study 2)."""
+    from . import paths
+    from .codebook import Codebook
+    from .config import load_config
+    from .io import read_data
+    from .specdata import build_variants
+
+    config = load_config(config_path or paths.CONFIG)
+    book = Codebook.load(codebook_path)
+    grid = grid_for(book, config)
+    dataset = read_data(data_path, sheet=sheet, decimal=decimal, encoding=encoding)
+    v = build_variants("your_data", dataset, book, grid)
+    return run_multiverse({1: v, 2: v}, grid, alpha=float(config["claims"]["alpha"]),
+                          sesoi=dict(config["claims"]["sesoi"]),
+                          seed=int(config["meta"]["seed"]) if seed is None else seed,
+                          draws=draws, claims=_select_claims(claims), n_jobs=n_jobs,
+                          scheduler=scheduler, progress=progress)
+
+
+def _select_claims(ids: Sequence[str] | None):
+    from .claims import CLAIMS
+
+    if not ids:
+        return CLAIMS
+    known = {c.id: c for c in CLAIMS}
+    bad = [i for i in ids if i not in known]
+    if bad:
+        raise InputError(f"unknown claim(s) {', '.join(bad)} (choose from {', '.join(known)})")
+    return tuple(known[i] for i in ids)
+
+
+def write_folder(result: MultiverseResult, out_dir, *, force: bool, meta: Mapping,
+                 note: str) -> Path:
+    """``tables/*.csv``, ``figures/*.png``, ``multiverse.json``, ``summary.md`` and
+    ``manifest.json``, written to a temporary folder and moved into place."""
+    import json
+    import secrets
+    import shutil
+    from pathlib import Path
+
+    from .report import _install, check_target
+    from .sanitize import escape_markdown, neutralize_frame
+
+    out_dir = Path(out_dir)
+    check_target(out_dir, force)
+    tmp = out_dir.parent / f".tmp-{out_dir.name}-{secrets.token_hex(4)}"
+    (tmp / "tables").mkdir(parents=True)
+    try:
+        for name, frame in result.to_frames().items():
+            neutralize_frame(frame).to_csv(tmp / "tables" / f"{name}.csv", index=False,
+                                           float_format="%.10g", lineterminator="\n")
+        figs, _ = figures(result, note)
+        (tmp / "figures").mkdir()
+        for name, fig in figs.items():
+            fig.savefig(tmp / "figures" / f"{name}.png", dpi=200)
+        payload = {**result.to_dict(), "note": note, "summary_text": summary_text(result)}
+        (tmp / "multiverse.json").write_text(json.dumps(payload, indent=2, allow_nan=False)
+                                             + "\n", encoding="utf-8")
+        md = ["# Multiverse", "", escape_markdown(note, inline=False), ""]
+        md += [f"- {escape_markdown(line)}" for line in summary_text(result)]
+        md += ["", f"Null method: {result.null_method}.", ""]
+        md += [f"- {escape_markdown(n)}" for n in result.notes]
+        (tmp / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(dict(meta), indent=2) + "\n",
+                                           encoding="utf-8")
+        _install(tmp, out_dir, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

@@ -31,7 +31,8 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
-                  "study2_gene_style_correlation", "replication_probability", "validation",
+                  "study2_gene_style_correlation", "replication_probability",
+                  "multiverse_findings", "multiverse_summary", "multiverse_influence", "validation",
                   "reliability", "allele_frequencies", "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
 
 
@@ -56,6 +57,8 @@ class StudyData:
     validation: object = field(repr=False)
     covariates: tuple[str, ...] = ()
     source: str | None = None
+    dataset: object = field(default=None, repr=False)
+    codebook: object = field(default=None, repr=False)
 
 
 def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
@@ -71,7 +74,8 @@ def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
     covariates = tuple(c for c in book.covariates if c in frame.columns)
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
-                     frame=frame, validation=report, covariates=covariates, source=book.source)
+                     frame=frame, validation=report, covariates=covariates, source=book.source,
+                     dataset=dataset, codebook=book)
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
@@ -116,6 +120,7 @@ class Analysis:
     descriptives: dict = field(repr=False)
     checks: dict = field(repr=False)
     replication: object = field(repr=False)
+    multiverse: object = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -130,6 +135,8 @@ class Analysis:
         out.update(self.checks)
         if self.replication is not None:
             out["replication_probability"] = self.replication.to_frame()
+        if self.multiverse is not None:
+            out.update(self.multiverse.to_frames())
         return out
 
 
@@ -173,7 +180,8 @@ def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
 
 def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
                  replication_sims: int | None = None, progress: bool | None = None,
-                 n_jobs: int = 1) -> Analysis:
+                 n_jobs: int = 1, multiverse: bool = True,
+                 multiverse_draws: int | None = None) -> Analysis:
     """Fit both model families, judge the claims, attach replication probabilities.
 
     A claim whose variables are not in the data (e.g. DRD2 not genotyped, SO not
@@ -208,7 +216,26 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                 s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
                 covariates=covs, **have2)
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
-                    checks=checks, replication=replication)
+                    checks=checks, replication=replication,
+                    multiverse=_multiverse(s1, s2, config, multiverse_draws, progress, n_jobs)
+                    if multiverse else None)
+
+
+def _multiverse(s1: StudyData, s2: StudyData, config, draws, progress, n_jobs):
+    """Every claim's specification curve and joint test (analysis.multiverse), when the
+    config (or the codebook) has a multiverse section and the data came with their codebook."""
+    from .multiverse import grid_for, run_multiverse
+    from .specdata import build_variants
+
+    if s1.dataset is None or s2.dataset is None or (
+            "multiverse" not in config and s2.codebook.multiverse is None):
+        return None
+    grid = grid_for(s2.codebook, config)
+    v1 = build_variants(s1.name, s1.dataset, s1.codebook, grid, frame=s1.frame)
+    v2 = v1 if s2 is s1 else build_variants(s2.name, s2.dataset, s2.codebook, grid, frame=s2.frame)
+    return run_multiverse({1: v1, 2: v2}, grid, alpha=float(config["claims"]["alpha"]),
+                          sesoi=dict(config["claims"]["sesoi"]), seed=int(config["meta"]["seed"]),
+                          draws=draws, progress=progress, n_jobs=n_jobs)
 
 
 def _unique(studies):
@@ -246,6 +273,11 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
                               "with the Johnson-Neyman region of significance.")
     figs["scorecard"] = plots.scorecard_figure(analysis.scorecard.to_frame())
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
+    if analysis.multiverse is not None:
+        from .multiverse import figures
+        mv_figs, mv_captions = figures(analysis.multiverse, note)
+        figs.update(mv_figs)
+        captions.update(mv_captions)
     return figs, captions
 
 
@@ -280,7 +312,8 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
 def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,
               data_dir=paths.SIMULATED, replication_sims: int | None = None,
               command: str | None = None, progress: bool | None = None,
-              n_jobs: int = 1) -> Path:
+              n_jobs: int = 1, multiverse: bool = True,
+              multiverse_draws: int | None = None) -> Path:
     """Simulate both studies, analyse them as a user's data would be, write the report.
 
     ``n_jobs`` spreads the replication-probability simulations over local
@@ -296,7 +329,8 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
         saved = save_simulated(simulate_study(config, name), data_dir)
         studies[name] = load_study(name, saved["data"], saved["codebook"])
     analysis = run_analysis(studies["study1"], studies["study2"], config,
-                            replication_sims=replication_sims, progress=progress, n_jobs=n_jobs)
+                            replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
+                            multiverse=multiverse, multiverse_draws=multiverse_draws)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
     return _write(analysis, out_dir, config=config, config_path=config_path, inputs=inputs,
                   title=str(config["meta"]["label"]), note=SIMULATED_NOTE, force=force,
@@ -307,7 +341,8 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
 def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, force: bool = False,
             se: str = "ols", keller: bool = False, sheet=None, decimal=None, encoding=None,
             replication_sims: int | None = None, command: str | None = None,
-            progress: bool | None = None, n_jobs: int = 1) -> Path:
+            progress: bool | None = None, n_jobs: int = 1, multiverse: bool = True,
+            multiverse_draws: int | None = None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies)."""
     from .config import load_config
 
@@ -317,7 +352,8 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,
                       encoding=encoding)
     analysis = run_analysis(data, data, config, se=se, keller=keller,
-                            replication_sims=replication_sims, progress=progress, n_jobs=n_jobs)
+                            replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
+                            multiverse=multiverse, multiverse_draws=multiverse_draws)
     source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample. Replication probabilities still rest on "

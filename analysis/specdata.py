@@ -304,9 +304,9 @@ def studentized_residuals(X: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.
     e = ym - q @ (q.T @ ym)
     h = np.einsum("ij,ij->i", q, q)
     rss = e @ e
-    s2 = (rss - e * e / (1.0 - h)) / (n - k - 1)
     out = np.full(len(y), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = (rss - e * e / (1.0 - h)) / (n - k - 1)
         out[mask] = e / np.sqrt(s2 * (1.0 - h))
     return out
 

@@ -34,7 +34,7 @@ only to Study 1 (see :func:`applicable_options`).
 Examples
 --------
 >>> grid = SpecGrid.from_mapping({"dimensions": {"se": {"ols": "classic", "HC3": "robust"}}},
-...                              where="example")
+...     where="example", sources={("se", "ols"): "Hayes 2022", ("se", "HC3"): "Long & Ervin 2000"})
 >>> [o.name for o in grid.dimensions["se"]]
 ['ols', 'HC3']
 """
