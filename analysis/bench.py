@@ -18,6 +18,9 @@ process on the same data and resamples:
     compares the fitting alone.
 ``memory``  bootstrap of N = 10,000 cases x 10,000 resamples in a child
     process; ``peak_mb`` is its peak resident set size (``ru_maxrss``).
+``multiverse``  the default multiverse of all eight claims with 500 null draws
+    against a statsmodels loop (extrapolated from a random sample of
+    specifications) and the bare batched floor (:mod:`analysis.bench_multiverse`).
 
 Timings are the best of several runs for the fast paths and one run of the
 baseline, with one BLAS thread and glibc told to keep freed memory
@@ -273,7 +276,7 @@ def _tune_malloc() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default="bootstrap,power_grid,memory",
+    parser.add_argument("--only", default="bootstrap,power_grid,memory,multiverse",
                         help="comma-separated workloads (default: all)")
     parser.add_argument("--no-malloc-tuning", action="store_true",
                         help="keep glibc's default trim/mmap thresholds")
@@ -283,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         n, n_boot = (int(v) for v in args.memory_child.split(","))
         print(json.dumps(_memory_child(n, n_boot)), flush=True)
         return 0
-    runners = {"bootstrap": bench_bootstrap, "power_grid": bench_power_grid, "memory": bench_memory}
+    from .bench_multiverse import bench_multiverse
+    runners = {"bootstrap": bench_bootstrap, "power_grid": bench_power_grid, "memory": bench_memory,
+               "multiverse": bench_multiverse}
     tuned = False if args.no_malloc_tuning else _tune_malloc()
     for name in args.only.split(","):
         record = runners[name.strip()]()
