@@ -68,14 +68,32 @@ def _add_probe(sub) -> argparse.ArgumentParser:
         epilog="example:\n  salesgxe probe data/examples/probe_example.csv --outcome CO "
                "--focal avoidant --moderator drd4_7r --reference drd4_7r=non-carrier --se HC3\n"
                "  salesgxe probe survey.csv --outcome y --focal x --moderator w "
-               "--covariates age,sex --json")
+               "--covariates age,sex --json\n"
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --cluster company "
+               "--wild-bootstrap 9999 --seed 1\n"
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --weights w_design")
     p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
     p.add_argument("--outcome", "-y", required=True, help="outcome column Y")
     p.add_argument("--focal", "-x", required=True, help="focal predictor column X")
     p.add_argument("--moderator", "-w", required=True, help="moderator column W")
     p.add_argument("--covariates", type=_csv_list, default=[], help="comma-separated covariate columns")
-    p.add_argument("--se", default="ols", choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4"],
-                   help="covariance for every test, effect and JN boundary (default: ols)")
+    p.add_argument("--se", default=None,
+                   choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"],
+                   help="covariance for every test, effect and JN boundary (default: ols; CR2 "
+                        "with --cluster; HC3 with --weights)")
+    p.add_argument("--cluster", default=None, metavar="COLUMN",
+                   help="cluster column (company, team): cluster-robust CR2 (Satterthwaite df) "
+                        "or CR1 (G - 1 df) standard errors")
+    p.add_argument("--weights", default=None, metavar="COLUMN",
+                   help="sampling-weight column: weighted least squares, weighted probe values, "
+                        "robust (HC3) standard errors by default, Kish effective N")
+    p.add_argument("--wild-bootstrap", type=int, default=0, metavar="B",
+                   help="wild cluster bootstrap p values for the interaction and the "
+                        "conditional effects (needs --cluster), e.g. 9999")
+    p.add_argument("--wild-weights", default="rademacher", choices=["rademacher", "webb"],
+                   help="cluster weights of the wild bootstrap (webb for < 12 clusters)")
+    p.add_argument("--wild-no-null", action="store_true",
+                   help="do not impose the null in the wild bootstrap (adds bootstrap-t intervals)")
     p.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="add percentile and BCa bootstrap intervals (B resamples, e.g. 5000)")
@@ -107,7 +125,9 @@ def _run_probe(args) -> int:
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
-                seed=args.seed, center=args.center, at=args.at, file=args.data)
+                seed=args.seed, center=args.center, at=args.at, cluster=args.cluster,
+                weights=args.weights, wild_bootstrap=args.wild_bootstrap,
+                wild_weights=args.wild_weights, wild_null=not args.wild_no_null, file=args.data)
     if args.json:
         _print_json(res.to_dict())
     else:

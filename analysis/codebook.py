@@ -19,8 +19,9 @@ genotype columns and the covariates.  Example (``data/examples/codebook.yaml``):
       DRD4: {column: drd4_7r, format: carrier}
     covariates: [age, gender]
 
-The file is read with :func:`yaml.safe_load` only (no YAML tag can run code)
-and checked strictly: an unknown key, a wrong type or an impossible value is
+The file is read with :func:`analysis.safe_yaml.safe_load` only (no YAML tag
+can run code; size, nesting depth, aliases and duplicate keys are bounded in
+linear time before anything is built) and checked strictly: an unknown key, a wrong type or an impossible value is
 an :class:`~analysis._errors.InputError` naming the key and the codebook file,
 with a suggestion for misspelled keys.  Whether the columns exist in the data
 is checked later, by :func:`analysis.validate.validate`, against the data file.
@@ -38,6 +39,7 @@ import re
 from dataclasses import dataclass, field
 
 from ._errors import InputError
+from .safe_yaml import check_size, safe_load
 
 __all__ = ["ANALYSIS_COLUMNS", "SCALES", "OUTCOMES", "ATTACHMENT", "LOCI", "ScaleSpec", "GenotypeSpec",
            "Codebook", "init_codebook"]
@@ -53,7 +55,6 @@ _SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score")
 _GENO_KEYS = ("column", "format", "allele_map")
 ANALYSIS_COLUMNS = ("id",) + SCALES + (
     "drd2_a1_carrier", "drd2_genotype", "drd2_a1_count", "drd4_7r_carrier", "drd4_7r_count")
-_MAX_BYTES = 1_000_000
 _DEFAULT_MIN_GROUP = 10
 _DEFAULT_MIN_ANSWERED = 0.5
 
@@ -213,8 +214,7 @@ def _load_yaml(path: str):
     if not os.path.isfile(path):
         raise InputError("codebook file not found", file=path,
                          hint="Write one with `salesgxe init-codebook DATA > codebook.yaml`")
-    if os.path.getsize(path) > _MAX_BYTES:
-        raise InputError("is too large to be a codebook (over 1 MB)", file=path)
+    check_size(os.path.getsize(path), file=path, what="codebook")
     with open(path, "rb") as handle:  # read-only
         raw = handle.read()
     try:
@@ -223,8 +223,7 @@ def _load_yaml(path: str):
         raise InputError("is not UTF-8 text", file=path,
                          hint="Save the codebook as UTF-8") from None
     try:
-        data = yaml.safe_load(text)
-        _no_duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader), path)
+        data = safe_load(text, file=path)  # bounded: size, depth, aliases, duplicate keys
     except yaml.constructor.ConstructorError as exc:
         raise InputError(f"uses a YAML tag that is not allowed{_where(exc)}", file=path,
                          hint="A codebook is plain YAML: tags such as !!python/... are refused "
@@ -242,24 +241,6 @@ def _load_yaml(path: str):
 def _where(exc) -> str:
     mark = getattr(exc, "problem_mark", None)
     return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-
-
-def _no_duplicate_keys(node, path: str) -> None:
-    """Refuse a mapping with the same key twice (YAML would silently keep the last)."""
-    import yaml
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    raise InputError(f"key {key.value!r} appears twice in one mapping (line "
-                                     f"{key.start_mark.line + 1})", file=path,
-                                     hint="Merge the two entries into one")
-                seen.add(key.value)
-            _no_duplicate_keys(value, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _no_duplicate_keys(item, path)
 
 
 # ------------------------------------------------------------------ schema helpers

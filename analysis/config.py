@@ -142,11 +142,16 @@ def load_config(path: str | Path = paths.CONFIG) -> Config:
     if not path.is_file():
         raise InputError("config file not found", file=str(path),
                          hint="the default is data/simulation.yaml")
+    from .safe_yaml import check_size, safe_load
+    check_size(path.stat().st_size, file=str(path), what="config file")
     raw = path.read_bytes()
-    text = raw.decode("utf-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=str(path)) from None
     import yaml
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text, file=str(path))  # bounded: size, depth, aliases, duplicate keys
     except yaml.YAMLError as exc:
         raise InputError(f"is not valid YAML ({exc.__class__.__name__})", file=str(path)) from None
     cfg = config_from_dict(data, source=str(path), text=text)

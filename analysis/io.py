@@ -41,6 +41,7 @@ import csv
 import io as _stdio
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -358,8 +359,79 @@ def _pick_sheet(names: list[str], sheet, path: str):
                           + " (or a 0-based index)")
 
 
+# Limits checked on the zip directory before openpyxl parses anything (an .xlsx is a
+# zip of XML parts; a few MB can inflate to gigabytes).  The ratio rule is Apache
+# POI's ZipSecureFile default (minimum inflate ratio 0.01); rows and columns are
+# Excel's own maxima; Python's zipfile never inflates a member beyond the size its
+# directory declares, so the declared sizes bound the work.
+XLSX_MAX_MEMBERS = 10_000
+XLSX_MAX_PART_BYTES = 500_000_000      # uncompressed, each zip member
+XLSX_MAX_TOTAL_BYTES = 1_000_000_000   # uncompressed, all members together
+XLSX_MAX_RATIO = 100                   # uncompressed / compressed, members over 1 MB
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
+XLSX_MAX_CELLS = 50_000_000            # rows x columns declared by a sheet's <dimension>
+_RATIO_FROM_BYTES = 1_000_000
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3})(\d{1,7})"
+                        rb"(?::([A-Za-z]{1,3})(\d{1,7}))?\"")
+
+
+def _check_xlsx_archive(path: str) -> None:
+    """Refuse an .xlsx whose parts inflate beyond the limits above, before parsing."""
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > XLSX_MAX_MEMBERS:
+            raise InputError(f"has {len(members):,} parts in its zip archive (limit "
+                             f"{XLSX_MAX_MEMBERS:,}); not a spreadsheet Excel writes", file=path)
+        total = 0
+        for info in members:
+            total += info.file_size
+            _check_xlsx_member(info, total, path)
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                with archive.open(info) as part:        # only the head is inflated
+                    _check_dimension(part.read(4096), info.filename, path)
+
+
+def _check_xlsx_member(info, total: int, path: str) -> None:
+    name, size = info.filename, info.file_size
+    if size > XLSX_MAX_PART_BYTES:
+        raise InputError(f"part {name!r} would inflate to {size:,} bytes (limit "
+                         f"{XLSX_MAX_PART_BYTES:,}); refused before reading", file=path,
+                         hint="Save the data as CSV or Parquet for files this large")
+    if total > XLSX_MAX_TOTAL_BYTES:
+        raise InputError(f"would inflate to more than {XLSX_MAX_TOTAL_BYTES:,} bytes; refused "
+                         f"before reading", file=path,
+                         hint="Save the data as CSV or Parquet for files this large")
+    ratio = size / max(info.compress_size, 1)
+    if size > _RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO:
+        raise InputError(f"part {name!r} is compressed {ratio:,.0f} times (limit "
+                         f"{XLSX_MAX_RATIO}), as in a zip bomb; refused before reading", file=path)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + char - 64
+    return number
+
+
+def _check_dimension(head: bytes, name: str, path: str) -> None:
+    match = _DIMENSION.search(head)
+    if match is None:
+        return
+    last_col, last_row = (match.group(3), match.group(4)) if match.group(3) else match.group(1, 2)
+    rows, cols = int(last_row), _column_number(last_col)
+    if rows > XLSX_MAX_ROWS or cols > XLSX_MAX_COLUMNS or rows * cols > XLSX_MAX_CELLS:
+        raise InputError(f"sheet part {name!r} declares {rows:,} rows x {cols:,} columns "
+                         f"(limits {XLSX_MAX_ROWS:,} rows, {XLSX_MAX_COLUMNS:,} columns, "
+                         f"{XLSX_MAX_CELLS:,} cells); refused before reading", file=path,
+                         hint="Save the data as CSV or Parquet for files this large")
+
+
 def _read_xlsx(path: str, sheet) -> Dataset:
     import pandas as pd
+    _check_xlsx_archive(path)
     with pd.ExcelFile(path, engine="openpyxl") as book:
         name = _pick_sheet([str(n) for n in book.sheet_names], sheet, path)
         _check_excel_header(book, name, path)

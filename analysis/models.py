@@ -33,7 +33,7 @@ from ._errors import InputError
 
 __all__ = ["SE_TYPES", "OLSFit", "fit_ols", "hc_weights", "inference_frame"]
 
-SE_TYPES = ("ols", "HC0", "HC1", "HC2", "HC3", "HC4")
+SE_TYPES = ("ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2")
 _RANK_TOL = 1e-9
 
 
@@ -99,6 +99,13 @@ class OLSFit:
         Residual and (centred) total sum of squares.
     alpha : float
         Level used for confidence intervals (``1 - alpha`` coverage).
+    weighted : bool
+        Weighted least squares (``rss``/``tss`` are then weighted sums).
+    n_effective : float or None
+        Kish's effective sample size ``(sum w)^2 / sum w^2`` of a weighted fit.
+    cluster : ClusterCovariance or None
+        For CR1/CR2: the number of clusters and the degrees-of-freedom machinery
+        (:mod:`analysis.covariance`).
     """
 
     terms: tuple[str, ...]
@@ -110,6 +117,31 @@ class OLSFit:
     rss: float
     tss: float
     alpha: float = 0.05
+    weighted: bool = False
+    n_effective: float | None = None
+    cluster: object = field(default=None, repr=False)
+
+    def df_for(self, L) -> np.ndarray:
+        """Degrees of freedom of each linear combination ``L b`` (rows of ``L``):
+        ``df_resid`` for OLS/HC, ``G - 1`` for CR1, Satterthwaite for CR2."""
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if self.cluster is None:
+            return np.full(L.shape[0], float(self.df_resid))
+        return self.cluster.df(L)
+
+    def wald(self, L) -> tuple[float, float, float, float]:
+        """F test of ``L b = 0`` under this fit's covariance: ``(F, df_num, df_den, p)``.
+
+        OLS/HC: ``F = b'L'(L V L')^{-1} L b / q`` on ``(q, df_resid)``; CR1 on
+        ``(q, G - 1)``; CR2 the HTZ test (:meth:`analysis.covariance.ClusterCovariance.wald`).
+        """
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if self.cluster is not None:
+            return self.cluster.wald(L, self.params)
+        est = L @ self.params
+        q = L.shape[0]
+        F = float(est @ np.linalg.solve(L @ self.vcov @ L.T, est)) / q
+        return F, float(q), float(self.df_resid), float(stats.f.sf(F, q, self.df_resid))
 
     @property
     def r2(self) -> float:
@@ -133,13 +165,13 @@ class OLSFit:
     def to_frame(self):
         """Coefficient table: ``term, estimate, std_error, statistic, df, p_value, conf_low, conf_high``."""
         se = np.sqrt(np.diag(self.vcov))
-        frame = inference_frame(self.params, se, self.df_resid, self.alpha)
+        frame = inference_frame(self.params, se, self.df_for(np.eye(len(self.terms))), self.alpha)
         frame.insert(0, "term", list(self.terms))
         return frame
 
 
-def inference_frame(estimate, std_error, df: float, alpha: float):
-    """t-based inference table from estimates and standard errors.
+def inference_frame(estimate, std_error, df, alpha: float):
+    """t-based inference table from estimates and standard errors (``df`` scalar or per row).
 
     Returns a DataFrame with ``estimate, std_error, statistic, df, p_value,
     conf_low, conf_high``: ``statistic = estimate / std_error``, two-sided p
@@ -151,12 +183,13 @@ def inference_frame(estimate, std_error, df: float, alpha: float):
     se = np.asarray(std_error, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
+    df = np.broadcast_to(np.asarray(df, dtype=float), est.shape)
     tcrit = stats.t.ppf(1.0 - alpha / 2.0, df)
     return pd.DataFrame({
         "estimate": est,
         "std_error": se,
         "statistic": t,
-        "df": np.full(est.shape, float(df)),
+        "df": np.array(df),
         "p_value": 2.0 * stats.t.sf(np.abs(t), df),
         "conf_low": est - tcrit * se,
         "conf_high": est + tcrit * se,
@@ -164,8 +197,9 @@ def inference_frame(estimate, std_error, df: float, alpha: float):
 
 
 def fit_ols(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...] | list[str], *,
-            se: str = "ols", alpha: float = 0.05) -> OLSFit:
-    """Fit ``y = X b + e`` by least squares (QR) with the chosen covariance.
+            se: str = "ols", alpha: float = 0.05, weights: np.ndarray | None = None,
+            cluster: np.ndarray | None = None) -> OLSFit:
+    """Fit ``y = X b + e`` by (weighted) least squares (QR) with the chosen covariance.
 
     Parameters
     ----------
@@ -174,9 +208,15 @@ def fit_ols(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...] | list[str], *,
     y : ndarray, shape (n,)
     terms : sequence of str
         Names of the columns of ``X``.
-    se : {"ols", "HC0", "HC1", "HC2", "HC3", "HC4"}
+    se : {"ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"}
+        CR1/CR2 need ``cluster`` (:mod:`analysis.covariance`).
     alpha : float
         For confidence intervals.
+    weights : ndarray (n,), optional
+        Positive regression weights: WLS, ``b = (X'WX)^{-1} X'Wy`` (R ``lm(weights=)``);
+        HC types equal ``sandwich::vcovHC`` on the weighted fit.
+    cluster : ndarray of int (n,), optional
+        Cluster codes 0..G-1 (:func:`analysis.covariance.cluster_codes`).
 
     Raises
     ------
@@ -200,6 +240,29 @@ def fit_ols(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...] | list[str], *,
     if n < k + 2:
         raise InputError(f"{n} complete rows is too few for a model with {k} parameters "
                          f"(need at least {k + 2})")
+    if (se in {"CR1", "CR2"}) != (cluster is not None):
+        raise InputError(f"standard-error type {se} "
+                         + ("needs a cluster column" if cluster is None
+                            else "ignores clusters: choose CR1 or CR2 with a cluster column"))
+    sw = None if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+    Xs, ys = (X, y) if sw is None else (X * sw[:, None], y * sw)
+    q, r = _checked_qr(Xs, terms)
+    params = np.linalg.solve(r, q.T @ ys)
+    resid_s = ys - Xs @ params
+    r_inv = np.linalg.solve(r, np.eye(k))
+    xtx_inv = r_inv @ r_inv.T
+    rss = float(resid_s @ resid_s)
+    vcov, clus = _covariance(se, X, Xs, q, y - X @ params, resid_s, weights, cluster, xtx_inv, rss)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    ybar = float(w @ y / w.sum())
+    return OLSFit(terms=terms, params=params, vcov=vcov, se_type=se, nobs=n,
+                  df_resid=n - k, rss=rss, tss=float(w @ (y - ybar) ** 2), alpha=alpha,
+                  weighted=weights is not None, cluster=clus,
+                  n_effective=None if weights is None else float(w.sum() ** 2 / (w @ w)))
+
+
+def _checked_qr(X: np.ndarray, terms: tuple[str, ...]):
+    """QR of the design; a constant or collinear column is an :class:`InputError`."""
     q, r = np.linalg.qr(X)
     # |R_jj| is the length of column j orthogonal to the columns before it.
     diag = np.abs(np.diag(r))
@@ -210,22 +273,23 @@ def fit_ols(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...] | list[str], *,
         before = ", ".join(terms[:j]) or "nothing"
         raise InputError(f"the model is not estimable: term {terms[j]!r} is constant or perfectly "
                          f"collinear with {before}", hint="drop or recode that variable")
-    params = np.linalg.solve(r, q.T @ y)
-    resid = y - X @ params
-    r_inv = np.linalg.solve(r, np.eye(k))
-    xtx_inv = r_inv @ r_inv.T
-    df_resid = n - k
-    rss = float(resid @ resid)
+    return q, r
+
+
+def _covariance(se, X, Xs, q, resid, resid_s, weights, cluster, xtx_inv, rss):
+    """Covariance of the coefficients: classical, HC0-HC4 (on the sqrt(w)-scaled
+    design, = sandwich::vcovHC of a weighted lm), or CR1/CR2 (analysis.covariance)."""
+    n, k = X.shape
     if se == "ols":
-        vcov = xtx_inv * (rss / df_resid)
-    else:
-        leverage = np.einsum("ij,ij->i", q, q)
-        if se in {"HC2", "HC3", "HC4"} and np.any(leverage > 1 - 1e-10):
-            raise InputError(f"{se} standard errors are undefined: an observation has leverage 1 "
-                             "(it alone determines a coefficient)", hint="use --se HC0 or HC1")
-        omega = hc_weights(resid, leverage, n, k, se)
-        meat = (X * omega[:, None]).T @ X
-        vcov = xtx_inv @ meat @ xtx_inv
-    tss = float(((y - y.mean()) ** 2).sum())
-    return OLSFit(terms=terms, params=params, vcov=vcov, se_type=se, nobs=n,
-                  df_resid=df_resid, rss=rss, tss=tss, alpha=alpha)
+        return xtx_inv * (rss / (n - k)), None
+    if se in {"CR1", "CR2"}:
+        from .covariance import cluster_covariance
+        clus = cluster_covariance(X, resid, weights, np.asarray(cluster), xtx_inv, se)
+        return clus.vcov, clus
+    leverage = np.einsum("ij,ij->i", q, q)
+    if se in {"HC2", "HC3", "HC4"} and np.any(leverage > 1 - 1e-10):
+        raise InputError(f"{se} standard errors are undefined: an observation has leverage 1 "
+                         "(it alone determines a coefficient)", hint="use --se HC0 or HC1")
+    omega = hc_weights(resid_s, leverage, n, k, se)
+    meat = (Xs * omega[:, None]).T @ Xs
+    return xtx_inv @ meat @ xtx_inv, None

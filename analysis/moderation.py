@@ -56,6 +56,12 @@ class ProbeResult:
     boot : BootstrapResult or None
         Pairs-bootstrap percentile and BCa intervals of every coefficient and
         every default conditional effect (``probe(..., bootstrap=B, seed=S)``).
+    cluster, weights : str or None
+        The cluster and weight columns (``n_clusters`` and ``fit.n_effective``
+        give the number of clusters and Kish's effective N).
+    wild : WildBootstrap or None
+        Wild cluster bootstrap p values of the interaction and the default
+        conditional effects.
     notes : tuple of str
     """
 
@@ -80,7 +86,16 @@ class ProbeResult:
     jn_grid: ConditionalEffects | None = field(default=None, repr=False)
     boot: object = field(default=None, repr=False)
     centering: dict = field(default_factory=dict)
+    df_change: float | None = None
+    model_df2: float | None = None
+    cluster: str | None = None
+    weights: str | None = None
+    wild: object = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+
+    @property
+    def n_clusters(self) -> int | None:
+        return None if self.fit.cluster is None else self.fit.cluster.n_clusters
 
     @property
     def interaction(self) -> str:
@@ -139,13 +154,17 @@ class ProbeResult:
             "centering": self.centering,
             "coefficients": _records(self.coefficients),
             "r2": self.fit.r2, "r2_adj": self.fit.r2_adj, "model_f": self.model_f,
-            "model_p": self.model_p, "df_resid": self.fit.df_resid,
+            "model_p": self.model_p, "model_df2": self.model_df2, "df_resid": self.fit.df_resid,
             "r2_change": self.r2_change, "f_change": self.f_change, "p_change": self.p_change,
+            "df_change": self.df_change,
             "conditional_effects": _records(self.conditional_effects()),
             "johnson_neyman": None if self.jn is None else self.jn.to_dict(),
             "jn_table": None if self.jn is None else _records(self.jn_table()),
             "bootstrap": None if self.boot is None else {
                 k: v for k, v in self.boot.to_dict().items() if k != "effects"},
+            "cluster": self.cluster, "n_clusters": self.n_clusters, "weights": self.weights,
+            "n_effective": self.fit.n_effective, "df_convention": _df_convention(self.se_type),
+            "wild_bootstrap": None if self.wild is None else self.wild.to_dict(),
             "notes": list(self.notes),
         }
 
@@ -204,16 +223,9 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
                      hint="recode it, or fix the listed rows")
 
 
-def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | None = None,
-                    reference: dict | None = None) -> tuple[pd.DataFrame, dict, int]:
-    """Select ``columns``, coerce to numbers (binary text -> 0/1, ``reference`` level = 0),
-    drop incomplete rows.
-
-    Returns the complete-case frame, the coding dict and the number of rows dropped.
-    """
-    _check_columns(data, columns, file)
-    if len(data) == 0:
-        raise InputError("the data have no rows", file=file)
+def _coerce(data: pd.DataFrame, columns: Sequence[str], file: str | None,
+            reference: dict | None) -> tuple[pd.DataFrame, dict]:
+    """``columns`` as numbers (binary text -> 0/1), missing values kept; the coding dict."""
     coding: dict = {}
     reference = dict(reference or {})
     unknown = set(reference) - set(columns)
@@ -225,11 +237,97 @@ def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | N
     if inf.any():
         r, c = np.argwhere(inf)[0]
         raise InputError("is infinite", file=file, column=columns[c], rows=[int(r) + 1])
+    return frame, coding
+
+
+def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | None = None,
+                    reference: dict | None = None) -> tuple[pd.DataFrame, dict, int]:
+    """Select ``columns``, coerce to numbers (binary text -> 0/1, ``reference`` level = 0),
+    drop incomplete rows.
+
+    Returns the complete-case frame, the coding dict and the number of rows dropped.
+    """
+    _check_columns(data, columns, file)
+    if len(data) == 0:
+        raise InputError("the data have no rows", file=file)
+    frame, coding = _coerce(data, columns, file, reference)
     complete = frame.dropna()
     if complete.empty:
         raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
                          f"used columns ({', '.join(columns)})", file=file)
     return complete.reset_index(drop=True), coding, len(frame) - len(complete)
+
+
+def weights_column(col: pd.Series, name: str, file: str | None) -> np.ndarray:
+    """Regression weights as floats: numeric, non-negative, never missing, not all zero.
+
+    Each problem is one :class:`InputError` naming the column and the rows.
+    """
+    values = pd.to_numeric(col, errors="coerce") if not pd.api.types.is_numeric_dtype(col) else col
+    text = col.notna() & pd.Series(values, index=col.index).isna()
+    if text.any():
+        rows = (np.flatnonzero(text.to_numpy()) + 1).tolist()
+        raise InputError("weights must be numbers", file=file, column=name, rows=rows,
+                         values=col[text].tolist())
+    w = np.asarray(values, dtype=float)
+    for mask, problem in ((np.isnan(w), "weights are missing"),
+                          (np.isinf(w), "weights are infinite"), (w < 0, "weights are negative")):
+        if mask.any():
+            raise InputError(problem, file=file, column=name,
+                             rows=(np.flatnonzero(mask) + 1).tolist(),
+                             hint="every row needs a weight >= 0 (0 drops the row)")
+    if not (w > 0).any():
+        raise InputError("all weights are zero", file=file, column=name)
+    return w
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sample:
+    """The analysis sample: complete numeric columns, clusters and weights aligned."""
+
+    frame: pd.DataFrame
+    coding: dict
+    n_dropped: int
+    cluster: np.ndarray | None        # codes 0..G-1
+    weights: np.ndarray | None
+    n_zero_weight: int
+
+
+def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str | None = None,
+                   weights: str | None = None, file: str | None = None,
+                   reference: dict | None = None) -> Sample:
+    """Numeric ``columns`` plus an optional cluster column (any labels) and weights.
+
+    Rows with a missing value in a used column or the cluster column are dropped
+    (listwise, counted); rows with weight 0 are dropped and counted separately.
+    """
+    from .covariance import cluster_codes
+
+    extra = [c for c in (cluster, weights) if c is not None]
+    _check_columns(data, [*columns, *extra], file)
+    if len(data) == 0:
+        raise InputError("the data have no rows", file=file)
+    frame, coding = _coerce(data, columns, file, reference)
+    keep = frame.notna().all(axis=1).to_numpy().copy()
+    w = None if weights is None else weights_column(data[weights], weights, file)
+    if cluster is not None:
+        labels = data[cluster].astype("string").str.strip()
+        keep &= (labels.notna() & (labels != "")).fillna(False).to_numpy(dtype=bool)
+    n_zero = 0 if w is None else int(((w == 0) & keep).sum())
+    n_dropped = int((~keep).sum())
+    if w is not None:
+        keep &= w > 0
+    if not keep.any():
+        raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
+                         f"used columns ({', '.join([*columns, *extra])})", file=file)
+    codes = None
+    if cluster is not None:
+        codes, n_clusters = cluster_codes(labels[keep].to_numpy())
+        if n_clusters < 2:
+            raise InputError("has a single cluster in the rows analysed: cluster-robust standard "
+                             "errors need at least two", file=file, column=cluster)
+    return Sample(frame=frame[keep].reset_index(drop=True), coding=coding, n_dropped=n_dropped,
+                  cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero)
 
 
 def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None) -> None:
@@ -240,10 +338,26 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 
 
 # ------------------------------------------------------------------------- probe
+def resolve_se(se: str | None, cluster: str | None, weights: str | None) -> str:
+    """The covariance to use: the user's choice, checked against the design, or the
+    default: CR2 with a cluster column, HC3 with weights, else OLS."""
+    if se is None:
+        return "CR2" if cluster else ("HC3" if weights else "ols")
+    se = normalise_se_type(se)
+    if cluster and se not in {"CR1", "CR2"}:
+        raise InputError(f"--se {se} ignores the clusters given with --cluster {cluster!r}; "
+                         "choose --se CR1 or CR2 (default CR2)")
+    if not cluster and se in {"CR1", "CR2"}:
+        raise InputError(f"--se {se} needs a cluster column (--cluster COLUMN)")
+    return se
+
+
 def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
-          covariates: Sequence[str] = (), se: str = "ols", alpha: float = 0.05,
+          covariates: Sequence[str] = (), se: str | None = None, alpha: float = 0.05,
           reference: dict | None = None, jn_fdr: bool = False, bootstrap: int = 0,
           seed: int | None = None, center: str = "none", at: Sequence[float] | None = None,
+          cluster: str | None = None, weights: str | None = None, wild_bootstrap: int = 0,
+          wild_weights: str = "rademacher", wild_null: bool = True,
           file: str | None = None) -> ProbeResult:
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
@@ -253,8 +367,9 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     outcome, focal, moderator : str
         Column names (data, never code).
     covariates : sequence of str
-    se : {"ols", "HC0", "HC1", "HC2", "HC3", "HC4"}
-        Covariance for every test, conditional effect and the JN region.
+    se : {"ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"}, optional
+        Covariance for every test, conditional effect and the JN region.  Default:
+        ``CR2`` with ``cluster``, ``HC3`` with ``weights``, else ``ols``.
     alpha : float
         Two-sided level; CIs are ``1 - alpha``.
     reference : dict, optional
@@ -277,6 +392,19 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     at : sequence of float, optional
         Moderator values to probe instead of the defaults (PROCESS ``wmodval``),
         labelled ``at=<value>``.
+    cluster : str, optional
+        Column of cluster labels (company, team): CR1 or CR2 covariance
+        (:mod:`analysis.covariance`), degrees of freedom ``G - 1`` (CR1) or
+        Satterthwaite (CR2) everywhere, HTZ Wald tests under CR2.
+    weights : str, optional
+        Column of sampling weights: weighted least squares, weighted mean, SD and
+        percentiles for the probe values, Kish's effective N reported.
+    wild_bootstrap : int
+        Wild cluster bootstrap replicates (0: none) for the interaction and the
+        conditional effects (:mod:`analysis.wildboot`); needs ``cluster``.
+    wild_weights : {"rademacher", "webb"}
+    wild_null : bool
+        Impose the null (WCR, p values only) or not (WCU, p values and intervals).
     file : str, optional
         Shown in error messages.
 
@@ -292,22 +420,47 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    se = normalise_se_type(se)
+    se = resolve_se(se, cluster, weights)
     covariates = tuple(covariates)
     used = [outcome, focal, moderator, *covariates]
-    frame, coding, n_dropped = prepare_columns(data, used, file=file, reference=reference)
+    sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
+                            reference=reference)
+    frame, coding = sample.frame, sample.coding
     _check_variation(frame, [focal, moderator, *covariates], file)
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
     inter = f"{focal}:{moderator}"
     terms = ["Intercept", focal, moderator, inter, *covariates]
     X = np.column_stack([np.ones(len(frame)), x, w, x * w, frame[list(covariates)].to_numpy()])
     y = frame[outcome].to_numpy()
-    fit = fit_ols(X, y, terms, se=se, alpha=alpha)
-    reduced = fit_ols(np.delete(X, 3, axis=1), y, [t for t in terms if t != inter], se="ols")
-    f_change, _, _, p_change = wald_test(fit, [inter])
-    model_f, _, _, model_p = wald_test(fit, terms[1:])
+    fit = fit_ols(X, y, terms, se=se, alpha=alpha, weights=sample.weights, cluster=sample.cluster)
+    reduced = fit_ols(np.delete(X, 3, axis=1), y, [t for t in terms if t != inter], se="ols",
+                      weights=sample.weights)
+    f_change, _, df_change, p_change = wald_test(fit, [inter])
+    model_f, _, model_df2, model_p = wald_test(fit, terms[1:])
     binary = np.unique(w).size == 2
-    labels, values = moderator_values(w, binary)
+    labels, values = _probe_points(w, binary, at, moderator, coding, sample.weights)
+    effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
+                                  observed_range=(float(w.min()), float(w.max())))
+    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
+    jn_grid = None if jn is None else _jn_grid(fit, focal, inter, moderator, jn)
+    centering = _centering(center, {focal: x, moderator: w})
+    L_coef = _coefficient_rows(terms, centering, focal, moderator)
+    boot = (_bootstrap(X, y, terms, L_coef, labels, values, bootstrap, seed, alpha, sample)
+            if bootstrap else None)
+    wild = (_wild(fit, X, y, sample, inter, labels, values, wild_bootstrap, wild_weights,
+                  wild_null, seed) if wild_bootstrap else None)
+    return ProbeResult(
+        outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
+        n=len(frame), n_dropped=sample.n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
+        r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
+        df_change=float(df_change), model_df2=float(model_df2), model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
+        jn_grid=jn_grid, boot=boot, centering=centering, cluster=cluster, weights=weights,
+        wild=wild, notes=_notes(effects, sample, fit, cluster))
+
+
+def _probe_points(w, binary, at, moderator, coding, weights):
+    """Labels and values of the default probe (or ``at``), in the moderator's units."""
+    labels, values = moderator_values(w, binary, weights)
     if at is not None:
         values = np.asarray([float(v) for v in at], dtype=float)
         if values.size == 0 or not np.all(np.isfinite(values)):
@@ -316,20 +469,25 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     elif binary and moderator in coding:
         inverse = {v: k for k, v in coding[moderator].items()}
         labels = [f"group={inverse[int(v)]}" for v in values]
-    effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
-                                  observed_range=(float(w.min()), float(w.max())))
-    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
-    jn_grid = None if jn is None else _jn_grid(fit, focal, inter, moderator, jn)
-    centering = _centering(center, {focal: x, moderator: w})
-    L_coef = _coefficient_rows(terms, centering, focal, moderator)
-    boot = (_bootstrap(X, y, terms, L_coef, labels, values, bootstrap, seed, alpha)
-            if bootstrap else None)
-    return ProbeResult(
-        outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
-        n=len(frame), n_dropped=n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
-        r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
-        model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
-        jn_grid=jn_grid, boot=boot, centering=centering, notes=_notes(effects, n_dropped))
+    return labels, values
+
+
+def _wild(fit, X, y, sample, inter, labels, values, n_boot, kind, impose_null, seed):
+    from .wildboot import wild_cluster_bootstrap
+
+    k = X.shape[1]
+    L = np.zeros((1 + len(values), k))
+    L[0, 3] = 1.0
+    L[1:, 1], L[1:, 3] = 1.0, values
+    return wild_cluster_bootstrap(fit, X, y, sample.weights, sample.cluster, L,
+                                  labels=[f"term:{inter}", *(f"label:{v}" for v in labels)],
+                                  n_boot=n_boot, kind=kind, impose_null=impose_null, seed=seed)
+
+
+def _df_convention(se: str) -> str:
+    return {"CR1": "t(G - 1) for every effect, F(q, G - 1) for Wald tests",
+            "CR2": "Satterthwaite df per effect (Bell & McCaffrey), HTZ Wald tests "
+                   "(Pustejovsky & Tipton 2018)"}.get(se, "t(n - k), F(q, n - k)")
 
 
 def _jn_grid(fit, focal, inter, moderator, jn, n_points: int = 21) -> ConditionalEffects:
@@ -366,10 +524,19 @@ def _coefficient_rows(terms, centering: dict, focal: str, moderator: str) -> np.
     return L
 
 
-def _bootstrap(X, y, terms, L_coef, labels, values, n_boot: int, seed, alpha):
-    """Bootstrap every coefficient and every default conditional effect in one batch."""
+def _bootstrap(X, y, terms, L_coef, labels, values, n_boot: int, seed, alpha, sample):
+    """Bootstrap every coefficient and every default conditional effect in one batch.
+
+    With weights the rows of the sqrt(w)-scaled design are resampled (WLS refits);
+    with clusters the pairs bootstrap would ignore the dependence: refused."""
     from .bootstrap import bootstrap_linear
 
+    if sample.cluster is not None:
+        raise InputError("--bootstrap resamples rows and would ignore the clusters; use "
+                         "--wild-bootstrap B (wild cluster bootstrap) with --cluster")
+    if sample.weights is not None:
+        sw = np.sqrt(sample.weights)
+        X, y = X * sw[:, None], y * sw
     if n_boot < 100:
         raise InputError(f"--bootstrap needs at least 100 resamples (got {n_boot}); "
                          "PROCESS uses 5000")
@@ -381,10 +548,17 @@ def _bootstrap(X, y, terms, L_coef, labels, values, n_boot: int, seed, alpha):
     return bootstrap_linear(X, y, L, n_boot=n_boot, seed=seed, alpha=alpha, labels=names)
 
 
-def _notes(effects: ConditionalEffects, n_dropped: int) -> tuple[str, ...]:
+def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]:
     notes = []
-    if n_dropped:
-        notes.append(f"{n_dropped} row(s) with a missing value in a used column were dropped (listwise).")
+    if sample.n_dropped:
+        notes.append(f"{sample.n_dropped} row(s) with a missing value in a used column were "
+                     "dropped (listwise).")
+    if sample.n_zero_weight:
+        notes.append(f"{sample.n_zero_weight} row(s) with weight 0 were left out.")
+    if fit.cluster is not None and fit.cluster.n_clusters < 30:
+        notes.append(f"only {fit.cluster.n_clusters} clusters in {cluster!r}: cluster-robust "
+                     "inference is unreliable with fewer than about 30 clusters; prefer CR2 "
+                     "(Satterthwaite df) and check with --wild-bootstrap.")
     frame = effects.frame
     if "in_range" in frame and not frame["in_range"].all():
         outside = frame.loc[~frame["in_range"], "label"].tolist()

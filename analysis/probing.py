@@ -28,8 +28,9 @@ from scipy import stats
 from .models import OLSFit, inference_frame
 
 __all__ = [
-    "linear_combination", "conditional_effects", "moderator_values",
-    "johnson_neyman", "jn_roots", "fdr_critical_t", "ConditionalEffects", "JohnsonNeyman",
+    "linear_combination", "conditional_effects", "moderator_values", "weighted_percentile",
+    "weighted_mean_sd",
+    "johnson_neyman", "jn_roots", "fdr_critical_t", "fdr_critical_p", "ConditionalEffects", "JohnsonNeyman",
     "wald_test", "crossover", "Crossover",
 ]
 
@@ -50,7 +51,9 @@ def linear_combination(fit: OLSFit, weights: Sequence[Mapping[str, float]] | np.
     Returns
     -------
     DataFrame with ``estimate, std_error, statistic, df, p_value, conf_low, conf_high``;
-    inference uses ``t(fit.df_resid)`` as for the coefficients.
+    inference uses the fit's degrees of freedom for each row (``fit.df_for``:
+    ``df_resid`` for OLS/HC, ``G - 1`` for CR1, Satterthwaite for CR2), as for the
+    coefficients.
 
     Examples
     --------
@@ -65,7 +68,7 @@ def linear_combination(fit: OLSFit, weights: Sequence[Mapping[str, float]] | np.
     est = L @ fit.params
     var = np.einsum("ij,jk,ik->i", L, fit.vcov, L)
     se = np.sqrt(np.maximum(var, 0.0))
-    return inference_frame(est, se, fit.df_resid, fit.alpha if alpha is None else alpha)
+    return inference_frame(est, se, fit.df_for(L), fit.alpha if alpha is None else alpha)
 
 
 def _as_matrix(fit: OLSFit, weights) -> np.ndarray:
@@ -124,10 +127,15 @@ def conditional_effects(fit: OLSFit, focal: str, interaction: str, at: Sequence[
                               alpha=fit.alpha if alpha is None else alpha, frame=frame)
 
 
-def moderator_values(w: np.ndarray, binary: bool) -> tuple[list[str], np.ndarray]:
+def moderator_values(w: np.ndarray, binary: bool,
+                     weights: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
     """Default probe points: both groups for a binary moderator; otherwise the
     16th/50th/84th percentiles (PROCESS v4, the (n+1)p rule = numpy ``weibull``)
     and mean - 1 SD, mean, mean + 1 SD (Aiken & West; SD with n - 1).
+
+    With ``weights`` (sampling weights) the mean and SD are weighted
+    (:func:`weighted_mean_sd`) and the percentiles come from
+    :func:`weighted_percentile`; equal weights give the unweighted values exactly.
 
     Examples
     --------
@@ -141,10 +149,44 @@ def moderator_values(w: np.ndarray, binary: bool) -> tuple[list[str], np.ndarray
     if binary:
         groups = np.unique(w)
         return [f"group={g:g}" for g in groups], groups
-    pct = np.percentile(w, [16, 50, 84], method="weibull")
-    m, s = w.mean(), w.std(ddof=1)
+    if weights is None:
+        pct = np.percentile(w, [16, 50, 84], method="weibull")
+        m, s = w.mean(), w.std(ddof=1)
+    else:
+        pct = weighted_percentile(w, weights, [16, 50, 84])
+        m, s = weighted_mean_sd(w, weights)
     return (["p16", "p50", "p84", "mean-1sd", "mean", "mean+1sd"],
             np.concatenate([pct, [m - s, m, m + s]]))
+
+
+def weighted_mean_sd(x: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and SD, weights normalised to sum to n (scale-free):
+    ``sd^2 = n/(n-1) * sum w (x - m)^2 / sum w`` (equal weights: the sample SD).
+
+    >>> [round(v, 6) for v in weighted_mean_sd(np.array([1., 2, 3, 4]), np.ones(4))]
+    [2.5, 1.290994]
+    """
+    x, w = np.asarray(x, dtype=float), np.asarray(weights, dtype=float)
+    m = float(w @ x / w.sum())
+    n = x.size
+    return m, float(np.sqrt(n / (n - 1) * (w @ (x - m) ** 2) / w.sum()))
+
+
+def weighted_percentile(x: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Weighted (n+1)p rule: sorted values at plotting positions ``S_k / (S_n + mean w)``
+    (``S_k`` the cumulative weight), linear interpolation, clamped at the ends.
+    Equal weights give ``k / (n + 1)``, numpy's ``weibull`` method (PROCESS's rule).
+
+    >>> x = np.arange(1.0, 11.0)
+    >>> bool(np.allclose(weighted_percentile(x, np.full(10, 3.0), [16, 84]),
+    ...                  np.percentile(x, [16, 84], method="weibull")))
+    True
+    """
+    x, w = np.asarray(x, dtype=float), np.asarray(weights, dtype=float)
+    order = np.argsort(x, kind="stable")
+    xs, cw = x[order], np.cumsum(w[order])
+    pos = cw / (cw[-1] + w.mean())
+    return np.interp(np.asarray(q, dtype=float) / 100.0, pos, xs)
 
 
 # ------------------------------------------------------------------ Johnson-Neyman
@@ -212,8 +254,13 @@ class JohnsonNeyman:
     share_below, share_above : tuple of (float or None)
         Share of cases with moderator below / above each boundary (PROCESS's
         "% below / % above"); ``None`` for a boundary outside the observed range.
-    t_crit : float
-        Critical t used: ``t(1 - alpha/2, df_resid)``, or the FDR-controlled one.
+    t_crit : float or None
+        Critical t used: ``t(1 - p_crit/2, df)``; ``None`` under CR2, where the
+        Satterthwaite df (and so the critical t) changes along the moderator.
+    p_crit : float
+        Per-point two-sided level: ``alpha``, or the FDR-controlled one.
+    df : tuple of float
+        Degrees of freedom of the conditional effect at each boundary.
     fdr : bool
         Whether ``t_crit`` controls the false discovery rate (Esarey & Sumner 2018).
     """
@@ -221,7 +268,7 @@ class JohnsonNeyman:
     focal: str
     moderator: str
     alpha: float
-    t_crit: float
+    t_crit: float | None
     fdr: bool
     se_type: str
     bounds: tuple[float, ...]
@@ -231,10 +278,13 @@ class JohnsonNeyman:
     observed_range: tuple[float, float]
     share_below: tuple[float | None, ...]
     share_above: tuple[float | None, ...]
+    p_crit: float = 0.05
+    df: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         return {
-            "bounds": list(self.bounds), "in_range": list(self.in_range),
+            "bounds": list(self.bounds), "in_range": list(self.in_range), "df": list(self.df),
+            "p_crit": self.p_crit,
             "significant_region": self.significant_region,
             "region_unrestricted": self.region_unrestricted,
             "alpha": self.alpha, "t_crit": self.t_crit, "fdr": self.fdr, "se_type": self.se_type,
@@ -245,7 +295,9 @@ class JohnsonNeyman:
     def summary(self) -> str:
         lo, hi = self.observed_range
         kind = "FDR-controlled " if self.fdr else ""
-        head = (f"Johnson-Neyman ({self.se_type}, {kind}alpha = {self.alpha:g}, t* = {self.t_crit:.4f}); "
+        crit = (f"t* = {self.t_crit:.4f}" if self.t_crit is not None
+                else f"p* = {self.p_crit:.4g}, Satterthwaite df")
+        head = (f"Johnson-Neyman ({self.se_type}, {kind}alpha = {self.alpha:g}, {crit}); "
                 f"observed {self.moderator} range [{lo:.4g}, {hi:.4g}]")
         lines = [head]
         for b, inside, below, above in zip(self.bounds, self.in_range, self.share_below, self.share_above):
@@ -273,15 +325,15 @@ def _region_words(jn: JohnsonNeyman) -> str:
     return f"for {jn.moderator} <= {inner[0]:.4f} and for {jn.moderator} >= {inner[1]:.4f}"
 
 
-def fdr_critical_t(fit: OLSFit, focal: str, interaction: str, lo: float, hi: float, *,
+def fdr_critical_p(fit: OLSFit, focal: str, interaction: str, lo: float, hi: float, *,
                    alpha: float, n_grid: int = 1001) -> float:
-    """False-discovery-rate controlled critical t for a JN analysis (Esarey & Sumner 2018).
+    """False-discovery-rate controlled per-point level for a JN analysis (Esarey & Sumner 2018).
 
     The conditional effect is tested at ``n_grid`` equally spaced moderator values
     over the observed range ``[lo, hi]`` (as ``interactions::johnson_neyman(control.fdr
-    = TRUE)`` does); the Benjamini-Hochberg step-up finds the largest ``i`` with
-    ``p_(i) <= i alpha / m`` and the critical value is ``|t^{-1}(i alpha / (2m), df)|``.
-    If nothing is rejected the value for ``i = 1`` (Bonferroni) is returned.
+    = TRUE)`` does, but with the fit's own covariance and degrees of freedom); the
+    Benjamini-Hochberg step-up finds the largest ``i`` with ``p_(i) <= i alpha / m``
+    and returns ``i alpha / m`` (``alpha / m``, Bonferroni, if nothing is rejected).
     Esarey, J., & Sumner, J. L. (2018). Marginal effects in interaction models:
     determining and controlling the false positive rate. Comparative Political
     Studies, 51(9), 1144-1176. doi:10.1177/0010414017730080
@@ -293,50 +345,100 @@ def fdr_critical_t(fit: OLSFit, focal: str, interaction: str, lo: float, hi: flo
     m = p.size
     passing = np.flatnonzero(p <= np.arange(1, m + 1) / m * alpha)
     i = int(passing[-1]) + 1 if passing.size else 1
-    return float(abs(stats.t.ppf(i * alpha / (2 * m), fit.df_resid)))
+    return i * alpha / m
+
+
+def fdr_critical_t(fit: OLSFit, focal: str, interaction: str, lo: float, hi: float, *,
+                   alpha: float, n_grid: int = 1001) -> float:
+    """The FDR-controlled critical t, ``|t^{-1}(p*/2, df_resid)|`` with ``p*`` from
+    :func:`fdr_critical_p` (constant-df fits: OLS, HC, CR1 with ``G - 1``)."""
+    p_crit = fdr_critical_p(fit, focal, interaction, lo, hi, alpha=alpha, n_grid=n_grid)
+    df = float(fit.df_for(np.eye(len(fit.terms))[fit.index(focal)])[0])
+    return float(abs(stats.t.ppf(p_crit / 2, df)))
 
 
 def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np.ndarray, *,
                    moderator: str = "W", alpha: float | None = None,
                    fdr: bool = False) -> JohnsonNeyman:
-    """Johnson-Neyman boundaries in closed form, restricted to the observed range.
+    """Johnson-Neyman boundaries, restricted to the observed range.
 
     ``moderator_data`` (the observed moderator values) gives the range and the
     share of cases below / above each boundary; it is not stored.  With
-    ``fdr=True`` the critical t controls the false discovery rate across the
-    observed range (:func:`fdr_critical_t`) instead of the per-point ``t(1 - alpha/2)``.
+    ``fdr=True`` the per-point level controls the false discovery rate across the
+    observed range (:func:`fdr_critical_p`) instead of ``alpha``.  With a constant
+    df (OLS, HC, CR1) the boundaries are the closed-form roots of :func:`jn_roots`;
+    under CR2 the Satterthwaite df changes with the moderator value and the
+    boundaries solve ``|t(w)| = t^{-1}(1 - p*/2, df(w))`` numerically (Brent's method,
+    |w| tolerance 1e-12) over the observed range widened by 3 ranges on each side.
     """
     alpha = fit.alpha if alpha is None else alpha
     w = np.asarray(moderator_data, dtype=float)
     lo, hi = float(w.min()), float(w.max())
-    t_crit = (fdr_critical_t(fit, focal, interaction, lo, hi, alpha=alpha) if fdr
-              else float(stats.t.ppf(1 - alpha / 2, fit.df_resid)))
+    p_crit = fdr_critical_p(fit, focal, interaction, lo, hi, alpha=alpha) if fdr else alpha
     i, j = fit.index(focal), fit.index(interaction)
     b, V = fit.params, fit.vcov
-    roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
+    varying = fit.cluster is not None and fit.cluster.se_type == "CR2"
+    if varying:
+        t_crit = None
+        roots, region = _jn_roots_numeric(fit, i, j, p_crit, lo, hi)
+    else:
+        t_crit = float(stats.t.ppf(1 - p_crit / 2, fit.df_for(_row(fit, i, j, 0.0))[0]))
+        roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
     in_range = tuple(bool(lo <= r <= hi) for r in roots)
     below = tuple(float(np.mean(w < r)) if ok else None for r, ok in zip(roots, in_range))
     above = tuple(float(np.mean(w > r)) if ok else None for r, ok in zip(roots, in_range))
+    df = tuple(float(d) for d in fit.df_for(_row(fit, i, j, np.asarray(roots)))) if roots else ()
+    cuts = [lo] + [r for r, ok in zip(roots, in_range) if ok] + [hi]
     return JohnsonNeyman(
         focal=focal, moderator=moderator, alpha=alpha, t_crit=t_crit, se_type=fit.se_type, fdr=fdr,
         bounds=roots, in_range=in_range, region_unrestricted=region,
-        significant_region=_observed_region(fit, i, j, t_crit, roots, in_range, lo, hi),
-        observed_range=(lo, hi), share_below=below, share_above=above)
+        significant_region=_region_pattern(_significant(fit, i, j, p_crit, _mids(cuts))),
+        observed_range=(lo, hi), share_below=below, share_above=above, p_crit=p_crit, df=df)
 
 
-def _observed_region(fit, i, j, t_crit, roots, in_range, lo, hi) -> str:
-    """Classify significance within [lo, hi] by testing one point per piece."""
-    cuts = [lo] + [r for r, ok in zip(roots, in_range) if ok] + [hi]
-    mids = np.array([(a + b) / 2 for a, b in zip(cuts[:-1], cuts[1:])])
-    L = np.zeros((mids.size, len(fit.terms)))
-    L[:, i], L[:, j] = 1.0, mids
-    est = L @ fit.params
-    se = np.sqrt(np.einsum("ij,jk,ik->i", L, fit.vcov, L))
-    sig = np.abs(est / se) > t_crit
+def _row(fit, i, j, w) -> np.ndarray:
+    w = np.atleast_1d(np.asarray(w, dtype=float))
+    L = np.zeros((w.size, len(fit.terms)))
+    L[:, i], L[:, j] = 1.0, w
+    return L
+
+
+def _mids(cuts) -> np.ndarray:
+    return np.array([(a + b) / 2 for a, b in zip(cuts[:-1], cuts[1:])])
+
+
+def _significant(fit, i, j, p_crit, points) -> np.ndarray:
+    """Whether the effect ``b_i + w b_j`` is significant at level ``p_crit`` at each point."""
+    frame = linear_combination(fit, _row(fit, i, j, points))
+    return frame["p_value"].to_numpy() < p_crit
+
+
+def _region_pattern(sig) -> str:
     pattern = tuple(bool(s) for s in sig)
     return {(True,): "everywhere", (False,): "nowhere", (False, True): "above",
             (True, False): "below", (False, True, False): "inside",
             (True, False, True): "outside"}.get(pattern, "nowhere" if not any(pattern) else "everywhere")
+
+
+def _jn_roots_numeric(fit, i, j, p_crit, lo, hi, n_grid: int = 2001):
+    """Roots of ``|t(w)| - t*(df(w))`` by bracketing on a grid, then Brent's method."""
+    from scipy.optimize import brentq
+
+    span = max(hi - lo, 1e-12)
+    grid = np.linspace(lo - 3 * span, hi + 3 * span, n_grid)
+
+    def gap(points):
+        frame = linear_combination(fit, _row(fit, i, j, points))
+        tcrit = stats.t.ppf(1 - p_crit / 2, frame["df"].to_numpy())
+        return np.abs(frame["statistic"].to_numpy()) - tcrit
+
+    values = gap(grid)
+    roots = []
+    for k in np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0):
+        roots.append(float(brentq(lambda v: float(gap(np.array([v]))[0]), grid[k], grid[k + 1],
+                                  xtol=1e-12, rtol=4 * np.finfo(float).eps)))
+    cuts = [grid[0]] + roots + [grid[-1]]
+    return tuple(roots), _region_pattern(_significant(fit, i, j, p_crit, _mids(cuts)))
 
 
 def wald_test(fit: OLSFit, terms: Sequence[str]) -> tuple[float, int, int, float]:
@@ -344,14 +446,14 @@ def wald_test(fit: OLSFit, terms: Sequence[str]) -> tuple[float, int, int, float
 
     ``F = b_R' V_RR^{-1} b_R / q`` on ``(q, df_resid)`` degrees of freedom.  With the
     OLS covariance it equals the classical nested-model F; with an HC
-    covariance it is PROCESS's ``F(HCk)``.  Returns ``(F, q, df_resid, p)``.
+    covariance it is PROCESS's ``F(HCk)``; CR1 uses ``(q, G - 1)`` and CR2 the HTZ
+    test (:meth:`analysis.models.OLSFit.wald`).  Returns ``(F, q, df_den, p)``.
     """
-    idx = [fit.index(t) for t in terms]
-    b = fit.params[idx]
-    V = fit.vcov[np.ix_(idx, idx)]
-    q = len(idx)
-    F = float(b @ np.linalg.solve(V, b)) / q
-    return F, q, fit.df_resid, float(stats.f.sf(F, q, fit.df_resid))
+    L = np.zeros((len(terms), len(fit.terms)))
+    for row, term in enumerate(terms):
+        L[row, fit.index(term)] = 1.0
+    F, q, df2, p = fit.wald(L)
+    return F, int(q), (int(df2) if float(df2).is_integer() else df2), p
 
 
 # ------------------------------------------------------ differential susceptibility

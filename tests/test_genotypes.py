@@ -340,3 +340,77 @@ def test_strand_check():
     assert strand_check(fine) is None
     assert strand_check(parse_genotypes(pd.Series(["7/7"]), "DRD4")) is None
     assert strand_check(parse_genotypes(pd.Series([None]), "DRD2")) is None
+
+
+def test_null_table_sampler_follows_the_exact_null_distribution():
+    """The count-based sampler of genotype tables (which replaced permuting 2N alleles)
+    draws each table with its exact conditional HWE probability (full enumeration):
+    chi-square goodness of fit over 20,000 draws (cells with expected count < 5 pooled),
+    seed fixed; a correct sampler fails this at rate 0.001."""
+    from scipy import stats
+    from analysis.genotypes import _null_genotype_tables
+    counts = (5, 8, 5)
+    f = math.factorial
+    n = sum(counts) // 2
+    const = Fraction(f(n) * math.prod(f(c) for c in counts), f(2 * n))
+    exact = {}
+    for cells, table in _enumerate_tables(counts):
+        het = sum(c for (i, j), c in zip(cells, table) if i != j)
+        exact[tuple(table)] = float(const * 2 ** het / math.prod(f(int(c)) for c in table))
+    m = 20_000
+    drawn = _null_genotype_tables(np.array(counts), m, np.random.default_rng(11))
+    k = len(counts)
+    upper = [i * k + j for i in range(k) for j in range(i, k)]   # (0,0) (0,1) ... as cells
+    assert drawn.reshape(m, k, k)[:, 1, 0].sum() == 0          # lower triangle stays empty
+    seen = {}
+    for row in map(tuple, drawn[:, upper]):
+        seen[row] = seen.get(row, 0) + 1
+    assert set(seen) <= set(exact)                               # only possible tables
+    tables = sorted(exact, key=exact.get, reverse=True)
+    expected = np.array([exact[t] * m for t in tables])
+    observed = np.array([seen.get(t, 0) for t in tables])
+    big = expected >= 5
+    obs, exp = observed[big], expected[big]
+    if (~big).any():
+        obs, exp = np.append(obs, observed[~big].sum()), np.append(exp, expected[~big].sum())
+    assert stats.chisquare(obs, exp).pvalue > 0.001
+
+
+def test_multiallelic_mc_memory_does_not_grow_with_permutations():
+    """Reproduced: the permutation test allocated n_perm x 2N integers (9.6 GB at 100,000
+    rows, a MemoryError at 2 million).  Now its peak memory is a few times the allele
+    arrays themselves, whatever n_perm."""
+    import tracemalloc
+    rng = np.random.default_rng(4)
+    n = 200_000
+    a1 = rng.choice([2, 3, 4, 5, 7], size=n, p=[.1, .05, .6, .05, .2])
+    a2 = rng.choice([2, 3, 4, 5, 7], size=n, p=[.1, .05, .6, .05, .2])
+    peaks = []
+    for n_perm in (100, 5_000):
+        tracemalloc.start()
+        p = hwe_multiallelic_mc(a1, a2, n_perm=n_perm, seed=2)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert 0.01 < p <= 1                                    # drawn under HWE
+    data = a1.nbytes + a2.nbytes
+    assert max(peaks) < 4 * data, (peaks, data)       # old: n_perm x 2N x 8 bytes = 5000 x data
+    assert peaks[1] < peaks[0] + 5_000_000            # +5 MB at most for 50x the permutations
+
+
+def test_multiallelic_mc_matches_biallelic_exact_at_large_n():
+    """Reproduced: ties were taken within 1e-7 *relative to the log-probability*, which
+    grows with N (0.1 log-units at N = 100,000): p-values drifted towards 1 (p = 1.0 for
+    HWE data at N = 2,000,000).  At N = 100,000 with two alleles the MC p must equal the
+    exact biallelic one within 4 Monte Carlo SE (and the old code needed 32 GB here)."""
+    n, p = 100_000, 0.3
+    rng = np.random.default_rng(0)
+    a1 = np.where(rng.random(n) < p, 7, 4)
+    a2 = np.where(rng.random(n) < p, 7, 4)
+    hom7 = int(((a1 == 7) & (a2 == 7)).sum())
+    het = int((a1 != a2).sum())
+    p_exact = hwe_exact(hom7, het, n - hom7 - het).p_value
+    n_perm = 20_000
+    p_mc = hwe_multiallelic_mc(a1, a2, n_perm=n_perm, seed=3)
+    tol = 4 * math.sqrt(p_exact * (1 - p_exact) / n_perm) + 1 / (n_perm + 1)
+    assert abs(p_mc - p_exact) < tol, (p_mc, p_exact)
+    assert 0.05 < p_exact < 0.95
