@@ -23,11 +23,22 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", default=None, help="sheet name or index for .xlsx files")
     p.add_argument("--decimal", default=None, help="decimal separator for text files, e.g. ','")
     p.add_argument("--encoding", default=None, help="text encoding (default: detected)")
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
+                   help="text/xlsx: the column names are on row N (default 1, or as a "
+                        "recognised Qualtrics export needs)")
+    p.add_argument("--skip-rows", type=int, default=None, metavar="N",
+                   help="text/xlsx: N rows after the header are not data (e.g. question "
+                        "texts; the first supplies column labels)")
+
+
+def _reader_options(args) -> dict:
+    return {"sheet": args.sheet, "decimal": args.decimal, "encoding": args.encoding,
+            "header_row": args.header_row, "skip_rows": args.skip_rows}
 
 
 def _read_dataset(args):
     from .io import read_data
-    return read_data(args.data, sheet=args.sheet, decimal=args.decimal, encoding=args.encoding)
+    return read_data(args.data, **_reader_options(args))
 
 
 def _float_list(text: str) -> list[float]:
@@ -207,8 +218,8 @@ def _run_analyze(args) -> int:
     from . import paths
     from .pipeline import analyze
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
-                  force=args.force, se=args.se, keller=args.keller, sheet=args.sheet,
-                  decimal=args.decimal, encoding=args.encoding, replication_sims=args.sims,
+                  force=args.force, se=args.se, keller=args.keller, **_reader_options(args),
+                  replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs, **_multiverse_args(args))
     print(f"report written to {out}")
     return 0
@@ -385,7 +396,7 @@ def _run_multiverse(args) -> int:
     result = run_files(args.data, args.codebook, config_path=args.config, draws=args.draws,
                        seed=args.seed, n_jobs=args.jobs, scheduler=args.scheduler,
                        progress=False if args.json else None, claims=args.claims,
-                       sheet=args.sheet, decimal=args.decimal, encoding=args.encoding)
+                       **_reader_options(args))
     note = (f"Data: {Path(args.data).name}. Specifications from "
             + ("the codebook's multiverse section." if result.grid.user_defined
                else "the default grid (data/simulation.yaml)."))

@@ -51,7 +51,7 @@ LOCI = ("DRD2", "DRD4")
 GENOTYPE_FORMATS = ("alleles", "carrier")
 _TOP_KEYS = ("source", "id", "missing_codes", "min_group_size", "scales", "genotypes",
              "covariates", "multiverse")
-_SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score")
+_SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score", "labels")
 _GENO_KEYS = ("column", "format", "allele_map")
 ANALYSIS_COLUMNS = ("id",) + SCALES + (
     "drd2_a1_carrier", "drd2_genotype", "drd2_a1_count", "drd4_7r_carrier", "drd4_7r_count")
@@ -71,16 +71,29 @@ class ScaleSpec:
     max: float | None = None
     min_answered: float = _DEFAULT_MIN_ANSWERED
     score: str | None = None
+    labels: dict = field(default_factory=dict)
 
     @property
     def columns(self) -> tuple[str, ...]:
         return (self.score,) if self.score is not None else self.items
 
+    def code_of(self) -> dict:
+        """Answer text (folded: stripped, lower case) -> code, from ``labels``
+        (how a "choice text" export is read back into numbers)."""
+        return {_fold(text): code for code, text in self.labels.items()}
+
     def to_dict(self) -> dict:
         if self.score is not None:
             return {"score": self.score}
-        return {"items": list(self.items), "reverse": list(self.reverse), "min": self.min,
-                "max": self.max, "min_answered": self.min_answered}
+        out = {"items": list(self.items), "reverse": list(self.reverse), "min": self.min,
+               "max": self.max, "min_answered": self.min_answered}
+        if self.labels:
+            out["labels"] = dict(self.labels)
+        return out
+
+
+def _fold(text) -> str:
+    return " ".join(str(text).split()).lower()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,6 +184,14 @@ class Codebook:
                    multiverse=_multiverse(data.get("multiverse"), path))
         _check_roles(book)
         return book
+
+    def shared_items(self) -> dict[str, tuple[str, ...]]:
+        """Item column -> the scales that list it, for items in two or more scales."""
+        owners: dict[str, list[str]] = {}
+        for name, spec in self.scales.items():
+            for col in spec.items:
+                owners.setdefault(col, []).append(name)
+        return {c: tuple(s) for c, s in owners.items() if len(s) > 1}
 
     def roles(self) -> dict[str, str]:
         """Column -> role (``id``, ``CO item``, ``DRD2 genotype``, ``covariate`` ...)."""
@@ -386,7 +407,29 @@ def _item_scale(name: str, spec: dict, where: str, path) -> ScaleSpec:
         raise InputError(f"{where}.min_answered must be a share in (0, 1], got {share:g}",
                          file=path, hint="0.5 means a score needs at least half the items")
     return ScaleSpec(name=name, items=items, reverse=reverse, min=low, max=high,
-                     min_answered=share)
+                     min_answered=share, labels=_answer_labels(spec.get("labels"), where, path))
+
+
+def _answer_labels(value, where: str, path) -> dict:
+    """``labels: {1: Strongly disagree, ..., 7: Strongly agree}``: code -> answer text."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise InputError(f"{where}.labels must map answer codes to answer texts, got a "
+                         f"{_kind(value)}", file=path,
+                         hint="E.g. labels: {1: Strongly disagree, 7: Strongly agree}")
+    out, seen = {}, {}
+    for code, text in value.items():
+        code = _number(code, f"{where}.labels (code {code!r})", path)
+        if isinstance(text, (dict, list)) or text is None or not str(text).strip():
+            raise InputError(f"{where}.labels: code {code:g} needs an answer text", file=path)
+        folded = _fold(text)
+        if folded in seen:
+            raise InputError(f"{where}.labels: the text {str(text)!r} is given to codes "
+                             f"{seen[folded]:g} and {code:g}", file=path)
+        seen[folded] = code
+        out[int(code) if code.is_integer() else code] = str(text)
+    return out
 
 
 def _parse_genotypes(value, path) -> dict:
@@ -477,6 +520,8 @@ def _check_roles(book: Codebook) -> None:
     entries += [(s.column, f"{s.locus} genotype") for s in book.genotypes.values()]
     entries += [(c, "covariates") for c in book.covariates]
     for col, role in entries:
+        if col in seen and seen[col].startswith("scale ") and role.startswith("scale "):
+            continue  # an item in two scales: allowed, validate warns about it
         if col in seen and seen[col] != role:
             raise InputError(f"column {col!r} is used twice: in {seen[col]} and in {role}",
                              file=book.path, hint="Each column can play one role only")
@@ -492,14 +537,17 @@ def _check_roles(book: Codebook) -> None:
 def init_codebook(dataset) -> str:
     """A commented starting codebook (YAML text) guessed from a data set.
 
-    Guesses the id column, item groups and their roles (from column-name
-    prefixes such as ``co_1``, ``CO01``, ``so_*``, ``sec*``, ``anx*``,
-    ``avo*`` and from SPSS variable labels), response ranges (value labels,
-    else observed minimum and maximum), reverse-keyed items (negative
-    corrected item-total r), genotype columns (names such as drd2/taq1a/
-    rs1800497/ankk1 and drd4/vntr/7r, or values that parse as genotypes),
-    missing-value codes and covariates.  Every guess is marked
-    ``# guessed: check``.  The text is built line by line so the comments
+    Guesses the id column, genotype columns (names such as drd2/taq1a/
+    rs1800497/ankk1 and drd4/vntr/7r, values that parse as genotypes, or
+    SPSS/Stata value labels that do), covariates (age, gender, tenure...),
+    missing-value codes (codes such as -9 or 99 outside the answer range) and
+    the candidate scales of :func:`analysis.scaleguess.propose_scales` (name
+    stems, correlation clustering, labels; reverse keys from loadings and
+    label cues; role names where labels or names allow; one-item groups
+    flagged, never proposed).  Response ranges come from value labels, else
+    the observed answers.  Every guess is marked ``# guessed: check`` and says
+    how sure it is; candidate scales without a role are written as commented
+    blocks to be named.  The text is built line by line so the comments
     survive; it loads with :meth:`Codebook.load` once the guesses are complete.
 
     >>> import pandas as pd
@@ -512,16 +560,16 @@ def init_codebook(dataset) -> str:
     ('id', ('co_1', 'co_2'), 'drd4')
     """
     frame = dataset.frame
-    geno = _guess_genotypes(frame)
+    geno = _guess_genotypes(frame, dataset.value_labels)
     taken = {g["column"] for g in geno.values()}
     ident = _guess_id(frame, taken)
     taken |= {ident} if ident else set()
-    groups, unassigned = _guess_scales(dataset, taken)
-    taken |= {c for g in groups.values() for c in g["items"]}
     covs = _guess_covariates(frame, taken)
-    lines = _header_lines(dataset) + _id_lines(ident) + _missing_lines(dataset, groups)
+    taken |= {c for c, _ in covs}
+    guesses, codes = _guess_scales(dataset, taken)
+    lines = _header_lines(dataset) + _id_lines(ident) + _missing_lines(dataset, codes)
     lines += ["min_group_size: 10  # genotype groups smaller than this are flagged unstable", ""]
-    lines += _scale_lines(groups, unassigned) + _genotype_lines(geno) + _covariate_lines(covs)
+    lines += _scale_lines(guesses) + _genotype_lines(geno) + _covariate_lines(covs)
     return "\n".join(lines) + "\n"
 
 
@@ -532,16 +580,7 @@ _ID_NAME = re.compile(r"^(id|.*[_\W]id|id[_\W].*|responseid|respondent.*|partici
                       r"subject.*|case.*|pid|record.*|resp.*id)$", re.I)
 _COVARIATE_NAME = re.compile(r"^(age|gender|sex|tenure|experience|education|income|"
                              r"years.*|.*_age|age_.*)$", re.I)
-_ITEM_NAME = re.compile(r"^(?P<prefix>.*?\D)[_.\-]?(?P<num>\d+)\Z", re.S)
-_REVERSE_R = -0.15
 _COMMON_CODES = (-999, -99, -98, -97, -9, -8, -7, 77, 88, 98, 99, 777, 888, 999)
-_ROLE_TOKENS = {"co": "CO", "cust": "CO", "customer": "CO", "so": "SO", "sell": "SO",
-                "selling": "SO", "sales": "SO"}
-_ROLE_STEMS = (("sec", "secure"), ("anx", "anxious"), ("avo", "avoidant"), ("avd", "avoidant"))
-_LABEL_ROLES = ((re.compile(r"avoid", re.I), "avoidant"), (re.compile(r"anxi", re.I), "anxious"),
-                (re.compile(r"\bsecur", re.I), "secure"),
-                (re.compile(r"customer[\s-]*orient|\bco\s*\d*\b", re.I), "CO"),
-                (re.compile(r"sales?[\s-]*orient|selling[\s-]*orient|\bso\s*\d*\b", re.I), "SO"))
 
 
 def _q(text) -> str:
@@ -577,20 +616,34 @@ def _carrier_like(values) -> bool:
         return False
 
 
-def _guess_genotypes(frame) -> dict:
+def _labelled_values(values, labels: dict | None):
+    """A numeric column read through its value labels (codes without a label kept)."""
+    if not labels or not _is_numeric(values):
+        return values
+    mapping = {float(k): str(v) for k, v in labels.items() if isinstance(k, (int, float))}
+    num = values.astype(float)
+    return num.map(mapping).where(num.isin(list(mapping)) | num.isna(), num).astype(object)
+
+
+def _guess_genotypes(frame, value_labels: dict | None = None) -> dict:
     found: dict = {}
+    value_labels = value_labels or {}
     for col in frame.columns:
-        values = frame[col]
+        values = _labelled_values(frame[col], value_labels.get(col))
         for locus, pattern in (("DRD2", _DRD2_NAME), ("DRD4", _DRD4_NAME)):
             if locus in found:
                 continue
             by_name = bool(pattern.search(str(col)))
             text = not _is_numeric(values)
-            if text and _parses(values, locus):
+            source = "value labels" if col in value_labels else "values"
+            if text and _parses(values, locus) and (by_name or not _carrier_like(values)):
                 found[locus] = {"column": col, "format": "alleles",
-                                "why": "name and values" if by_name else "values parse as genotypes"}
+                                "why": f"name and {source}" if by_name
+                                else f"{source} parse as genotypes"}
             elif by_name and _carrier_like(values):
-                found[locus] = {"column": col, "format": "carrier", "why": "name; 0/1 values"}
+                found[locus] = {"column": col, "format": "carrier",
+                                "why": "name; carrier value labels" if col in value_labels
+                                else "name; 0/1 values"}
             if locus in found and found[locus]["column"] == col:
                 break
     return found
@@ -606,39 +659,20 @@ def _guess_id(frame, taken: set) -> str | None:
     return None
 
 
-def _item_role(col: str, label: str | None) -> tuple[str | None, str | None]:
-    """(role, prefix) of a column from its label, else its name prefix."""
-    match = _ITEM_NAME.match(str(col))
-    prefix = match.group("prefix").rstrip("_.- ") if match else None
-    if label:
-        for pattern, role in _LABEL_ROLES:
-            if pattern.search(str(label)):
-                return role, prefix
-    if prefix is None:
-        return None, None
-    tokens = [t for t in re.split(r"[^a-z]+", prefix.lower()) if t]
-    for token in reversed(tokens):
-        if token in _ROLE_TOKENS:
-            return _ROLE_TOKENS[token], prefix
-        for stem, role in _ROLE_STEMS:
-            if token.startswith(stem):
-                return role, prefix
-    return None, prefix
-
-
-def _guess_scales(dataset, taken: set) -> tuple[dict, list]:
-    frame, groups, prefixes = dataset.frame, {}, {}
+def _guess_scales(dataset, taken: set) -> tuple[list, set]:
+    """(candidate scales with their ranges, missing-value codes found)."""
+    from .scaleguess import propose_scales, rating_items
+    frame = dataset.frame
+    codes: set = set()
     for col in frame.columns:
         if col in taken or not _is_numeric(frame[col]):
             continue
-        role, prefix = _item_role(col, dataset.column_labels.get(col))
-        if role is not None and prefix is not None:
-            groups.setdefault(role, []).append(col)
-        elif prefix is not None:
-            prefixes.setdefault(prefix, []).append(col)
-    out = {role: _describe_group(dataset, cols) for role, cols in groups.items()}
-    unassigned = [(p, cols) for p, cols in prefixes.items() if len(cols) >= 2]
-    return out, unassigned
+        found = _item_codes(frame[col].to_numpy(dtype=float, na_value=float("nan")))
+        if found and rating_items(frame[[col]], codes=found):
+            codes |= found
+    labels = {str(k): str(v) for k, v in dataset.column_labels.items() if v}
+    guesses = propose_scales(frame, labels=labels, exclude=taken, codes=sorted(codes))
+    return [(g, _describe_group(dataset, list(g.items), codes)) for g in guesses], codes
 
 
 def _item_codes(values) -> set:
@@ -651,10 +685,10 @@ def _item_codes(values) -> set:
     return {c for c in present & set(_COMMON_CODES) if c < low or c > high}
 
 
-def _describe_group(dataset, cols: list) -> dict:
+def _describe_group(dataset, cols: list, codes: set) -> dict:
+    """Response range of an item group (value labels, else observed answers)."""
     import numpy as np
     data = dataset.frame[cols].to_numpy(dtype=float, na_value=np.nan)
-    codes = _item_codes(data)
     clean = np.where(np.isin(data, list(codes)), np.nan, data)
     labelled = [float(k) for c in cols for k in dataset.value_labels.get(c, {})
                 if isinstance(k, (int, float)) and float(k) not in codes
@@ -668,29 +702,12 @@ def _describe_group(dataset, cols: list) -> dict:
         # agreement scales, and a wrong minimum breaks reverse keying (min + max - x).
         if np.isfinite(low) and float(high).is_integer() and 1 < low <= high / 2:
             low, source = 1.0, f"observed answers {low:g}-{high:g}; scales usually start at 1"
-    return {"items": cols, "codes": codes, "min": low, "max": high, "range_from": source,
-            "reverse": _guess_reverse(clean, cols)}
+    return {"min": low, "max": high, "range_from": source}
 
 
 def _declared_missing(dataset, col: str, code) -> bool:
     return any(r["lo"] <= code <= r["hi"] for r in dataset.missing_ranges.get(col, ())
                if not isinstance(r["lo"], str))
-
-
-def _guess_reverse(data, cols: list) -> list:
-    """Items clearly opposed to the rest (item-rest r < -0.15), at most half of them."""
-    import numpy as np
-    complete = data[~np.isnan(data).any(axis=1)]
-    if len(cols) < 3 or complete.shape[0] < 10:
-        return []
-    found = []
-    for j, col in enumerate(cols):
-        rest = np.delete(complete, j, axis=1).sum(axis=1)
-        if np.std(complete[:, j]) > 0 and np.std(rest) > 0:
-            r = np.corrcoef(complete[:, j], rest)[0, 1]
-            if r < _REVERSE_R:
-                found.append(col)
-    return found if len(found) <= len(cols) // 2 else []
 
 
 def _guess_covariates(frame, taken: set) -> list:
@@ -720,10 +737,10 @@ def _id_lines(ident) -> list[str]:
     return [f"id: {_q(ident)}  {_GUESS} (unique values, name looks like an id)", ""]
 
 
-def _missing_lines(dataset, groups: dict) -> list[str]:
+def _missing_lines(dataset, codes: set) -> list[str]:
     declared = sorted({r["lo"] for specs in dataset.missing_ranges.values() for r in specs
                        if r["lo"] == r["hi"] and not isinstance(r["lo"], str)})
-    found = sorted({c for g in groups.values() for c in g["codes"]})
+    found = sorted(codes)
     lines = []
     if declared:
         lines.append("# the SPSS file declares user-missing values (already set to missing): "
@@ -736,29 +753,77 @@ def _missing_lines(dataset, groups: dict) -> list[str]:
     return lines + [f"missing_codes: [{text}]{note}"]
 
 
-def _scale_lines(groups: dict, unassigned: list) -> list[str]:
-    titles = {"CO": "customer orientation", "SO": "sales orientation",
-              "secure": "secure attachment", "anxious": "anxious attachment",
-              "avoidant": "avoidant attachment"}
+_TITLES = {"CO": "customer orientation", "SO": "sales orientation",
+           "secure": "secure attachment", "anxious": "anxious attachment",
+           "avoidant": "avoidant attachment"}
+
+
+def _about(g) -> str:
+    """How a guess was made and how sure it is, for its comment."""
+    alpha = "" if g.alpha != g.alpha else f", alpha = {g.alpha:.2f}"
+    return f"{len(g.items)} items grouped by {g.grouped_by}{alpha}"
+
+
+def _range_lines(rng: dict, indent: str, prefix: str = "") -> list[str]:
+    return [f"{indent}{prefix}min: {_num_text(rng['min'])}  {_GUESS} (from {rng['range_from']})",
+            f"{indent}{prefix}max: {_num_text(rng['max'])}  {_GUESS} (from {rng['range_from']})"]
+
+
+def _reverse_comment(g) -> str:
+    if not g.reverse:
+        return "  # no item loads against the others"
+    why = "; ".join(f"{c}: {g.reverse_why[c]}" for c in g.reverse)
+    return f"  {_GUESS} ({why})"
+
+
+def _role_block(g, rng: dict) -> list[str]:
+    items = ", ".join(_q(c) for c in g.items)
+    rev = ", ".join(_q(c) for c in g.reverse)
+    lines = [f"  {g.role}:  # {_TITLES[g.role]}: {_about(g)}",
+             f"    # role {g.confidence}: {g.why}",
+             f"    items: [{items}]  {_GUESS}",
+             f"    reverse: [{rev}]{_reverse_comment(g)}"]
+    lines += _range_lines(rng, "    ")
+    lines += ["    min_answered: 0.5  # share of items needed for a score"]
+    return lines + _cue_lines(g, "    ")
+
+
+def _cue_lines(g, indent: str) -> list[str]:
+    unflagged = [c for c in g.label_cues if c not in g.reverse]
+    if not unflagged:
+        return []
+    return [f"{indent}# the labels of {', '.join(_q(c) for c in unflagged)} contain a negation "
+            "('not', 'never', 'rarely'...) but the answers do not run against the rest: "
+            "check their keying"]
+
+
+def _candidate_block(g, rng: dict) -> list[str]:
+    items = ", ".join(_q(c) for c in g.items)
+    rev = ", ".join(_q(c) for c in g.reverse)
+    lines = [f"  # candidate scale {_q(g.name)}: {_about(g)}; role {g.confidence}: {g.why}",
+             "  # to use it, uncomment and replace ROLE by CO, SO, secure, anxious or avoidant:",
+             "  # ROLE:",
+             f"  #   items: [{items}]",
+             f"  #   reverse: [{rev}]" + (_reverse_comment(g).replace(_GUESS, "#") if rev else "")]
+    lines += [line.replace(f"  {_GUESS}", "  #") for line in _range_lines(rng, "  #   ")]
+    return lines + _cue_lines(g, "  ")
+
+
+def _scale_lines(guesses: list) -> list[str]:
+    roled = {g.role: (g, rng) for g, rng in guesses if g.role is not None}
     lines = ["scales:"]
     for role in SCALES:
-        if role not in groups:
-            lines.append(f"  # {role} ({titles[role]}): not found; add items: [...] with min "
-                         "and max, or score: COLUMN")
-            continue
-        g = groups[role]
-        items = ", ".join(_q(c) for c in g["items"])
-        rev = ", ".join(_q(c) for c in g["reverse"])
-        lines += [f"  {role}:  # {titles[role]}, {len(g['items'])} items",
-                  f"    items: [{items}]  {_GUESS}",
-                  f"    reverse: [{rev}]  {_GUESS}"
-                  + (" (these correlate negatively with the rest)" if rev else ""),
-                  f"    min: {_num_text(g['min'])}  {_GUESS} (from {g['range_from']})",
-                  f"    max: {_num_text(g['max'])}  {_GUESS} (from {g['range_from']})",
-                  "    min_answered: 0.5  # share of items needed for a score"]
-    for prefix, cols in unassigned:
-        lines.append(f"  # unassigned item group {_q(prefix)}: {len(cols)} numeric columns "
-                     f"({_q(cols[0])} ... {_q(cols[-1])})")
+        if role in roled:
+            lines += _role_block(*roled[role])
+        else:
+            lines.append(f"  # {role} ({_TITLES[role]}): not found; add items: [...] with min "
+                         "and max, or score: COLUMN (or name a candidate scale below)")
+    for g, rng in guesses:
+        if g.role is None and not g.one_item:
+            lines += _candidate_block(g, rng)
+    for g, _ in guesses:
+        if g.one_item:
+            lines.append(f"  # one-item candidate {_q(g.items[0])} not proposed: {g.why}")
     return lines + [""]
 
 

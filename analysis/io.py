@@ -86,6 +86,12 @@ class Dataset:
         user-missing value (counts only, never the values).
     notes : tuple of str
         What the reader did, in plain words.
+    platform : str or None
+        The survey platform whose export layout was recognised (``Qualtrics``,
+        ``SoSci Survey``, ``LimeSurvey``; see :mod:`analysis.exports`).
+    shape_hint : str or None
+        Advice for messages when the file's shape suggests a reader option
+        (``--skip-rows N``, ``--sheet NAME``, ``--decimal ,``); never data values.
     """
 
     frame: object
@@ -96,6 +102,8 @@ class Dataset:
     missing_ranges: dict = field(default_factory=dict)
     user_missing_counts: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    platform: str | None = None
+    shape_hint: str | None = None
 
     @classmethod
     def from_frame(cls, frame, *, path: str = "<data frame>", **meta) -> Dataset:
@@ -125,7 +133,8 @@ class Dataset:
                 "missing_ranges": {k: [{"lo": _jsonable(r["lo"]), "hi": _jsonable(r["hi"])}
                                        for r in v] for k, v in self.missing_ranges.items()},
                 "user_missing_counts": dict(self.user_missing_counts),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "platform": self.platform,
+                "shape_hint": self.shape_hint}
 
 
 def _jsonable(x):
@@ -138,7 +147,8 @@ def _jsonable(x):
 
 # ----------------------------------------------------------------- entry points
 def read_data(path, *, sheet=None, decimal: str | None = None,
-              encoding: str | None = None) -> Dataset:
+              encoding: str | None = None, header_row: int | None = None,
+              skip_rows: int | None = None) -> Dataset:
     """Read a data file of any supported format.
 
     Parameters
@@ -151,6 +161,13 @@ def read_data(path, *, sheet=None, decimal: str | None = None,
         Text files only: decimal separator, ``"."`` (default) or ``","``.
     encoding : str, optional
         Text files only: force an encoding instead of detecting it.
+    header_row : int, optional
+        Text and XLSX files: the 1-based row holding the column names (rows
+        above it are skipped).  Default: row 1, or as a recognised survey
+        export needs (:mod:`analysis.exports`).
+    skip_rows : int, optional
+        Text and XLSX files: rows right after the header that are not data
+        (e.g. question texts); the first of them supplies column labels.
 
     Returns
     -------
@@ -166,10 +183,16 @@ def read_data(path, *, sheet=None, decimal: str | None = None,
     _check_file(path)
     if decimal is not None and decimal not in (".", ","):
         raise InputError(f"decimal separator must be '.' or ',', got {decimal!r}", file=path)
+    rows = {"header_row": _row_option(header_row, "--header-row", 1, path),
+            "skip_rows": _row_option(skip_rows, "--skip-rows", 0, path)}
+    if fmt not in ("csv", "tsv", "txt", "xlsx") and any(v is not None for v in rows.values()):
+        raise InputError("--header-row and --skip-rows apply to text and Excel files only "
+                         f"(this is a {fmt.upper()} file, whose variables are named inside it)",
+                         file=path)
     if fmt in ("csv", "tsv", "txt"):
-        ds = _read_text(path, fmt, decimal=decimal, encoding=encoding)
+        ds = _read_text(path, fmt, decimal=decimal, encoding=encoding, **rows)
     elif fmt == "xlsx":
-        ds = _guarded(path, fmt, _read_xlsx, sheet)
+        ds = _guarded(path, fmt, _read_xlsx, sheet, rows)
     elif fmt in ("sav", "zsav"):
         ds = _guarded(path, fmt, _read_spss)
     elif fmt == "dta":
@@ -177,6 +200,15 @@ def read_data(path, *, sheet=None, decimal: str | None = None,
     else:
         ds = _guarded(path, fmt, _read_parquet)
     return _finish(ds)
+
+
+def _row_option(value, name: str, low: int, path: str):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InputError(f"{name} must be a whole number of at least {low}, got {value!r}",
+                         file=path)
+    return int(value)
 
 
 def read_table_for_probe(path, **opts):
@@ -251,7 +283,34 @@ def _finish(ds: Dataset) -> Dataset:
     return Dataset(frame=frame, path=ds.path, format=ds.format,
                    column_labels=ds.column_labels, value_labels=ds.value_labels,
                    missing_ranges=ds.missing_ranges,
-                   user_missing_counts=ds.user_missing_counts, notes=ds.notes)
+                   user_missing_counts=ds.user_missing_counts, notes=ds.notes,
+                   platform=ds.platform, shape_hint=ds.shape_hint or _shape_hint(frame, ds))
+
+
+def _shape_hint(frame, ds: Dataset) -> str | None:
+    """A reader option the file's shape suggests (for error hints), or None."""
+    from .exports import suspect_header_rows
+    if ds.format not in ("csv", "tsv", "txt", "xlsx"):
+        return None
+    k = suspect_header_rows(frame)
+    if k:
+        return (f"the first {k} data row(s) look like extra header rows (text above "
+                f"numbers): try --skip-rows {k}")
+    if ds.format != "xlsx" and _decimal_commas(frame):
+        return "numbers such as '2,5' look like decimal commas: try --decimal ,"
+    return None
+
+
+def _decimal_commas(frame) -> bool:
+    import pandas as pd
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        sample = values.dropna().astype(str).head(200)
+        if len(sample) and sample.str.fullmatch(r"\s*-?\d*,\d+\s*").mean() > 0.5:
+            return True
+    return False
 
 
 def _drop_trailing_empty(frame):
@@ -316,7 +375,43 @@ def _delimiter(text: str, fmt: str) -> str:
     return best if counts[best] else ("\t" if fmt == "tsv" else ",")
 
 
-def _read_text(path: str, fmt: str, *, decimal: str | None, encoding: str | None) -> Dataset:
+def _first_records(text: str, delim: str, n: int) -> tuple[list[list[str]], list[int]]:
+    """The first ``n`` CSV records and the physical line each one ends on (quoted
+    cells may span lines, as Qualtrics question texts do)."""
+    reader = csv.reader(_stdio.StringIO(text), delimiter=delim)
+    records, ends = [], []
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
+        if len(records) >= n:
+            break
+    return records, ends
+
+
+def _apply_layout(text: str, delim: str, path: str, header_row, skip_rows):
+    """(text with only the header and data lines, layout) for a delimited file."""
+    from .exports import detect_layout
+    want = (header_row or 1) + (skip_rows if skip_rows is not None else 3) + 1
+    records, ends = _first_records(text, delim, want)
+    try:
+        layout = detect_layout(records, header_row=header_row, skip_rows=skip_rows)
+    except InputError as err:
+        raise InputError(err.problem, file=path, hint=err.hint) from None
+    if layout.header_row == 1 and layout.skip_rows == 0:
+        return text, layout
+    first = layout.header_row - 1
+    if len(records) <= first:
+        raise InputError(f"has no row {layout.header_row} to use as the header", file=path)
+    lines = _stdio.StringIO(text).readlines()
+    head_start = ends[first - 1] if first else 0
+    head_end = ends[first]
+    last_skipped = first + layout.skip_rows
+    data_start = ends[last_skipped] if last_skipped < len(ends) else len(lines)
+    return "".join(lines[head_start:head_end] + lines[data_start:]), layout
+
+
+def _read_text(path: str, fmt: str, *, decimal: str | None, encoding: str | None,
+               header_row=None, skip_rows=None) -> Dataset:
     import pandas as pd
     with open(path, "rb") as handle:  # read-only
         raw = handle.read()
@@ -324,6 +419,7 @@ def _read_text(path: str, fmt: str, *, decimal: str | None, encoding: str | None
     if not text.strip():
         raise InputError("the file is empty (only blank lines)", file=path)
     delim = _delimiter(text, fmt)
+    text, layout = _apply_layout(text, delim, path, header_row, skip_rows)
     header = next(csv.reader(_stdio.StringIO(text), delimiter=delim), [])
     _check_duplicates([h.strip() for h in header], path)
     if decimal == "," and delim == ",":
@@ -340,7 +436,9 @@ def _read_text(path: str, fmt: str, *, decimal: str | None, encoding: str | None
     notes.append(f"delimiter: {_DELIM_NAMES[delim]}")
     if decimal == ",":
         notes.append("decimal separator: comma")
-    return Dataset(frame=frame, path=path, format=fmt, notes=tuple(notes))
+    notes += list(layout.notes)
+    return Dataset(frame=frame, path=path, format=fmt, notes=tuple(notes),
+                   column_labels=dict(layout.labels), platform=layout.platform)
 
 
 # ------------------------------------------------------------------ binary formats
@@ -429,25 +527,59 @@ def _check_dimension(head: bytes, name: str, path: str) -> None:
                          hint="Save the data as CSV or Parquet for files this large")
 
 
-def _read_xlsx(path: str, sheet) -> Dataset:
+def _read_xlsx(path: str, sheet, rows: dict | None = None) -> Dataset:
     import pandas as pd
+    from .exports import detect_layout
     _check_xlsx_archive(path)
+    rows = rows or {}
     with pd.ExcelFile(path, engine="openpyxl") as book:
-        name = _pick_sheet([str(n) for n in book.sheet_names], sheet, path)
-        _check_excel_header(book, name, path)
-        frame = pd.read_excel(book, sheet_name=name)
+        sheets = [str(n) for n in book.sheet_names]
+        name = _pick_sheet(sheets, sheet, path)
+        head = pd.read_excel(book, sheet_name=name, header=None, nrows=(rows.get("header_row")
+                             or 1) + 4, dtype=str, keep_default_na=False)
+        records = [[str(v) for v in r] for r in head.itertuples(index=False)]
+        try:
+            layout = detect_layout(records, **rows)
+        except InputError as err:
+            raise InputError(err.problem, file=path, hint=err.hint) from None
+        first = layout.header_row - 1
+        _check_excel_header(book, name, path, first)
+        skip = list(range(first)) + list(range(first + 1, first + 1 + layout.skip_rows))
+        frame = pd.read_excel(book, sheet_name=name, skiprows=skip or None)
     columns = [str(c) for c in frame.columns]
     unnamed = [c for c in columns if c.startswith("Unnamed: ")]
-    notes = [f"sheet: {name!r}"]
+    notes = [f"sheet: {name!r}"] + list(layout.notes)
     if unnamed:
         notes.append(f"{len(unnamed)} column(s) without a header were named 'Unnamed: N'")
-    return Dataset(frame=frame, path=path, format="xlsx", notes=tuple(notes))
+    hint = _sheet_hint(sheets, name, sheet, frame, unnamed)
+    return Dataset(frame=frame, path=path, format="xlsx", notes=tuple(notes),
+                   column_labels=dict(layout.labels), platform=layout.platform,
+                   shape_hint=hint)
 
 
-def _check_excel_header(book, name: str, path: str) -> None:
+def _sheet_hint(sheets: list[str], name: str, sheet, frame, unnamed: list) -> str | None:
+    """The first sheet looks like notes (few named columns) and other sheets exist."""
+    others = [s for s in sheets if s != name]
+    if sheet is not None or not others:
+        return None
+    named = frame.shape[1] - len(unnamed)
+    if named <= 2 or len(unnamed) > frame.shape[1] / 2:
+        listed = ", ".join(repr(s) for s in others[:5])
+        return (f"sheet {name!r} (the first) has {named} named column(s) and looks like "
+                f"notes; the workbook also has {listed}: try --sheet {_shell_word(others[0])}")
+    return None
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+    return shlex.quote(text)
+
+
+def _check_excel_header(book, name: str, path: str, first: int = 0) -> None:
     """pandas renames duplicate Excel headers 'a', 'a.1': check the raw header row."""
     import pandas as pd
-    raw = pd.read_excel(book, sheet_name=name, header=None, nrows=1)
+    raw = pd.read_excel(book, sheet_name=name, header=None, nrows=1,
+                        skiprows=first or None)
     header = [str(v).strip() for v in raw.iloc[0].tolist() if v == v] if len(raw) else []
     _check_duplicates(header, path)
 

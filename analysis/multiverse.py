@@ -724,8 +724,9 @@ def summary_text(result: MultiverseResult) -> list[str]:
 def run_files(data_path, codebook_path, *, config_path=None, draws: int | None = None,
               seed: int | None = None, n_jobs: int = 1, scheduler: str | None = None,
               progress: bool | None = None, claims: Sequence[str] | None = None,
-              sheet=None, decimal=None, encoding=None) -> MultiverseResult:
-    """The multiverse of every claim on one survey (it serves Study 1 and Study 2)."""
+              **reader_options) -> MultiverseResult:
+    """The multiverse of every claim on one survey (it serves Study 1 and Study 2);
+    ``reader_options`` go to :func:`analysis.io.read_data`."""
     from . import paths
     from .codebook import Codebook
     from .config import load_config
@@ -735,7 +736,7 @@ def run_files(data_path, codebook_path, *, config_path=None, draws: int | None =
     config = load_config(config_path or paths.CONFIG)
     book = Codebook.load(codebook_path)
     grid = grid_for(book, config)
-    dataset = read_data(data_path, sheet=sheet, decimal=decimal, encoding=encoding)
+    dataset = read_data(data_path, **reader_options)
     v = build_variants("your_data", dataset, book, grid)
     return run_multiverse({1: v, 2: v}, grid, alpha=float(config["claims"]["alpha"]),
                           sesoi=dict(config["claims"]["sesoi"]),

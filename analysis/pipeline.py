@@ -61,14 +61,16 @@ class StudyData:
     codebook: object = field(default=None, repr=False)
 
 
-def load_study(name: str, data_path, codebook, *, sheet=None, decimal=None,
-               encoding=None) -> StudyData:
-    """Read, validate and prepare one dataset (raises InputError on any validation error)."""
+def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
+    """Read, validate and prepare one dataset (raises InputError on any validation error).
+
+    ``reader_options`` go to :func:`analysis.io.read_data` (``sheet``,
+    ``decimal``, ``encoding``, ``header_row``, ``skip_rows``)."""
     from .codebook import Codebook
     from .io import read_data
     from .validate import validate_and_prepare
 
-    dataset = read_data(data_path, sheet=sheet, decimal=decimal, encoding=encoding)
+    dataset = read_data(data_path, **reader_options)
     book = codebook if isinstance(codebook, Codebook) else Codebook.load(codebook)
     report, frame = validate_and_prepare(dataset, book)
     covariates = tuple(c for c in book.covariates if c in frame.columns)
@@ -340,9 +342,9 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
 
 def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, force: bool = False,
             se: str = "ols", keller: bool = False, sheet=None, decimal=None, encoding=None,
-            replication_sims: int | None = None, command: str | None = None,
-            progress: bool | None = None, n_jobs: int = 1, multiverse: bool = True,
-            multiverse_draws: int | None = None) -> Path:
+            header_row=None, skip_rows=None, replication_sims: int | None = None,
+            command: str | None = None, progress: bool | None = None, n_jobs: int = 1,
+            multiverse: bool = True, multiverse_draws: int | None = None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies)."""
     from .config import load_config
 
@@ -350,7 +352,7 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     config_path = Path(config_path)
     config = load_config(config_path)
     data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,
-                      encoding=encoding)
+                      encoding=encoding, header_row=header_row, skip_rows=skip_rows)
     analysis = run_analysis(data, data, config, se=se, keller=keller,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
                             multiverse=multiverse, multiverse_draws=multiverse_draws)

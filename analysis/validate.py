@@ -184,6 +184,7 @@ class _Checker:
         self.missing_columns: set[str] = set()
         self.out: dict[str, pd.Series] = {}
         self.sensitive = codebook.sensitive_columns()
+        self.label_counts: dict[str, int] = {}
 
     def add(self, severity: str, code: str, message: str, *, column=None, rows=(),
             values=(), hint=None) -> None:
@@ -276,6 +277,7 @@ def _run(dataset, codebook) -> tuple[ValidationReport, pd.DataFrame | None]:
         _check_id(chk)
         for name, spec in codebook.scales.items():
             _check_scale(chk, name, spec)
+        _check_scale_structure(chk)
         for locus, spec in codebook.genotypes.items():
             _check_genotype(chk, locus, spec)
         _check_covariates(chk)
@@ -314,10 +316,12 @@ def _check_columns(chk: _Checker) -> None:
         if col in columns or col in chk.missing_columns:
             continue
         chk.missing_columns.add(col)
+        hint = _suggest(col, columns) or (f"The data have {len(columns)} columns; check the "
+                                           "spelling against the file's header")
+        if getattr(chk.ds, "shape_hint", None):
+            hint += f" ({chk.ds.shape_hint})"
         chk.add("error", "unknown_column",
-                f"the codebook's {role} column {col!r} is not in the data",
-                hint=_suggest(col, columns) or f"The data have {len(columns)} columns; check "
-                                                "the spelling against the file's header")
+                f"the codebook's {role} column {col!r} is not in the data", hint=hint)
 
 
 def _apply_missing_codes(chk: _Checker) -> None:
@@ -383,7 +387,36 @@ def _check_id(chk: _Checker) -> None:
 
 
 # ------------------------------------------------------------------ scales
-def _numeric_column(chk: _Checker, col: str, *, what: str) -> pd.Series:
+_DECIMAL_COMMA = r"\s*-?\d*,\d+\s*"
+
+
+def _skip_rows_hint(chk: _Checker, rows) -> str | None:
+    shape = getattr(chk.ds, "shape_hint", None) or ""
+    if shape and "--skip-rows" in shape and rows and max(rows) <= 3:
+        return shape[0].upper() + shape[1:]
+    return None
+
+
+def _text_hint(chk: _Checker, text: pd.Series, rows: list[int], labels=None, *,
+               item: bool = True) -> str:
+    """What to do about text in a numeric column, from the shape of the text."""
+    if labels:
+        known = ", ".join(f"{c:g} = {t!r}" for c, t in list(labels.items())[:9])
+        return ("These answers are not among the scale's labels (" + known + "); add them "
+                "to labels or missing_codes")
+    skip = _skip_rows_hint(chk, rows)
+    if skip:
+        return skip
+    if text.astype(str).str.fullmatch(_DECIMAL_COMMA).all():
+        return "These look like decimal commas: read the file with --decimal ,"
+    if item and len(set(text)) <= 12:
+        return ("Text answers (a 'choice text' export?): export numeric values, or give the "
+                "scale labels: {code: text} in the codebook; or add the text to missing_codes "
+                "if it means 'missing'")
+    return "Recode the text to numbers, or add it to missing_codes if it means 'missing'"
+
+
+def _numeric_column(chk: _Checker, col: str, *, what: str, labels=None) -> pd.Series:
     """Column as float; text and infinite cells are reported and set to NaN."""
     raw = chk.frame[col]
     if pd.api.types.is_bool_dtype(raw):
@@ -395,8 +428,7 @@ def _numeric_column(chk: _Checker, col: str, *, what: str) -> pd.Series:
     if text.any():
         chk.add("error", "not_numeric", f"{int(text.sum())} cell(s) of this {what} are text, "
                 "not numbers", column=col, rows=_rows(text), values=raw[text].tolist(),
-                hint="Recode the text to numbers, or add it to missing_codes if it means "
-                     "'missing'")
+                hint=_text_hint(chk, raw[text], _rows(text), labels, item="item" in what))
     inf = np.isinf(num.to_numpy())
     if inf.any():
         chk.add("error", "not_finite", f"{int(inf.sum())} cell(s) of this {what} are "
@@ -410,7 +442,9 @@ def _item_frame(chk: _Checker, name: str, spec) -> pd.DataFrame:
     for col in spec.items:
         if not chk.present(col):
             continue
-        num = _numeric_column(chk, col, what=f"{name} item")
+        if spec.labels:
+            _apply_answer_labels(chk, name, spec, col)
+        num = _numeric_column(chk, col, what=f"{name} item", labels=spec.labels)
         outside = ((num < spec.min) | (num > spec.max)).to_numpy()
         if outside.any():
             chk.add("error", "out_of_range",
@@ -429,6 +463,21 @@ def _item_frame(chk: _Checker, name: str, spec) -> pd.DataFrame:
     return pd.DataFrame(cols, index=chk.frame.index)
 
 
+def _apply_answer_labels(chk: _Checker, name: str, spec, col: str) -> None:
+    """Answer texts ("choice text" exports) -> codes through the scale's labels."""
+    raw = chk.frame[col]
+    if pd.api.types.is_numeric_dtype(raw):
+        return
+    codes = spec.code_of()
+    folded = raw.map(lambda v: " ".join(str(v).split()).lower() if isinstance(v, str) else None)
+    hit = folded.isin(list(codes)).to_numpy()
+    if hit.any():
+        mapped = raw.astype(object).copy()
+        mapped[hit] = folded[hit].map(codes).astype(float)
+        chk.frame[col] = mapped
+        chk.label_counts[name] = chk.label_counts.get(name, 0) + int(hit.sum())
+
+
 def _check_scale(chk: _Checker, name: str, spec) -> None:
     if spec.score is not None:
         if chk.present(spec.score):
@@ -444,6 +493,21 @@ def _check_scale(chk: _Checker, name: str, spec) -> None:
     _check_answered(chk, name, spec, items)
     if _check_score(chk, name, score, None):
         _check_reliability(chk, name, spec, items)
+
+
+def _check_scale_structure(chk: _Checker) -> None:
+    """One-item scales and items in two scales (warnings); answer texts mapped (notes)."""
+    for name, n in chk.label_counts.items():
+        chk.notes.append(f"{name}: {n} answer text(s) mapped to codes through the scale's labels")
+    for name, spec in chk.cb.scales.items():
+        if spec.score is None and len(spec.items) == 1:
+            chk.add("warning", "one_item_scale", f"{name} has one item: its reliability cannot "
+                    "be estimated and measurement error is unknown", column=spec.items[0],
+                    hint="Check the codebook: is this really a one-item measure?")
+    for col, scales in chk.cb.shared_items().items():
+        chk.add("warning", "item_in_two_scales", f"the item is in {len(scales)} scales "
+                f"({', '.join(scales)}): their scores share its error, which inflates their "
+                "correlation", column=col, hint="Keep each item in one scale")
 
 
 def _check_answered(chk: _Checker, name: str, spec, items: pd.DataFrame) -> None:
@@ -505,7 +569,9 @@ def _check_reliability(chk: _Checker, name: str, spec, items: pd.DataFrame) -> N
 def _parse_locus(chk: _Checker, locus: str, spec) -> tuple[pd.DataFrame | None, pd.Series | None]:
     """(alleles, carrier): alleles is None for a pre-coded carrier column."""
     from . import genotypes as gt
-    values = chk.frame[spec.column]
+    values = _labelled_genotypes(chk, locus, spec)
+    if values is None:
+        return None, None
     try:
         if spec.format == "carrier":
             return None, gt.parse_carrier(values, column=spec.column, file=chk.file)
@@ -513,9 +579,51 @@ def _parse_locus(chk: _Checker, locus: str, spec) -> tuple[pd.DataFrame | None, 
                                      allele_map=spec.allele_map)
     except InputError as err:
         chk.add("error", "unparseable_genotype", err.problem, column=spec.column,
-                rows=err.rows, hint=err.hint)
+                rows=err.rows, hint=_skip_rows_hint(chk, err.rows) or err.hint)
         return None, None
     return alleles, gt.code_genotypes(alleles, locus, "carrier")
+
+
+def _label_parses(text: str, locus: str, fmt: str) -> bool:
+    from . import genotypes as gt
+    series = pd.Series([text], dtype=object)
+    try:
+        if fmt == "carrier":
+            gt.parse_carrier(series)
+        else:
+            gt.parse_genotypes(series, locus)
+    except InputError:
+        return False
+    return True
+
+
+def _labelled_genotypes(chk: _Checker, locus: str, spec) -> pd.Series | None:
+    """The genotype column with its SPSS/Stata value labels applied (codes -> labels).
+
+    Labels are metadata, not participants' values, so they may be named; a
+    labelled column whose labels do not parse is one error naming the labels."""
+    values = chk.frame[spec.column]
+    labels = getattr(chk.ds, "value_labels", {}).get(spec.column)
+    if not labels or not pd.api.types.is_numeric_dtype(values):
+        return values
+    bad = [str(t) for t in labels.values() if not _label_parses(str(t), locus, spec.format)]
+    shown = ", ".join(f"{c:g} = {str(t)!r}" for c, t in labels.items())
+    if bad:
+        other = "carrier" if spec.format == "alleles" else "alleles"
+        fits_other = all(_label_parses(str(t), locus, other) for t in labels.values())
+        hint = (f"The labels fit format: {other}: set it in the codebook" if fits_other else
+                "Relabel the codes with genotypes (e.g. A1/A2, 4R/7R) or carrier/non-carrier")
+        chk.add("error", "unparseable_labels", f"the column's value labels do not parse as "
+                f"{locus} {'carrier codes' if spec.format == 'carrier' else 'genotypes'}: "
+                + ", ".join(repr(b) for b in bad[:6]), column=spec.column, hint=hint)
+        return None
+    mapping = {float(c): str(t) for c, t in labels.items()}
+    num = values.astype(float)
+    mapped = num.map(mapping)
+    mapped = mapped.where(num.isna() | num.isin(list(mapping)), num)
+    chk.notes.append(f"{locus} column {spec.column!r}: value labels applied before parsing "
+                     f"({shown})")
+    return mapped.astype(object)
 
 
 def _check_genotype(chk: _Checker, locus: str, spec) -> None:
