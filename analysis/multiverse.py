@@ -374,7 +374,8 @@ class ClaimCurve:
     """One claim's multiverse: the specification table, its summary and influence table.
 
     ``null`` holds the joint statistics of each null draw (``median``, ``share``,
-    ``stouffer``), for plotting their distributions.
+    ``stouffer``; oriented as the test: times the expected sign for a positive
+    claim, absolute values for a null claim) and their ``observed`` values.
     """
 
     claim: str
@@ -575,6 +576,7 @@ def claim_curve(claim, frame: pd.DataFrame | None, a: Mapping, alpha: float) -> 
         "p_stouffer": p["stouffer"], "draws": int(draws),
         "test_direction": "one-sided, predicted direction" if sign else "two-sided"}
     nulls = {k: null[k] for k in ("median", "share", "stouffer")}
+    nulls["observed"] = {k: float(obs[k][0]) for k in ("median", "share", "stouffer")}
     if frame is None:
         return ClaimCurve(claim=claim.id, kind=claim.kind, expected_sign=sign, dimensions=(),
                           specs=pd.DataFrame(), summary=summary, influence=pd.DataFrame(),

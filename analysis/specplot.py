@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["specification_curve_figure"]
+__all__ = ["specification_curve_figure", "null_distribution_figure"]
 
 _COLOURS = {"predicted": "#1f5fa8", "against": "#c0392b", "positive": "#1f5fa8",
             "negative": "#c0392b", "not significant": "#9a9a9a"}
@@ -88,3 +88,28 @@ def _dashboard(ax, frame, rows, literal) -> None:
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlabel("Specifications, sorted by estimate")
     ax.set_xlim(-1, len(frame))
+
+
+def null_distribution_figure(curve, *, title: str | None = None):
+    """The joint test: each statistic's distribution over the null draws, observed value marked.
+
+    ``curve`` is an :class:`analysis.multiverse.ClaimCurve`; its ``null`` holds the
+    statistics of every draw and the observed ones, oriented as the test.
+    """
+    from .plots import _finish, _new_figure, _rc
+    from .sanitize import mpl_literal
+
+    names = {"median": "median estimate", "share": "share significant",
+             "stouffer": "Stouffer Z"}
+    with _rc():
+        fig = _new_figure((7.2, 2.4))
+        for ax, (key, label) in zip(fig.subplots(1, 3), names.items()):
+            values = np.asarray(curve.null[key], dtype=float)
+            ax.hist(values[np.isfinite(values)], bins=30, color="#9a9a9a")
+            ax.axvline(curve.null["observed"][key], color="#c0392b", linewidth=1.2,
+                       label="observed")
+            ax.set_xlabel(label)
+        fig.axes[0].set_ylabel("null draws")
+        fig.axes[0].legend(fontsize=7, frameon=False)
+        _finish(fig, None if title is None else mpl_literal(title), None)
+    return fig
