@@ -532,7 +532,8 @@ def _gather(parts: list, n: int) -> dict:
 
 
 def influence_sentences(result: MultiverseResult, claim: str, top: int = 2) -> list[str]:
-    """The choices that move a claim's estimate most, in plain words."""
+    """The choices that move a claim's estimate most, and those its significance hangs on,
+    in plain words (from the influence table; nothing recomputed)."""
     inf = result.curves[claim].influence
     out = []
     for row in inf.sort_values("eta_squared", ascending=False).head(top).itertuples():
@@ -544,6 +545,12 @@ def influence_sentences(result: MultiverseResult, claim: str, top: int = 2) -> l
     if not out:
         out.append("No single choice moves the estimate much (each explains under 1% of its "
                    "variation across specifications).")
+    swing = inf.assign(swing=inf["share_significant_max"] - inf["share_significant_min"])
+    for row in swing.sort_values("swing", ascending=False).head(1).itertuples():
+        if row.swing >= 0.10:
+            out.append(f"Significance depends most on the {row.dimension} choice: between "
+                       f"{row.share_significant_min:.0%} and {row.share_significant_max:.0%} of "
+                       "the specifications are significant across its options.")
     return out
 
 

@@ -68,15 +68,16 @@ class StudyVariants:
 def build_variants(name: str, dataset, codebook, grid: SpecGrid, frame: pd.DataFrame | None = None
                    ) -> StudyVariants:
     """Every option's variables for one dataset (``frame``: the validated analysis frame,
-    recomputed when not given; an invalid dataset raises its first validation error)."""
-    from .validate import validate_and_prepare
+    recomputed when not given; an invalid dataset raises its first validation error).
+    Items and alleles are read as validation reads them
+    (:func:`analysis.validate.cleaned_inputs`: missing codes and labels applied)."""
+    from .validate import cleaned_inputs, validate_and_prepare
 
     if frame is None:
         _, frame = validate_and_prepare(dataset, codebook)
     frame = frame.reset_index(drop=True)
-    raw = _raw_with_missing(dataset, codebook)
-    alleles = _alleles(raw, codebook)
-    scores, unavailable = _scores(frame, raw, codebook, grid)
+    items, alleles = cleaned_inputs(dataset, codebook)
+    scores, unavailable = _scores(frame, items, codebook, grid)
     genes = _genes(frame, alleles)
     for opt in grid.dimensions.get("genotype", ()):
         if opt.kind not in genes and GENE_OF[opt.kind] in codebook.genotypes:
@@ -118,28 +119,6 @@ def variants_from_frames(name: str, *, scores: Mapping, genes: Mapping, covariat
 
 
 # ----------------------------------------------------------------- reading
-def _raw_with_missing(dataset, codebook) -> pd.DataFrame:
-    from .validate import _code_mask
-
-    raw = dataset.frame.reset_index(drop=True).copy()
-    for col in codebook.roles():
-        codes = codebook.missing_codes_for(col)
-        if codes and col in raw:
-            raw[col] = raw[col].mask(_code_mask(raw[col], codes))
-    return raw
-
-
-def _alleles(raw: pd.DataFrame, codebook) -> dict:
-    from .genotypes import parse_genotypes
-
-    out = {}
-    for locus, spec in codebook.genotypes.items():
-        if spec.format == "alleles" and spec.column in raw:
-            out[locus] = parse_genotypes(raw[spec.column], locus, column=spec.column,
-                                         allele_map=spec.allele_map)
-    return out
-
-
 def _genes(frame: pd.DataFrame, alleles: Mapping) -> dict:
     from .genotypes import code_genotypes
 
@@ -167,11 +146,11 @@ def _rare_carriers(alleles: pd.DataFrame, min_frequency: float) -> np.ndarray:
     return (a1.isin(rare) | a2.isin(rare)).fillna(False).to_numpy(dtype=bool)
 
 
-def _scores(frame, raw, codebook, grid) -> tuple[dict, dict]:
+def _scores(frame, items, codebook, grid) -> tuple[dict, dict]:
     from .scales import score_scale
 
     options = grid.dimensions.get("scoring", ()) or ()
-    item_scales = {s: sp for s, sp in codebook.scales.items() if sp.score is None}
+    item_scales = {s: sp for s, sp in codebook.scales.items() if s in items}
     scores, unavailable = {}, {}
     base = {s: frame[s].to_numpy(dtype=float) for s in codebook.scales if s in frame}
     scores["codebook_rule"] = base
@@ -182,12 +161,12 @@ def _scores(frame, raw, codebook, grid) -> tuple[dict, dict]:
         if not item_scales:
             unavailable[("scoring", opt.name)] = "every scale is a ready score (no items)"
             continue
-        scores[opt.name] = {s: base[s] if s not in item_scales or s not in base else
-                            _score_one(score_scale, raw, item_scales[s], opt) for s in base}
+        scores[opt.name] = {s: base[s] if s not in item_scales else
+                            _score_one(score_scale, items[s], item_scales[s], opt) for s in base}
     return scores, unavailable
 
 
-def _score_one(score_scale, raw, spec, opt) -> np.ndarray:
+def _score_one(score_scale, answers: pd.DataFrame, spec, opt) -> np.ndarray:
     items = list(spec.items)
     share = spec.min_answered
     if opt.kind == "all_answered":
@@ -198,9 +177,7 @@ def _score_one(score_scale, raw, spec, opt) -> np.ndarray:
         kept = [c for c in items if c not in spec.reverse]
         items = kept or items
     reverse = [c for c in spec.reverse if c in items]
-    items_frame = raw[items].apply(pd.to_numeric, errors="coerce")
-    items_frame = items_frame.mask((items_frame < spec.min) | (items_frame > spec.max))
-    score = score_scale(items_frame, reverse=reverse, min_value=spec.min, max_value=spec.max,
+    score = score_scale(answers[items], reverse=reverse, min_value=spec.min, max_value=spec.max,
                         min_answered=share)
     return score.to_numpy(dtype=float)
 
