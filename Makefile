@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install replicate test test-fast bench notebooks lock clean
+.PHONY: help install replicate original-example test test-fast bench notebooks lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,13 +22,16 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP) ## Create .venv and install the pinned environment
 
 replicate: $(STAMP) ## Reproduce the study's analysis: report in reports/replication/
-	$(BIN)/salesgxe replicate --out reports/replication --force --jobs 2
+	$(BIN)/salesgxe replicate --out reports/replication --force --jobs 2 --original data/original_estimates.example.yaml
 
 test: $(STAMP) ## Run the whole test suite (unit, reference, Monte Carlo, notebooks)
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(STAMP) ## Run the tests not marked slow
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+original-example: $(STAMP) ## Rebuild data/original_estimates.example.yaml from the config's assumed effects (an EXAMPLE, not the article)
+	$(BIN)/python -c "from analysis.replication_metrics import write_example; print(write_example())"
 
 bench: $(STAMP) ## Benchmark batched OLS against a statsmodels loop (JSON lines)
 	$(BIN)/python -m analysis.bench

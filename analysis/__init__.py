@@ -45,6 +45,9 @@ _EXPORTS = {
     "judge": "analysis.claims",
     "CLAIMS": "analysis.claims",
     "replicate": "analysis.pipeline",
+    "compare_models": "analysis.susceptibility",
+    "roisman_indices": "analysis.susceptibility",
+    "load_original_estimates": "analysis.replication_metrics",
     "analyze": "analysis.pipeline",
     # speed and power
     "batch_ols": "analysis.fastols",

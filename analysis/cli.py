@@ -119,6 +119,16 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
                    help="for a two-valued text column, the level coded 0 (repeatable)")
     _add_reader_options(p)
+    p.add_argument("--susceptibility", action="store_true",
+                   help="differential susceptibility vs diathesis-stress: Roisman et al. (2012) "
+                        "PoI/PA and the Widaman/Belsky model comparison (the binary one of "
+                        "focal/moderator is the genotype, the other the environment)")
+    p.add_argument("--susceptible", type=int, default=1, choices=[0, 1],
+                   help="genotype code of the putatively susceptible group (default 1)")
+    p.add_argument("--favourable", default="high", choices=["high", "low"],
+                   help="which end of the environment is favourable (default high)")
+    p.add_argument("--ds-range", default="observed", choices=["observed", "2sd"],
+                   help="range whose bounds fix the diathesis-stress crossover (default observed)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -139,11 +149,49 @@ def _run_probe(args) -> int:
                 seed=args.seed, center=args.center, at=args.at, cluster=args.cluster,
                 weights=args.weights, wild_bootstrap=args.wild_bootstrap,
                 wild_weights=args.wild_weights, wild_null=not args.wild_no_null, file=args.data)
+    sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
     if args.json:
-        _print_json(res.to_dict())
+        out = res.to_dict()
+        if sus is not None:
+            out["susceptibility"] = sus.to_dict()
+        _print_json(out)
     else:
         print(res.summary())
+        if sus is not None:
+            from .sanitize import sanitize_terminal
+            print(sanitize_terminal(_susceptibility_text(sus)))
     return 0
+
+
+def _susceptibility(args, data, res, reference):
+    """The differential-susceptibility analysis on the probe's variables: the binary one
+    of focal / moderator is the genotype, the other the environment."""
+    from ._errors import InputError
+    from .susceptibility import susceptibility
+    if args.weights or args.cluster:
+        raise InputError("--susceptibility fits unweighted OLS models with independent errors; "
+                         "it cannot be combined with --weights or --cluster")
+    gene = args.moderator if res.moderator_binary else args.focal
+    env = args.focal if gene == args.moderator else args.moderator
+    return susceptibility(data, outcome=args.outcome, gene=gene, moderator=env,
+                          covariates=args.covariates, susceptible=args.susceptible,
+                          favourable=args.favourable, range_rule=args.ds_range, alpha=args.alpha,
+                          reference=reference, file=args.data)
+
+
+def _susceptibility_text(sus) -> str:
+    """Plain-text block: the six models, Roisman's indices, one summary sentence."""
+    cols = ["label", "crossover", "crossover_conf_low", "crossover_conf_high", "n_params", "aic",
+            "bic", "f_vs_full", "p_vs_full"]
+    models = sus.models.to_frame()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}",
+                                                    na_rep="")
+    idx = sus.indices.frame[["range_words", "range_low", "range_high", "beyond_observed",
+                             "poi_right", "both_sides"]].to_string(
+        index=False, float_format=lambda v: f"{v:.4g}")
+    return (f"\nDifferential susceptibility vs diathesis-stress (Widaman et al. 2012; Belsky, "
+            f"Pluess & Widaman 2013); susceptible group: {sus.models.susceptible}\n{models}\n\n"
+            f"Roisman et al. (2012): PA (share above C; definition unverified) = "
+            f"{sus.indices.pa:.3f}\n{idx}\n\n{sus.summary()}")
 
 
 # ------------------------------------------------------------------- replicate
@@ -166,6 +214,9 @@ def _add_replicate(sub) -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
     _add_multiverse_options(p)
+    p.add_argument("--original", default=None, metavar="FILE",
+                   help="original study's estimates (YAML, see data/original_estimates.yaml): "
+                        "adds replication metrics per claim")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -176,7 +227,7 @@ def _run_replicate(args) -> int:
     out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
                     replication_sims=args.sims, command=_command(args), n_jobs=args.jobs,
-                    **_multiverse_args(args))
+                    original=args.original, **_multiverse_args(args))
     print(f"report written to {out}")
     return 0
 
@@ -210,6 +261,9 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
                    help="local processes for the replication simulations (same numbers for any value)")
     _add_multiverse_options(p)
     _add_reader_options(p)
+    p.add_argument("--original", default=None, metavar="FILE",
+                   help="original study's estimates (YAML, see data/original_estimates.yaml): "
+                        "adds replication metrics per claim")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     return p
 
@@ -220,7 +274,8 @@ def _run_analyze(args) -> int:
     out = analyze(args.data, args.codebook, args.out, config_path=args.config or paths.CONFIG,
                   force=args.force, se=args.se, keller=args.keller, **_reader_options(args),
                   replication_sims=args.sims,
-                  command=_command(args), n_jobs=args.jobs, **_multiverse_args(args))
+                  command=_command(args), n_jobs=args.jobs, original=args.original,
+                  **_multiverse_args(args))
     print(f"report written to {out}")
     return 0
 

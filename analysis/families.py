@@ -753,14 +753,16 @@ def crossovers(data: pd.DataFrame, result, *, covariates: Sequence[str] = ()) ->
     For every Study 2 model, :func:`analysis.probing.crossover` on the fit of the
     reverse probe (genotype effect along the style): the crossover point with
     delta-method and Fieller intervals, Roisman et al.'s proportion of
-    interaction and an ordinal / disordinal call within mean +/- 2 SD.
+    interaction and an ordinal / disordinal call within mean +/- 2 SD (not
+    clipped to the data: ``observed_low/high`` are shown beside it).
 
     Returns
     -------
     DataFrame with ``outcome, gene, style, estimate, std_error, conf_low,
     conf_high, fieller_low, fieller_high, poi_right, bound_low, bound_high,
-    classification``; the Fieller bounds are NaN when that interval is unbounded
-    (the interaction is not significant, so the crossover is not located).
+    observed_low, observed_high, classification``; the Fieller bounds are NaN when
+    that interval is unbounded (the interaction is not significant, so the
+    crossover is not located).
     """
     from .probing import crossover
 
@@ -771,6 +773,8 @@ def crossovers(data: pd.DataFrame, result, *, covariates: Sequence[str] = ()) ->
         cr = crossover(rev.fit, col, f"{col}:{style}", frame[style].to_numpy())
         d = cr.to_dict()
         lo, hi = d.pop("bounds")
+        obs_lo, obs_hi = d.pop("observed_range")
         rows.append({"outcome": outcome, "gene": gene, "style": style, **d,
-                     "bound_low": lo, "bound_high": hi})
+                     "bound_low": lo, "bound_high": hi, "observed_low": obs_lo,
+                     "observed_high": obs_hi})
     return pd.DataFrame(rows)

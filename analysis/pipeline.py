@@ -31,7 +31,8 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
 DISPLAY_TABLES = ("study1_models", "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
-                  "study2_gene_style_correlation", "replication_probability",
+                  "study2_susceptibility",
+                  "study2_gene_style_correlation", "replication_probability", "replication_metrics",
                   "multiverse_findings", "multiverse_summary", "multiverse_influence", "validation",
                   "reliability", "allele_frequencies", "hardy_weinberg", "descriptives_scales", "descriptives_genotype_counts")
 
@@ -123,6 +124,7 @@ class Analysis:
     checks: dict = field(repr=False)
     replication: object = field(repr=False)
     multiverse: object = field(default=None, repr=False)
+    replication_metrics: object = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -137,9 +139,20 @@ class Analysis:
         out.update(self.checks)
         if self.replication is not None:
             out["replication_probability"] = self.replication.to_frame()
+        if self.replication_metrics is not None:
+            out["replication_metrics"] = self.replication_metrics.to_frame()
         if self.multiverse is not None:
             out.update(self.multiverse.to_frames())
         return out
+
+    def scorecard_records(self) -> list[dict]:
+        """The scorecard's JSON records; with original estimates, each claim's record
+        carries its ``replication_metrics`` rows (analysis.replication_metrics)."""
+        records = self.scorecard.to_records()
+        if self.replication_metrics is not None:
+            for rec in records:
+                rec["replication_metrics"] = self.replication_metrics.for_claim(rec["id"])
+        return records
 
 
 def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
@@ -182,12 +195,15 @@ def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
 
 def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", keller: bool = False,
                  replication_sims: int | None = None, progress: bool | None = None,
-                 n_jobs: int = 1, multiverse: bool = True,
-                 multiverse_draws: int | None = None) -> Analysis:
+                 n_jobs: int = 1, originals=None,
+                 ranges: Mapping[str, tuple[float, float]] | None = None,
+                 multiverse: bool = True, multiverse_draws: int | None = None) -> Analysis:
     """Fit both model families, judge the claims, attach replication probabilities.
 
     A claim whose variables are not in the data (e.g. DRD2 not genotyped, SO not
-    measured) is ``not tested``; everything else runs."""
+    measured) is ``not tested``; everything else runs.  ``originals`` (an
+    :class:`analysis.replication_metrics.OriginalEstimates`) adds the replication
+    metrics; ``ranges`` (response range per scale) decides where raw b is compared."""
     from . import claims, families, power
 
     alpha = float(config["claims"]["alpha"])
@@ -212,13 +228,25 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     checks = _checks(_unique((s1, s2)))
     if study2 is not None:
         checks["study2_crossover"] = families.crossovers(s2.frame, study2, covariates=covs)
+        from .susceptibility import study2_susceptibility
+        sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=covs,
+                                    alpha=alpha)
+        checks["study2_susceptibility"] = sus["summary"]
+        checks["study2_susceptibility_models"] = sus["models"]
+        checks["study2_roisman"] = sus["roisman"]
         n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
         if n_boot:
             checks["study2_bootstrap"] = families.bootstrap_study2(
                 s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
                 covariates=covs, **have2)
+    metrics = None
+    if originals is not None:
+        from .replication_metrics import replication_metrics
+        metrics = replication_metrics(card, originals, ranges=ranges,
+                                      study2_interactions=None if study2 is None
+                                      else study2.interactions)
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
-                    checks=checks, replication=replication,
+                    checks=checks, replication=replication, replication_metrics=metrics,
                     multiverse=_multiverse(s1, s2, config, multiverse_draws, progress, n_jobs)
                     if multiverse else None)
 
@@ -304,7 +332,7 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
             **(extra_meta or {})}
     tables = analysis.tables()
     return write_report(
-        out_dir, tables=tables, scorecard=analysis.scorecard.to_records(),
+        out_dir, tables=tables, scorecard=analysis.scorecard_records(),
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
         display_tables=_display_tables(tables),
@@ -314,26 +342,32 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
 def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,
               data_dir=paths.SIMULATED, replication_sims: int | None = None,
               command: str | None = None, progress: bool | None = None,
-              n_jobs: int = 1, multiverse: bool = True,
+              n_jobs: int = 1, original=None, multiverse: bool = True,
               multiverse_draws: int | None = None) -> Path:
     """Simulate both studies, analyse them as a user's data would be, write the report.
 
     ``n_jobs`` spreads the replication-probability simulations over local
-    processes; the numbers do not depend on it."""
+    processes; the numbers do not depend on it.  ``original``: a file of the
+    original study's estimates (``data/original_estimates.yaml`` format) adds
+    the replication metrics."""
     from .config import load_config
     from .simulate import save_simulated, simulate_study
 
     _check_target(out_dir, force)
     config_path = Path(config_path)
     config = load_config(config_path)
+    originals = _originals(original)
     studies = {}
     for name in ("study1", "study2"):
         saved = save_simulated(simulate_study(config, name), data_dir)
         studies[name] = load_study(name, saved["data"], saved["codebook"])
+    ranges = {s: (float(v["min"]), float(v["max"])) for s, v in config["instruments"].items()}
     analysis = run_analysis(studies["study1"], studies["study2"], config,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
+                            originals=originals, ranges=ranges,
                             multiverse=multiverse, multiverse_draws=multiverse_draws)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
+    inputs += [] if original is None else [Path(original)]
     return _write(analysis, out_dir, config=config, config_path=config_path, inputs=inputs,
                   title=str(config["meta"]["label"]), note=SIMULATED_NOTE, force=force,
                   command=command, figure_note="Simulated data; effect sizes are assumptions "
@@ -344,25 +378,48 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
             se: str = "ols", keller: bool = False, sheet=None, decimal=None, encoding=None,
             header_row=None, skip_rows=None, replication_sims: int | None = None,
             command: str | None = None, progress: bool | None = None, n_jobs: int = 1,
-            multiverse: bool = True, multiverse_draws: int | None = None) -> Path:
-    """The same analysis and report on a user's survey (one dataset serves both studies)."""
+            original=None, multiverse: bool = True,
+            multiverse_draws: int | None = None) -> Path:
+    """The same analysis and report on a user's survey (one dataset serves both studies).
+
+    ``original``: a file of the original study's estimates adds the replication metrics."""
     from .config import load_config
 
     _check_target(out_dir, force)
     config_path = Path(config_path)
     config = load_config(config_path)
+    originals = _originals(original)
     data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,
                       encoding=encoding, header_row=header_row, skip_rows=skip_rows)
     analysis = run_analysis(data, data, config, se=se, keller=keller,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
+                            originals=originals, ranges=_codebook_ranges(codebook_path),
                             multiverse=multiverse, multiverse_draws=multiverse_draws)
     source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample. Replication probabilities still rest on "
             "the assumed effect sizes in the config, at this sample's size.")
     return _write(analysis, out_dir, config=config, config_path=config_path,
-                  inputs=[Path(data_path), Path(codebook_path)],
+                  inputs=[Path(data_path), Path(codebook_path),
+                          *([] if original is None else [Path(original)])],
                   title=f"Testing the published claims on {Path(data_path).name}", note=note,
                   force=force, command=command, extra_meta={"data_source": str(source)},
                   figure_note=f"Data: {Path(data_path).name} ({source})")
 
+
+
+def _originals(original):
+    """Load the original-estimates file first, so a bad file fails before any work."""
+    if original is None:
+        return None
+    from .replication_metrics import load_original_estimates
+    return load_original_estimates(original)
+
+
+def _codebook_ranges(codebook_path) -> dict[str, tuple[float, float]]:
+    """Response range per item-scored scale of a codebook (for comparing raw b)."""
+    from .codebook import Codebook
+
+    book = Codebook.load(codebook_path)
+    return {name: (float(spec.min), float(spec.max)) for name, spec in book.scales.items()
+            if spec.min is not None and spec.max is not None}

@@ -472,9 +472,13 @@ class Crossover:
         genotype effect (bounded only when the interaction is significant).
     poi_right : float
         Proportion of interaction right of the crossover within ``bounds``
-        (Roisman et al. 2012; reconstruction documented in methods.md section 3a).
+        (Roisman et al. 2012; :func:`analysis.susceptibility.poi_right`, whose
+        docstring says what is verified and what is reconstructed).
     bounds : tuple of float
-        Range judged: mean +/- 2 SD of the moderator, clipped to the observed range.
+        Range judged: mean +/- 2 SD of the moderator (Roisman et al. 2012), NOT
+        clipped: it may extend beyond the data (compare ``observed_range``).
+    observed_range : tuple of float
+        Smallest and largest observed moderator value.
     classification : str
         ``disordinal`` (the whole Fieller interval inside ``bounds``: the pattern
         differential susceptibility predicts), ``ordinal`` (the whole interval
@@ -491,6 +495,7 @@ class Crossover:
     poi_right: float
     bounds: tuple[float, float]
     classification: str
+    observed_range: tuple[float, float] = (float("nan"), float("nan"))
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else _json_value(v))
@@ -513,15 +518,11 @@ def crossover(fit: OLSFit, gene: str, interaction: str, moderator_data: np.ndarr
     se = float(np.sqrt(max(V[i, i] + c * c * V[j, j] + 2 * c * V[i, j], 0.0)) / abs(b[j]))
     roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
     fieller = (roots[0], roots[1]) if region == "outside" else (-np.inf, np.inf)
+    from .susceptibility import moderator_range, poi_right
+
     w = np.asarray(moderator_data, dtype=float)
-    lo = max(w.mean() - 2 * w.std(ddof=1), w.min())
-    hi = min(w.mean() + 2 * w.std(ddof=1), w.max())
-    if c <= lo:
-        poi = 1.0
-    elif c >= hi:
-        poi = 0.0
-    else:
-        poi = (hi - c) ** 2 / ((c - lo) ** 2 + (hi - c) ** 2)
+    lo, hi = moderator_range(w, "2sd")
+    poi = poi_right(c, lo, hi)
     if lo <= fieller[0] and fieller[1] <= hi:
         kind = "disordinal"
     elif np.isfinite(fieller[0]) and (fieller[1] < lo or fieller[0] > hi):
@@ -531,7 +532,8 @@ def crossover(fit: OLSFit, gene: str, interaction: str, moderator_data: np.ndarr
     return Crossover(estimate=float(c), std_error=se, conf_low=float(c - t_crit * se),
                      conf_high=float(c + t_crit * se), fieller_low=float(fieller[0]),
                      fieller_high=float(fieller[1]), poi_right=float(poi),
-                     bounds=(float(lo), float(hi)), classification=kind)
+                     bounds=(float(lo), float(hi)), classification=kind,
+                     observed_range=(float(w.min()), float(w.max())))
 
 
 # ------------------------------------------------------------------------- helpers

@@ -27,7 +27,8 @@ def _sha(path):
 def regenerated(tmp_path_factory):
     out = tmp_path_factory.mktemp("rep") / "replication"
     sim = tmp_path_factory.mktemp("sim")
-    code = main(["replicate", "--out", str(out), "--data-dir", str(sim)])
+    code = main(["replicate", "--out", str(out), "--data-dir", str(sim), "--original",
+                 str(ROOT / "data" / "original_estimates.example.yaml")])
     assert code == 0
     return out, sim
 

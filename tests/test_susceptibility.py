@@ -1,0 +1,209 @@
+"""Differential susceptibility (analysis.susceptibility) against independent computations.
+
+- The nonlinear fits (free crossover C) against statsmodels OLS on the closed-form
+  equivalent (weak DS = the interaction model reparameterised: identical RSS,
+  C = -b_S / b_SW; strong DS = the model without W's main effect) and against
+  scipy's curve_fit started elsewhere;
+- fixed-C models against statsmodels OLS on the constructed regressors;
+- every nested F test against statsmodels' f_test of the equivalent linear
+  restriction on the interaction model; log-likelihoods against statsmodels;
+- PoI against numerical integration of the area between the lines; no clipping.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import integrate, stats
+from scipy.optimize import curve_fit
+
+from analysis import susceptibility as ds
+from analysis.models import fit_ols
+
+
+def _data(n=500, seed=5, c_true=4.3, b1=0.0, b3=0.8):
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 2, n).astype(float)
+    w = rng.normal(4, 1.2, n)
+    z = rng.normal(size=n) + 0.3 * w
+    y = 2 + b1 * (w - c_true) + b3 * (w - c_true) * g + 0.4 * z + rng.normal(size=n)
+    return y, g, w, z
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    y, g, w, z = _data()
+    return ds.compare_models(y, g, w, covariates=z[:, None], favourable="high"), (y, g, w, z)
+
+
+def test_weak_ds_is_the_interaction_model_reparameterised(comparison):
+    """RSS equal to statsmodels' interaction model (1e-9 relative), C = -b_G / b_GW
+    (1e-7 relative), SE(C) = delta-method SE from statsmodels' covariance (1e-6)."""
+    res, (y, g, w, z) = comparison
+    fit = sm.OLS(y, np.column_stack([np.ones_like(w), g, w, g * w, z])).fit()
+    row = res.frame.set_index("model").loc["ds_weak"]
+    assert row["rss"] == pytest.approx(fit.ssr, rel=1e-9)
+    c = -fit.params[1] / fit.params[3]
+    assert row["crossover"] == pytest.approx(c, rel=1e-7)
+    grad = np.array([0, -1 / fit.params[3], 0, fit.params[1] / fit.params[3] ** 2, 0])
+    assert row["crossover_std_error"] == pytest.approx(np.sqrt(grad @ fit.cov_params() @ grad),
+                                                       rel=1e-6)
+    assert row["b1"] == pytest.approx(fit.params[2], rel=1e-7)
+    assert row["b3"] == pytest.approx(fit.params[3], rel=1e-7)
+
+
+def test_free_crossover_fits_match_curve_fit(comparison):
+    """scipy curve_fit on the nonlinear models, started at C = 0 and slopes 0.1:
+    same C (1e-6 relative) and Gauss-Newton SE (1e-4) for weak and strong DS."""
+    res, (y, g, w, z) = comparison
+    f = res.frame.set_index("model")
+
+    def weak(x, a0, b1, b3, c, gz):
+        ww, gg, zz = x
+        return a0 + b1 * (ww - c) + b3 * (ww - c) * gg + gz * zz
+
+    def strong(x, a0, b3, c, gz):
+        ww, gg, zz = x
+        return a0 + b3 * (ww - c) * gg + gz * zz
+
+    p, cov = curve_fit(weak, (w, g, z), y, p0=[0, 0.1, 0.1, 0.0, 0])
+    assert f.loc["ds_weak", "crossover"] == pytest.approx(p[3], rel=1e-6)
+    assert f.loc["ds_weak", "crossover_std_error"] == pytest.approx(np.sqrt(cov[3, 3]), rel=1e-4)
+    p, cov = curve_fit(strong, (w, g, z), y, p0=[0, 0.1, 0.0, 0])
+    assert f.loc["ds_strong", "crossover"] == pytest.approx(p[2], rel=1e-6)
+    assert f.loc["ds_strong", "crossover_std_error"] == pytest.approx(np.sqrt(cov[2, 2]), rel=1e-4)
+    # strong DS in closed form: Y ~ 1 + G + G W + Z, C = -b_G / b_GW, same RSS
+    fit = sm.OLS(y, np.column_stack([np.ones_like(w), g, g * w, z])).fit()
+    assert f.loc["ds_strong", "rss"] == pytest.approx(fit.ssr, rel=1e-9)
+    assert f.loc["ds_strong", "crossover"] == pytest.approx(-fit.params[1] / fit.params[2],
+                                                            rel=1e-7)
+
+
+def test_fixed_crossover_models_and_f_tests_match_statsmodels(comparison):
+    """D-S / VS fix C at the favourable / adverse bound of the observed range: RSS =
+    statsmodels OLS on the constructed regressors (1e-9); every F vs the full model =
+    statsmodels f_test of the linear restriction (b_W = 0 and/or b_G + c b_GW = 0) on
+    the interaction model (1e-7 relative); log-likelihood = statsmodels llf (1e-10) and
+    AIC = -2 llf + 2 (mean parameters + 1)."""
+    res, (y, g, w, z) = comparison
+    f = res.frame.set_index("model")
+    full = sm.OLS(y, np.column_stack([np.ones_like(w), g, w, g * w, z])).fit()
+    bounds = {"dstress": w.max(), "vantage": w.min()}           # favourable = high
+    for name, c in bounds.items():
+        assert f.loc[f"{name}_weak", "crossover"] == c
+        weak = sm.OLS(y, np.column_stack([np.ones_like(w), w - c, (w - c) * g, z])).fit()
+        strong = sm.OLS(y, np.column_stack([np.ones_like(w), (w - c) * g, z])).fit()
+        assert f.loc[f"{name}_weak", "rss"] == pytest.approx(weak.ssr, rel=1e-9)
+        assert f.loc[f"{name}_strong", "rss"] == pytest.approx(strong.ssr, rel=1e-9)
+        assert f.loc[f"{name}_weak", "log_likelihood"] == pytest.approx(weak.llf, rel=1e-10)
+        assert f.loc[f"{name}_weak", "aic"] == pytest.approx(-2 * weak.llf + 2 * 5, rel=1e-10)
+        r_c = np.array([[0, 1, 0, c, 0]])
+        r_both = np.array([[0, 1, 0, c, 0], [0, 0, 1, 0, 0]])
+        assert f.loc[f"{name}_weak", "f_vs_full"] == pytest.approx(
+            float(full.f_test(r_c).fvalue), rel=1e-7)
+        assert f.loc[f"{name}_strong", "f_vs_full"] == pytest.approx(
+            float(full.f_test(r_both).fvalue), rel=1e-7)
+        assert f.loc[f"{name}_strong", "p_vs_weak"] == pytest.approx(
+            float(weak.f_test(np.array([[0, 1, 0, 0]])).pvalue), rel=1e-6)
+    assert f.loc["ds_strong", "f_vs_full"] == pytest.approx(
+        float(full.f_test(np.array([[0, 0, 1, 0, 0]])).fvalue), rel=1e-7)
+
+
+def test_susceptible_group_and_favourable_end_relabel_without_changing_the_crossover():
+    y, g, w, _ = _data(seed=9)
+    a = ds.compare_models(y, g, w, susceptible=1, favourable="high").frame.set_index("model")
+    b = ds.compare_models(y, g, w, susceptible=0, favourable="low").frame.set_index("model")
+    assert a.loc["ds_weak", "crossover"] == pytest.approx(b.loc["ds_weak", "crossover"], rel=1e-7)
+    assert a.loc["ds_weak", "rss"] == pytest.approx(b.loc["ds_weak", "rss"], rel=1e-9)
+    assert a.loc["dstress_weak", "crossover"] == b.loc["vantage_weak", "crossover"] == w.max()
+
+
+def test_model_choice_recovers_the_generating_shape():
+    """At n = 4,000 the generating model wins by BIC: a crossover in the middle with a
+    flat other group (strong DS), and lines meeting at the favourable bound (D-S)."""
+    y, g, w, z = _data(n=4000, seed=2, c_true=4.0, b1=0.0, b3=0.6)
+    assert ds.compare_models(y, g, w, covariates=z[:, None]).best_bic == "ds_strong"
+    rng = np.random.default_rng(3)
+    g = rng.integers(0, 2, 4000).astype(float)
+    w = rng.normal(4, 1.2, 4000)
+    y = 1 + 0.3 * (w - w.max()) + 0.6 * (w - w.max()) * g + rng.normal(size=4000)
+    assert ds.compare_models(y, g, w, favourable="high").best_bic == "dstress_weak"
+
+
+# ------------------------------------------------------------------ Roisman indices
+def test_poi_equals_the_integrated_area_between_the_lines():
+    """PoI_right = area right of C / total area of |b_G + b_GW w| over [L, U]
+    (quadrature, 1e-8)."""
+    bg, bgw, lo, hi = -1.2, 0.4, 0.5, 6.5
+    c = -bg / bgw
+    gap = lambda v: abs(bg + bgw * v)  # noqa: E731
+    left, _ = integrate.quad(gap, lo, c)
+    right, _ = integrate.quad(gap, c, hi)
+    assert ds.poi_right(c, lo, hi) == pytest.approx(right / (left + right), rel=1e-8)
+
+
+def test_roisman_indices_range_is_stated_and_never_clipped():
+    """A skewed moderator: mean + 2 SD lies beyond the largest value; the 2 SD range is
+    used as is, flagged beyond_observed, and PA is the share of cases above C."""
+    rng = np.random.default_rng(4)
+    n = 400
+    w = np.concatenate([rng.uniform(1, 3, n - 8), np.full(8, 7.0)])    # long right tail
+    g = rng.integers(0, 2, n).astype(float)
+    y = 0.5 * (w - 2.5) * g + rng.normal(size=n)
+    fit = fit_ols(np.column_stack([np.ones(n), g, w, g * w]), y, ["Intercept", "g", "w", "g:w"])
+    res = ds.roisman_indices(fit, "g", "g:w", w)
+    rows = res.frame.set_index("range_rule")
+    m, s = w.mean(), w.std(ddof=1)
+    assert rows.loc["2sd", "range_low"] == pytest.approx(m - 2 * s)
+    assert rows.loc["2sd", "range_high"] == pytest.approx(m + 2 * s)
+    assert rows.loc["2sd", "beyond_observed"] and not rows.loc["observed", "beyond_observed"]
+    assert rows.loc["observed", "range_high"] == 7.0
+    c = -fit.params[1] / fit.params[3]
+    assert res.crossover == pytest.approx(c)
+    assert res.pa == pytest.approx(np.mean(w > c)) and res.pa + res.share_below == 1
+    for rule in ("2sd", "observed"):
+        lo, hi = rows.loc[rule, ["range_low", "range_high"]]
+        assert rows.loc[rule, "poi_right"] == pytest.approx(ds.poi_right(c, lo, hi))
+    # the crossover table of analysis.probing no longer clips either
+    from analysis.probing import crossover
+    cr = crossover(fit, "g", "g:w", w)
+    assert cr.bounds == pytest.approx((m - 2 * s, m + 2 * s))
+    assert cr.observed_range == (float(w.min()), 7.0)
+
+
+def test_both_sides_significance_matches_conditional_effects():
+    y, g, w, _ = _data(n=3000, seed=8, c_true=4.0, b3=0.8)
+    fit = fit_ols(np.column_stack([np.ones_like(w), g, w, g * w]), y, ["1", "g", "w", "g:w"])
+    res = ds.roisman_indices(fit, "g", "g:w", w)
+    row = res.frame.set_index("range_rule").loc["2sd"]
+    from analysis.probing import linear_combination
+    ends = linear_combination(fit, [{"g": 1, "g:w": row["range_low"]},
+                                    {"g": 1, "g:w": row["range_high"]}])
+    t_crit = stats.t.ppf(0.975, fit.df_resid)
+    assert row["significant_below"] == bool(abs(ends["statistic"].iloc[0]) > t_crit)
+    assert row["significant_above"] == bool(abs(ends["statistic"].iloc[1]) > t_crit)
+    assert row["both_sides"]
+
+
+def test_study2_tables_and_probe_cli(capsys):
+    import json
+
+    from analysis import paths
+    from analysis.cli import main
+    from analysis.families import _example_data, study2
+
+    d = _example_data(300)
+    tables = ds.study2_susceptibility(d, list(study2(d).reverse_probes))
+    assert len(tables["summary"]) == 12 and len(tables["models"]) == 72
+    assert set(tables["summary"]["best_bic"]) <= {m[0] for m in ds.MODELS}
+    code = main(["probe", str(paths.EXAMPLES / "probe_example.csv"), "--outcome", "CO",
+                 "--focal", "avoidant", "--moderator", "drd4_7r", "--susceptibility",
+                 "--favourable", "low", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    sus = out["susceptibility"]
+    assert [m["model"] for m in sus["models"]["models"]] == [m[0] for m in ds.MODELS]
+    assert {r["range_rule"] for r in sus["roisman"]["ranges"]} == {"2sd", "observed"}
+    assert isinstance(sus["summary"], str) and "Best by BIC" in sus["summary"]
+    assert pd.notna(sus["roisman"]["pa"])
