@@ -82,11 +82,25 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                "--covariates age,sex --json\n"
                "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --cluster company "
                "--wild-bootstrap 9999 --seed 1\n"
-               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --weights w_design")
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --weights w_design\n"
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd2 --genotype drd2=genotype "
+               "--reference drd2=A2/A2\n"
+               "  salesgxe probe survey.csv -y CO -x drd4_7r -w avoidant -z anxious --model 3 "
+               "--region-plot region.png")
     p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
     p.add_argument("--outcome", "-y", required=True, help="outcome column Y")
     p.add_argument("--focal", "-x", required=True, help="focal predictor column X")
     p.add_argument("--moderator", "-w", required=True, help="moderator column W")
+    p.add_argument("--moderator2", "-z", default=None,
+                   help="second moderator Z (with --model 2: X*W + X*Z, or --model 3: X*W*Z)")
+    p.add_argument("--model", type=int, default=None, choices=[1, 2, 3],
+                   help="PROCESS model number (2 or 3 with --moderator2; default 1)")
+    p.add_argument("--at2", type=_float_list, default=None, metavar="Z1,Z2,...",
+                   help="values of the second moderator to probe instead of the defaults")
+    p.add_argument("--region-plot", default=None, metavar="FILE",
+                   help="Models 2/3: write the significance region of X over (W, Z) "
+                        "(.png, .pdf or .svg)")
+    p.add_argument("--force", action="store_true", help="replace an existing --region-plot file")
     p.add_argument("--covariates", type=_csv_list, default=[], help="comma-separated covariate columns")
     p.add_argument("--se", default=None,
                    choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"],
@@ -105,6 +119,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                    help="cluster weights of the wild bootstrap (webb for < 12 clusters)")
     p.add_argument("--wild-no-null", action="store_true",
                    help="do not impose the null in the wild bootstrap (adds bootstrap-t intervals)")
+    p.add_argument("--linear-probability", action="store_true",
+                   help="accept a two-valued outcome and fit it by OLS anyway (HC3 by default), "
+                        "labelled as a linear probability model")
     p.add_argument("--alpha", type=float, default=0.05, help="two-sided level (default 0.05)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="add percentile and BCa bootstrap intervals (B resamples, e.g. 5000)")
@@ -117,7 +134,19 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--jn-fdr", action="store_true",
                    help="Johnson-Neyman with the FDR-controlled critical t (Esarey & Sumner 2018)")
     p.add_argument("--reference", action="append", default=[], metavar="COLUMN=LEVEL",
-                   help="for a two-valued text column, the level coded 0 (repeatable)")
+                   help="for a two-valued text column, the level coded 0; for a multicategorical "
+                        "one, the reference group (repeatable)")
+    p.add_argument("--categorical", type=_csv_list, default=[], metavar="VAR[,VAR]",
+                   help="treat the numeric codes of the focal predictor or moderator as groups "
+                        "(a text column with 3-10 levels is multicategorical anyway)")
+    p.add_argument("--genotype", action="append", default=[], metavar="VAR=CODING",
+                   help="parse a genotype column (DRD2/DRD4 notation) as genotype (three groups), "
+                        "carrier (0/1) or additive (0/1/2)")
+    p.add_argument("--coding", default="indicator", choices=["indicator", "effect"],
+                   help="coding of a multicategorical variable (default: indicator)")
+    p.add_argument("--min-group-size", type=int, default=None, metavar="N",
+                   help="rows each group of a multicategorical variable needs "
+                        "(default 5; 10 for a genotype)")
     _add_reader_options(p)
     p.add_argument("--susceptibility", action="store_true",
                    help="differential susceptibility vs diathesis-stress: Roisman et al. (2012) "
@@ -142,13 +171,24 @@ def _run_probe(args) -> int:
         if not sep:
             raise InputError(f"--reference needs COLUMN=LEVEL, got {item!r}")
         reference[column.strip()] = level.strip()
+    genotype = {}
+    for item in args.genotype:
+        column, sep, coding = item.partition("=")
+        if not sep:
+            raise InputError(f"--genotype needs VAR=genotype|carrier|additive, got {item!r}")
+        genotype[column.strip()] = coding.strip()
     data = _read_dataset(args).frame
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
                 reference=reference, jn_fdr=args.jn_fdr, bootstrap=args.bootstrap,
                 seed=args.seed, center=args.center, at=args.at, cluster=args.cluster,
                 weights=args.weights, wild_bootstrap=args.wild_bootstrap,
-                wild_weights=args.wild_weights, wild_null=not args.wild_no_null, file=args.data)
+                wild_weights=args.wild_weights, wild_null=not args.wild_no_null,
+                categorical=args.categorical, genotype=genotype, coding=args.coding,
+                min_group_size=args.min_group_size, moderator2=args.moderator2, model=args.model,
+                at2=args.at2, linear_probability=args.linear_probability, file=args.data)
+    if args.region_plot:
+        _write_region_plot(res, args.region_plot, args.force)
     sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
     if args.json:
         out = res.to_dict()
@@ -156,11 +196,39 @@ def _run_probe(args) -> int:
             out["susceptibility"] = sus.to_dict()
         _print_json(out)
     else:
-        print(res.summary())
+        from .sanitize import sanitize_terminal
+        print(sanitize_terminal(res.summary()))      # column names and levels are user text
         if sus is not None:
-            from .sanitize import sanitize_terminal
             print(sanitize_terminal(_susceptibility_text(sus)))
     return 0
+
+
+def _write_region_plot(res, path: str, force: bool) -> None:
+    """The 2-D significance-region figure, written atomically; never over an existing
+    file without ``--force``."""
+    import os
+    import tempfile
+
+    from ._errors import InputError
+    if getattr(res, "model", 1) not in (2, 3):
+        raise InputError("--region-plot needs two moderators (--moderator2 Z --model 2|3)")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in {".png", ".pdf", ".svg"}:
+        raise InputError("--region-plot must end in .png, .pdf or .svg", file=path)
+    if os.path.exists(path) and not force:
+        raise InputError("exists already; use --force to replace it", file=path)
+    from .twomoderators import significance_region_figure
+    fig = significance_region_figure(res)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".region-", suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format=suffix[1:], dpi=150, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    print(f"significance region written to {path}", file=sys.stderr)
 
 
 def _susceptibility(args, data, res, reference):
@@ -171,6 +239,9 @@ def _susceptibility(args, data, res, reference):
     if args.weights or args.cluster:
         raise InputError("--susceptibility fits unweighted OLS models with independent errors; "
                          "it cannot be combined with --weights or --cluster")
+    if getattr(res, "moderator_binary", None) is None:
+        raise InputError("--susceptibility needs Model 1 with a two-valued genotype (not a "
+                         "multicategorical variable or a second moderator)")
     gene = args.moderator if res.moderator_binary else args.focal
     env = args.focal if gene == args.moderator else args.moderator
     return susceptibility(data, outcome=args.outcome, gene=gene, moderator=env,

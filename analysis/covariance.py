@@ -106,7 +106,7 @@ class ClusterCovariance:
         return np.concatenate(out) if out else np.zeros(0)
 
     def _parts(self, L: np.ndarray):
-        d = np.einsum("mk,gkl,ml->mg", L, self._D, L)
+        d = np.einsum("mk,gkm->mg", L, self._D @ L.T)
         C = np.einsum("gak,mk->mag", self._C, L)
         return d, C
 
@@ -121,33 +121,31 @@ class ClusterCovariance:
         with np.errstate(divide="ignore", invalid="ignore"):
             return trace ** 2 / frob
 
-    def _frob(self, ls, lt, lu, lv) -> float:
-        """sum_ij P(ls, lt)_ij P(lu, lv)_ij with P(ls, lt)_ij = p_si' p_tj."""
-        def dvec(a, b):
-            return np.einsum("k,gkl,l->g", a, self._D, b)
-
-        def cmat(a):
-            return np.einsum("gak,k->ag", self._C, a)
-
-        Cs, Ct, Cu, Cv = cmat(ls), cmat(lt), cmat(lu), cmat(lv)
-        d1, d2 = dvec(ls, lt), dvec(lu, lv)
-        K = self._K
-        diag1 = np.einsum("ag,ab,bg->g", Cs, K, Ct)
-        diag2 = np.einsum("ag,ab,bg->g", Cu, K, Cv)
-        cross = np.trace(K @ (Cs @ Cu.T) @ K @ (Cv @ Ct.T))
-        return float(d1 @ d2 + d1 @ diag2 + d2 @ diag1 + cross)
+    def _pair_parts(self, L: np.ndarray):
+        """For rows l_s of L: ``E[s,t,g] = l_s' D_g l_t``, ``F[s,t,g] = (C_s'KC_t)_gg``,
+        ``KN[s,t] = K C_s C_t'`` (so that P(l_s, l_t) = diag(E[s,t] + ...) + C_s'KC_t)."""
+        E = np.einsum("sk,gkt->stg", L, self._D @ L.T)
+        C = np.einsum("gak,sk->sag", self._C, L)
+        KC = np.einsum("ab,sbg->sag", self._K, C)
+        F = np.einsum("sag,tag->stg", C, KC)
+        KN = np.einsum("sag,tcg->stac", KC, C)
+        return E, F, KN
 
     def _omega(self, L: np.ndarray) -> np.ndarray:
-        """Omega_st = tr P(l_s, l_t): the expected C V C' under the working model."""
-        q = L.shape[0]
-        out = np.empty((q, q))
-        for s in range(q):
-            for t in range(q):
-                d = np.einsum("k,gkl,l->g", L[s], self._D, L[t])
-                Cs = np.einsum("gak,k->ag", self._C, L[s])
-                Ct = np.einsum("gak,k->ag", self._C, L[t])
-                out[s, t] = d.sum() + np.einsum("ag,ab,bg->", Cs, self._K, Ct)
-        return out
+        """Omega_st = tr P(l_s, l_t): the expected L V L' under the working model."""
+        E, F, _ = self._pair_parts(L)
+        return E.sum(-1) + F.sum(-1)
+
+    def _htz_variance(self, L: np.ndarray) -> np.ndarray:
+        """``Var[s, t] = sum_ij B_st,ij B_ts,ij + B_ss,ij B_tt,ij`` (clubSandwich's
+        ``total_variance_mat``) for rows already standardised by Omega^{-1/2}."""
+        E, F, KN = self._pair_parts(L)
+        Et, Ft = E.transpose(1, 0, 2), F.transpose(1, 0, 2)
+        a1 = (E * Et + E * Ft + Et * F).sum(-1) + np.einsum("stab,stba->st", KN, KN)
+        dE, dF = np.einsum("ssg->sg", E), np.einsum("ssg->sg", F)
+        a2 = (np.einsum("sg,tg->st", dE, dE) + np.einsum("sg,tg->st", dE, dF)
+              + np.einsum("tg,sg->st", dE, dF) + np.einsum("stab,tsba->st", KN, KN))
+        return a1 + a2
 
     def wald(self, L: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float]:
         """F test of ``L b = 0``: ``(F, df_num, df_den, p)``.
@@ -165,12 +163,7 @@ class ClusterCovariance:
             return Q / q, float(q), df2, float(stats.f.sf(Q / q, q, df2))
         vals, vecs = np.linalg.eigh(self._omega(L))
         Lt = (vecs / np.sqrt(vals)) @ vecs.T @ L       # Omega^{-1/2} L
-        var = np.empty((q, q))
-        for s in range(q):
-            for t in range(s + 1):
-                var[s, t] = var[t, s] = (self._frob(Lt[s], Lt[t], Lt[t], Lt[s])
-                                         + self._frob(Lt[s], Lt[s], Lt[t], Lt[t]))
-        nu = q * (q + 1) / var.sum()
+        nu = q * (q + 1) / self._htz_variance(Lt).sum()
         df2 = nu - q + 1
         F = max((nu - q + 1) / nu, 0.0) * Q / q
         p = float(stats.f.sf(F, q, df2)) if df2 > 0 else float("nan")

@@ -123,3 +123,126 @@ def probe_summary(res) -> str:
     if res.notes:
         out += ["", "Notes"] + [f"  - {n}" for n in res.notes]
     return "\n".join(out)
+
+
+def _frame_rows(frame, first: list[str]) -> tuple[list[list[str]], list[str]]:
+    cols = _cols(frame)
+    rows = [[str(r[c]) if not isinstance(r[c], float) else _num(r[c]) for c in first]
+            + [_num(r[c]) for c, _ in cols] for _, r in frame.iterrows()]
+    return rows, first + [h for _, h in cols]
+
+
+def categorical_summary(res) -> str:
+    """PROCESS-like text output for :class:`analysis.designs.CategoricalProbeResult`."""
+    fit, cat = res.fit, res.categorical
+    conf = f"{100 * (1 - res.alpha):g}%"
+    out = [f"Model 1 (moderation) with a multicategorical {res.role}",
+           f"  Y = {res.outcome}   X = {res.focal}   W = {res.moderator}"
+           + (f"   covariates: {', '.join(res.covariates)}" if res.covariates else ""),
+           f"  Sample size: {res.n}" + (f" ({res.n_dropped} dropped: missing values)"
+                                        if res.n_dropped else ""),
+           f"  Standard errors: {_se_label(res)}; {conf} confidence intervals"]
+    if res.weights:
+        out.append(f"  Weighted least squares (weights: {res.weights}); Kish effective N = "
+                   f"{fit.n_effective:.1f}")
+    for col, mapping in res.coding.items():
+        out.append(f"  Coding of {col}: " + ", ".join(f"{k!r} = {v}" for k, v in mapping.items()))
+    coding = cat.coding_frame()
+    out += ["", f"Coding of {cat.name} ({cat.scheme} coding, reference {cat.reference!r}; "
+                f"from {cat.source})",
+            table([[lv, str(n)] + [_num(v, 0) for v in coding.loc[lv]]
+                   for lv, n in zip(cat.levels, cat.counts)], ["level", "n", *coding.columns])]
+    out += ["", "Model summary",
+            table([[_num(fit.r2), _num(fit.r2_adj), _num(res.model_f), str(len(fit.terms) - 1),
+                    _num(res.model_p)]], ["R2", "R2-adj", "F", "df1", "p"]),
+            "", "Coefficients"]
+    coefs = res.coefficients
+    out.append(table(_effects_rows(coefs, "term"), ["term"] + [h for _, h in _cols(coefs)]))
+    omni = res.omnibus_interaction
+    f_label = "F" if res.se_type == "ols" else f"F({res.se_type})"
+    out += ["", "Test of the highest-order unconditional interaction (omnibus)",
+            table([["X*W", _num(omni["r2_change"]), _num(omni["statistic"]), _num(omni["df_num"], 0),
+                    _num(omni["df_den"], 2), _num(omni["p_value"])]],
+                  ["", "R2-chng", f_label, "df1", "df2", "p"])]
+    if res.role == "moderator":
+        rows, head = _frame_rows(res.effects, ["label"])
+        out += ["", f"Conditional effects of {res.focal} in each group of {res.moderator}",
+                table(rows, head)]
+        rows, head = _frame_rows(res.pairwise, ["label"])
+        out += ["", "Pairwise differences between the groups' effects", table(rows, head)]
+    else:
+        rows, head = _frame_rows(res.effects, ["label", "moderator_value", "contrast"])
+        out += ["", f"Group differences in {res.outcome} ({res.focal}) at values of {res.moderator}",
+                table(rows, head)]
+        omni_rows = [[r["label"], _num(r["moderator_value"]), _num(r["statistic"]),
+                      _num(r["df_num"], 0), _num(r["df_den"], 2), _num(r["p_value"])]
+                     for _, r in res.omnibus_at.iterrows()]
+        out += ["", f"Omnibus test of group differences at values of {res.moderator}",
+                table(omni_rows, ["at", res.moderator, f_label, "df1", "df2", "p"])]
+        if res.omnibus_jn is not None:
+            out += ["", _omnibus_jn_text(res.omnibus_jn)]
+        for name, jn in res.contrast_jn.items():
+            out += ["", f"Contrast {name}: " + jn.summary()]
+    if res.notes:
+        out += ["", "Notes"] + [f"  - {n}" for n in res.notes]
+    return "\n".join(out)
+
+
+def _omnibus_jn_text(jn) -> str:
+    lo, hi = jn.observed_range
+    lines = [f"Omnibus Johnson-Neyman (Hayes & Montoya 2017; {jn.se_type}, alpha = {jn.alpha:g}); "
+             f"observed {jn.moderator} range [{lo:.4g}, {hi:.4g}]"]
+    for b, ok, below, above in zip(jn.bounds, jn.in_range, jn.share_below, jn.share_above):
+        lines.append(f"  boundary {b:.4f}: " + (
+            f"{100 * below:.2f}% of cases below, {100 * above:.2f}% above" if ok
+            else "outside the observed range"))
+    lines.append(f"  groups differ significantly: {jn.significant_region} (within the observed range)")
+    return "\n".join(lines)
+
+
+def two_moderator_summary(res) -> str:
+    """PROCESS-like text output for :class:`analysis.twomoderators.TwoModeratorProbeResult`."""
+    fit = res.fit
+    conf = f"{100 * (1 - res.alpha):g}%"
+    kind = "X*W + X*Z" if res.model == 2 else "X*W*Z, moderated moderation"
+    out = [f"Model {res.model} ({kind})",
+           f"  Y = {res.outcome}   X = {res.focal}   W = {res.moderator}   Z = {res.moderator2}"
+           + (f"   covariates: {', '.join(res.covariates)}" if res.covariates else ""),
+           f"  Sample size: {res.n}" + (f" ({res.n_dropped} dropped: missing values)"
+                                        if res.n_dropped else ""),
+           f"  Standard errors: {_se_label(res)}; {conf} confidence intervals"]
+    if res.weights:
+        out.append(f"  Weighted least squares (weights: {res.weights}); Kish effective N = "
+                   f"{fit.n_effective:.1f}")
+    for col, mapping in res.coding.items():
+        out.append(f"  Coding of {col}: " + ", ".join(f"{k!r} = {v}" for k, v in mapping.items()))
+    out += ["", "Model summary",
+            table([[_num(fit.r2), _num(fit.r2_adj), _num(res.model_f), str(len(fit.terms) - 1),
+                    _num(res.model_p)]], ["R2", "R2-adj", "F", "df1", "p"]),
+            "", "Coefficients"]
+    coefs = res.coefficients
+    out.append(table(_effects_rows(coefs, "term"), ["term"] + [h for _, h in _cols(coefs)]))
+    f_label = "F" if res.se_type == "ols" else f"F({res.se_type})"
+    rows = [[r["label"], _num(r["r2_change"]), _num(r["statistic"]), _num(r["df_num"], 0),
+             _num(r["df_den"], 2), _num(r["p_value"])] for _, r in res.tests.iterrows()]
+    out += ["", "Test(s) of the highest-order unconditional interaction(s)",
+            table(rows, ["", "R2-chng", f_label, "df1", "df2", "p"])]
+    if res.index_mm is not None:
+        m = res.index_mm
+        out += ["", f"Index of moderated moderation ({m['term']}): {_num(m['estimate'])} "
+                    f"(se {_num(m['std_error'])}, p {_num(m['p_value'])}, {conf} CI "
+                    f"[{_num(m['conf_low'])}, {_num(m['conf_high'])}])"]
+        rows, head = _frame_rows(res.conditional_interaction, ["label", "moderator2_value"])
+        out += ["", f"Conditional {res.focal} x {res.moderator} interaction at values of "
+                    f"{res.moderator2}", table(rows, head)]
+        if res.interaction_jn is not None:
+            out += ["", "Interaction " + res.interaction_jn.summary()]
+    rows, head = _frame_rows(res.effects, ["label_w", "label_z", "moderator_value",
+                                           "moderator2_value"])
+    out += ["", f"Conditional effects of {res.focal} at values of {res.moderator} and "
+                f"{res.moderator2}", table(rows, head)]
+    for label, jn in res.jn_by_z.items():
+        out += ["", f"At {res.moderator2} = {label}: " + jn.summary()]
+    if res.notes:
+        out += ["", "Notes"] + [f"  - {n}" for n in res.notes]
+    return "\n".join(out)

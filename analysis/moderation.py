@@ -291,15 +291,21 @@ class Sample:
     cluster: np.ndarray | None        # codes 0..G-1
     weights: np.ndarray | None
     n_zero_weight: int
+    linear_probability: bool = False
+    recoded: dict = field(default_factory=dict)
 
 
 def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str | None = None,
                    weights: str | None = None, file: str | None = None,
-                   reference: dict | None = None) -> Sample:
+                   reference: dict | None = None, linear_probability: bool | None = None,
+                   recoded: dict | None = None) -> Sample:
     """Numeric ``columns`` plus an optional cluster column (any labels) and weights.
 
     Rows with a missing value in a used column or the cluster column are dropped
     (listwise, counted); rows with weight 0 are dropped and counted separately.
+    ``columns[0]`` is the outcome: with ``linear_probability=False`` a two-valued
+    outcome is refused (OLS would silently fit a linear probability model); ``True``
+    accepts it and labels the fit; ``None`` does not check.
     """
     from .covariance import cluster_codes
 
@@ -320,6 +326,7 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
     if not keep.any():
         raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
                          f"used columns ({', '.join([*columns, *extra])})", file=file)
+    _check_outcome(frame[columns[0]][keep], columns[0], linear_probability, file)
     codes = None
     if cluster is not None:
         codes, n_clusters = cluster_codes(labels[keep].to_numpy())
@@ -327,7 +334,21 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
             raise InputError("has a single cluster in the rows analysed: cluster-robust standard "
                              "errors need at least two", file=file, column=cluster)
     return Sample(frame=frame[keep].reset_index(drop=True), coding=coding, n_dropped=n_dropped,
-                  cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero)
+                  cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero,
+                  linear_probability=bool(linear_probability), recoded=dict(recoded or {}))
+
+
+def _check_outcome(y: pd.Series, name: str, linear_probability: bool | None, file) -> None:
+    if linear_probability is None:
+        return
+    two = y.nunique() == 2
+    if two and not linear_probability:
+        raise InputError("has two values only (a binary outcome): least squares would silently fit "
+                         "a linear probability model", file=file, column=name,
+                         hint="use logistic regression, or --linear-probability to fit it by OLS "
+                              "with HC3 standard errors anyway")
+    if linear_probability and not two:
+        raise InputError("--linear-probability is for a two-valued outcome", file=file, column=name)
 
 
 def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None) -> None:
@@ -338,11 +359,13 @@ def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None
 
 
 # ------------------------------------------------------------------------- probe
-def resolve_se(se: str | None, cluster: str | None, weights: str | None) -> str:
+def resolve_se(se: str | None, cluster: str | None, weights: str | None,
+               linear_probability: bool = False) -> str:
     """The covariance to use: the user's choice, checked against the design, or the
-    default: CR2 with a cluster column, HC3 with weights, else OLS."""
+    default: CR2 with a cluster column, HC3 with weights or a linear probability
+    model, else OLS."""
     if se is None:
-        return "CR2" if cluster else ("HC3" if weights else "ols")
+        return "CR2" if cluster else ("HC3" if weights or linear_probability else "ols")
     se = normalise_se_type(se)
     if cluster and se not in {"CR1", "CR2"}:
         raise InputError(f"--se {se} ignores the clusters given with --cluster {cluster!r}; "
@@ -358,7 +381,11 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
           seed: int | None = None, center: str = "none", at: Sequence[float] | None = None,
           cluster: str | None = None, weights: str | None = None, wild_bootstrap: int = 0,
           wild_weights: str = "rademacher", wild_null: bool = True,
-          file: str | None = None) -> ProbeResult:
+          categorical: Sequence[str] = (), genotype: dict | None = None,
+          coding: str = "indicator", min_group_size: int | None = None,
+          moderator2: str | None = None, model: int | None = None,
+          at2: Sequence[float] | None = None, linear_probability: bool = False,
+          file: str | None = None):
     """Moderation analysis of ``focal`` by ``moderator`` (PROCESS Model 1).
 
     Parameters
@@ -405,6 +432,29 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     wild_weights : {"rademacher", "webb"}
     wild_null : bool
         Impose the null (WCR, p values only) or not (WCU, p values and intervals).
+    categorical : sequence of str
+        Focal/moderator columns with numeric codes to treat as groups (a text
+        column with 3-10 levels is multicategorical without being listed).
+    genotype : dict, optional
+        ``{column: "genotype" | "carrier" | "additive"}``: parse the genotype column
+        (DRD2 or DRD4 notation) and use the three-group genotype, carrier 0/1 or
+        risk-allele count 0/1/2.
+    coding : {"indicator", "effect"}
+        Coding of a multicategorical variable (``reference`` chooses its reference
+        level; default the first level: alphabetical, lowest code, or for a genotype
+        the most common one without a risk allele).
+    min_group_size : int, optional
+        Rows each group of a multicategorical variable needs (default 5; 10 for a
+        genotype, the codebook's privacy default).
+    moderator2 : str, optional
+        A second moderator Z, with ``model=2`` (X*W + X*Z) or ``model=3`` (X*W*Z):
+        :func:`analysis.twomoderators.probe_two`.
+    model : {1, 2, 3}, optional
+    at2 : sequence of float, optional
+        Probe values of Z instead of the defaults.
+    linear_probability : bool
+        Accept a two-valued outcome and fit it by OLS (HC3 by default), labelled as
+        a linear probability model; without it a binary outcome is refused.
     file : str, optional
         Shown in error messages.
 
@@ -420,11 +470,24 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    se = resolve_se(se, cluster, weights)
+    if min_group_size is not None and min_group_size < 2:
+        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
+    se = resolve_se(se, cluster, weights, linear_probability)
     covariates = tuple(covariates)
     used = [outcome, focal, moderator, *covariates]
+    from .twomoderators import check_two_moderator_options
+    model = check_two_moderator_options(moderator2, model)
+    if model > 1:
+        return _probe_two(data, locals())
+    _check_columns(data, used, file)
+    recoded = {}
+    if categorical or genotype or _may_be_categorical(data, [focal, moderator]):
+        data, res, recoded = _probe_categorical(data, locals())
+        if res is not None:
+            return res
     sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
-                            reference=reference)
+                            reference=reference, linear_probability=linear_probability,
+                            recoded=recoded)
     frame, coding = sample.frame, sample.coding
     _check_variation(frame, [focal, moderator, *covariates], file)
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
@@ -453,9 +516,61 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
         n=len(frame), n_dropped=sample.n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
         r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
-        df_change=float(df_change), model_df2=float(model_df2), model_f=model_f, model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
+        df_change=float(df_change), model_df2=float(model_df2), model_f=model_f,
+        model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
         jn_grid=jn_grid, boot=boot, centering=centering, cluster=cluster, weights=weights,
         wild=wild, notes=_notes(effects, sample, fit, cluster))
+
+
+def _probe_categorical(data, kw):
+    """Recode genotype columns; with a multicategorical focal or moderator, probe it
+    (:mod:`analysis.designs`) and return ``(data, result, recoded)``, else
+    ``(data, None, recoded)``."""
+    from .designs import check_single_categorical, probe_categorical, resolve_variables
+    data, found, recoded = resolve_variables(data, [kw["focal"], kw["moderator"]],
+                                             categorical=kw["categorical"],
+                                             genotype=kw["genotype"], file=kw["file"])
+    if not found:
+        return data, None, recoded
+    check_single_categorical(list(found))
+    if kw["bootstrap"] or kw["wild_bootstrap"] or kw["center"] != "none":
+        raise InputError("--bootstrap, --wild-bootstrap and --center are not available "
+                         "with a multicategorical variable yet")
+    (_, spec), = found.items()
+    res = probe_categorical(
+        data, spec.labels, spec.levels, source=spec.source, sensitive=spec.sensitive,
+        outcome=kw["outcome"], focal=kw["focal"], moderator=kw["moderator"],
+        covariates=kw["covariates"], se=kw["se"], alpha=kw["alpha"],
+        reference=dict(kw["reference"] or {}), scheme=kw["coding"],
+        min_group_size=kw["min_group_size"] or (10 if spec.sensitive else 5), at=kw["at"],
+        cluster=kw["cluster"], weights=kw["weights"], jn_fdr=kw["jn_fdr"],
+        linear_probability=kw["linear_probability"], file=kw["file"], recoded=recoded)
+    return data, res, recoded
+
+
+def _probe_two(data, kw):
+    """Models 2 and 3 (numeric X, W and Z)."""
+    from .twomoderators import probe_two
+    _check_columns(data, [*kw["used"], kw["moderator2"]], kw["file"])
+    if kw["categorical"] or kw["genotype"] or _may_be_categorical(
+            data, [kw["focal"], kw["moderator"], kw["moderator2"]]):
+        from .designs import resolve_variables
+        data, found, recoded = resolve_variables(
+            data, [kw["focal"], kw["moderator"], kw["moderator2"]],
+            categorical=kw["categorical"], genotype=kw["genotype"], file=kw["file"])
+        if found:
+            raise InputError(f"{next(iter(found))!r} is multicategorical: Models 2 and 3 take "
+                             "numeric (or two-valued) X, W and Z")
+    else:
+        recoded = {}
+    if kw["bootstrap"] or kw["wild_bootstrap"] or kw["center"] != "none":
+        raise InputError("--bootstrap, --wild-bootstrap and --center are available for Model 1 only")
+    return probe_two(data, outcome=kw["outcome"], focal=kw["focal"], moderator=kw["moderator"],
+                     moderator2=kw["moderator2"], model=kw["model"], covariates=kw["covariates"],
+                     se=kw["se"], alpha=kw["alpha"], reference=kw["reference"],
+                     jn_fdr=kw["jn_fdr"], at=kw["at"], at2=kw["at2"], cluster=kw["cluster"],
+                     weights=kw["weights"], linear_probability=kw["linear_probability"],
+                     file=kw["file"], recoded=recoded)
 
 
 def _probe_points(w, binary, at, moderator, coding, weights):
@@ -548,8 +663,27 @@ def _bootstrap(X, y, terms, L_coef, labels, values, n_boot: int, seed, alpha, sa
     return bootstrap_linear(X, y, L, n_boot=n_boot, seed=seed, alpha=alpha, labels=names)
 
 
+def _may_be_categorical(data: pd.DataFrame, names) -> bool:
+    return any(not pd.api.types.is_numeric_dtype(data[n]) for n in names if n in data.columns)
+
+
 def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]:
-    notes = []
+    notes = list(_design_notes(sample, fit, cluster))
+    frame = effects.frame
+    if "in_range" in frame and not frame["in_range"].all():
+        outside = frame.loc[~frame["in_range"], "label"].tolist()
+        notes.append(f"probe point(s) {', '.join(outside)} lie outside the observed moderator "
+                     "range: those conditional effects are extrapolations.")
+    return tuple(notes)
+
+
+def _design_notes(sample, fit, cluster) -> tuple[str, ...]:
+    """Notes every design shares: rows dropped, zero weights, few clusters."""
+    notes = list(sample.recoded.values())
+    if sample.linear_probability:
+        notes.append("linear probability model: least squares on a two-valued outcome "
+                     "(--linear-probability); effects are differences in probability, "
+                     "fitted values may leave [0, 1], heteroskedasticity is built in.")
     if sample.n_dropped:
         notes.append(f"{sample.n_dropped} row(s) with a missing value in a used column were "
                      "dropped (listwise).")
@@ -559,10 +693,5 @@ def _notes(effects: ConditionalEffects, sample, fit, cluster) -> tuple[str, ...]
         notes.append(f"only {fit.cluster.n_clusters} clusters in {cluster!r}: cluster-robust "
                      "inference is unreliable with fewer than about 30 clusters; prefer CR2 "
                      "(Satterthwaite df) and check with --wild-bootstrap.")
-    frame = effects.frame
-    if "in_range" in frame and not frame["in_range"].all():
-        outside = frame.loc[~frame["in_range"], "label"].tolist()
-        notes.append(f"probe point(s) {', '.join(outside)} lie outside the observed moderator "
-                     "range: those conditional effects are extrapolations.")
     return tuple(notes)
 

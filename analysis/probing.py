@@ -30,7 +30,7 @@ from .models import OLSFit, inference_frame
 __all__ = [
     "linear_combination", "conditional_effects", "moderator_values", "weighted_percentile",
     "weighted_mean_sd",
-    "johnson_neyman", "jn_roots", "fdr_critical_t", "fdr_critical_p", "ConditionalEffects", "JohnsonNeyman",
+    "johnson_neyman", "johnson_neyman_rows", "jn_roots", "fdr_critical_t", "fdr_critical_p", "ConditionalEffects", "JohnsonNeyman",
     "wald_test", "crossover", "Crossover",
 ]
 
@@ -338,10 +338,13 @@ def fdr_critical_p(fit: OLSFit, focal: str, interaction: str, lo: float, hi: flo
     determining and controlling the false positive rate. Comparative Political
     Studies, 51(9), 1144-1176. doi:10.1177/0010414017730080
     """
+    l0, l1 = _unit(fit, focal), _unit(fit, interaction)
+    return _fdr_p(fit, l0, l1, lo, hi, alpha, n_grid)
+
+
+def _fdr_p(fit, l0, l1, lo, hi, alpha, n_grid=1001) -> float:
     grid = np.linspace(lo, hi, n_grid)
-    L = np.zeros((n_grid, len(fit.terms)))
-    L[:, fit.index(focal)], L[:, fit.index(interaction)] = 1.0, grid
-    p = np.sort(linear_combination(fit, L, alpha=alpha)["p_value"].to_numpy())
+    p = np.sort(linear_combination(fit, _rows(l0, l1, grid), alpha=alpha)["p_value"].to_numpy())
     m = p.size
     passing = np.flatnonzero(p <= np.arange(1, m + 1) / m * alpha)
     i = int(passing[-1]) + 1 if passing.size else 1
@@ -350,17 +353,17 @@ def fdr_critical_p(fit: OLSFit, focal: str, interaction: str, lo: float, hi: flo
 
 def fdr_critical_t(fit: OLSFit, focal: str, interaction: str, lo: float, hi: float, *,
                    alpha: float, n_grid: int = 1001) -> float:
-    """The FDR-controlled critical t, ``|t^{-1}(p*/2, df_resid)|`` with ``p*`` from
+    """The FDR-controlled critical t, ``|t^{-1}(p*/2, df)|`` with ``p*`` from
     :func:`fdr_critical_p` (constant-df fits: OLS, HC, CR1 with ``G - 1``)."""
     p_crit = fdr_critical_p(fit, focal, interaction, lo, hi, alpha=alpha, n_grid=n_grid)
-    df = float(fit.df_for(np.eye(len(fit.terms))[fit.index(focal)])[0])
+    df = float(fit.df_for(_unit(fit, focal))[0])
     return float(abs(stats.t.ppf(p_crit / 2, df)))
 
 
 def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np.ndarray, *,
                    moderator: str = "W", alpha: float | None = None,
                    fdr: bool = False) -> JohnsonNeyman:
-    """Johnson-Neyman boundaries, restricted to the observed range.
+    """Johnson-Neyman boundaries of ``b_focal + w b_interaction``, restricted to the observed range.
 
     ``moderator_data`` (the observed moderator values) gives the range and the
     share of cases below / above each boundary; it is not stored.  With
@@ -371,45 +374,57 @@ def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np
     boundaries solve ``|t(w)| = t^{-1}(1 - p*/2, df(w))`` numerically (Brent's method,
     |w| tolerance 1e-12) over the observed range widened by 3 ranges on each side.
     """
+    return johnson_neyman_rows(fit, _unit(fit, focal), _unit(fit, interaction), moderator_data,
+                               focal=focal, moderator=moderator, alpha=alpha, fdr=fdr)
+
+
+def johnson_neyman_rows(fit: OLSFit, l0: np.ndarray, l1: np.ndarray, moderator_data, *,
+                        focal: str, moderator: str = "W", alpha: float | None = None,
+                        fdr: bool = False) -> JohnsonNeyman:
+    """Johnson-Neyman boundaries of any effect linear in the moderator, ``(l0 + w l1)' b``
+    (a contrast between two groups, a conditional interaction): see :func:`johnson_neyman`."""
     alpha = fit.alpha if alpha is None else alpha
+    l0, l1 = np.asarray(l0, dtype=float), np.asarray(l1, dtype=float)
     w = np.asarray(moderator_data, dtype=float)
     lo, hi = float(w.min()), float(w.max())
-    p_crit = fdr_critical_p(fit, focal, interaction, lo, hi, alpha=alpha) if fdr else alpha
-    i, j = fit.index(focal), fit.index(interaction)
+    p_crit = _fdr_p(fit, l0, l1, lo, hi, alpha) if fdr else alpha
     b, V = fit.params, fit.vcov
-    varying = fit.cluster is not None and fit.cluster.se_type == "CR2"
-    if varying:
+    if fit.cluster is not None and fit.cluster.se_type == "CR2":
         t_crit = None
-        roots, region = _jn_roots_numeric(fit, i, j, p_crit, lo, hi)
+        roots, region = _jn_roots_numeric(fit, l0, l1, p_crit, lo, hi)
     else:
-        t_crit = float(stats.t.ppf(1 - p_crit / 2, fit.df_for(_row(fit, i, j, 0.0))[0]))
-        roots, region = jn_roots(b[i], b[j], V[i, i], V[j, j], V[i, j], t_crit)
+        t_crit = float(stats.t.ppf(1 - p_crit / 2, fit.df_for(l0)[0]))
+        roots, region = jn_roots(l0 @ b, l1 @ b, l0 @ V @ l0, l1 @ V @ l1, l0 @ V @ l1, t_crit)
     in_range = tuple(bool(lo <= r <= hi) for r in roots)
     below = tuple(float(np.mean(w < r)) if ok else None for r, ok in zip(roots, in_range))
     above = tuple(float(np.mean(w > r)) if ok else None for r, ok in zip(roots, in_range))
-    df = tuple(float(d) for d in fit.df_for(_row(fit, i, j, np.asarray(roots)))) if roots else ()
+    df = tuple(float(d) for d in fit.df_for(_rows(l0, l1, np.asarray(roots)))) if roots else ()
     cuts = [lo] + [r for r, ok in zip(roots, in_range) if ok] + [hi]
     return JohnsonNeyman(
         focal=focal, moderator=moderator, alpha=alpha, t_crit=t_crit, se_type=fit.se_type, fdr=fdr,
         bounds=roots, in_range=in_range, region_unrestricted=region,
-        significant_region=_region_pattern(_significant(fit, i, j, p_crit, _mids(cuts))),
+        significant_region=_region_pattern(_significant(fit, l0, l1, p_crit, _mids(cuts))),
         observed_range=(lo, hi), share_below=below, share_above=above, p_crit=p_crit, df=df)
 
 
-def _row(fit, i, j, w) -> np.ndarray:
+def _unit(fit, term: str) -> np.ndarray:
+    e = np.zeros(len(fit.terms))
+    e[fit.index(term)] = 1.0
+    return e
+
+
+def _rows(l0, l1, w) -> np.ndarray:
     w = np.atleast_1d(np.asarray(w, dtype=float))
-    L = np.zeros((w.size, len(fit.terms)))
-    L[:, i], L[:, j] = 1.0, w
-    return L
+    return l0[None, :] + w[:, None] * l1[None, :]
 
 
 def _mids(cuts) -> np.ndarray:
     return np.array([(a + b) / 2 for a, b in zip(cuts[:-1], cuts[1:])])
 
 
-def _significant(fit, i, j, p_crit, points) -> np.ndarray:
-    """Whether the effect ``b_i + w b_j`` is significant at level ``p_crit`` at each point."""
-    frame = linear_combination(fit, _row(fit, i, j, points))
+def _significant(fit, l0, l1, p_crit, points) -> np.ndarray:
+    """Whether the effect ``(l0 + w l1)' b`` is significant at level ``p_crit`` at each point."""
+    frame = linear_combination(fit, _rows(l0, l1, points))
     return frame["p_value"].to_numpy() < p_crit
 
 
@@ -420,7 +435,7 @@ def _region_pattern(sig) -> str:
             (True, False, True): "outside"}.get(pattern, "nowhere" if not any(pattern) else "everywhere")
 
 
-def _jn_roots_numeric(fit, i, j, p_crit, lo, hi, n_grid: int = 2001):
+def _jn_roots_numeric(fit, l0, l1, p_crit, lo, hi, n_grid: int = 2001):
     """Roots of ``|t(w)| - t*(df(w))`` by bracketing on a grid, then Brent's method."""
     from scipy.optimize import brentq
 
@@ -428,7 +443,7 @@ def _jn_roots_numeric(fit, i, j, p_crit, lo, hi, n_grid: int = 2001):
     grid = np.linspace(lo - 3 * span, hi + 3 * span, n_grid)
 
     def gap(points):
-        frame = linear_combination(fit, _row(fit, i, j, points))
+        frame = linear_combination(fit, _rows(l0, l1, points))
         tcrit = stats.t.ppf(1 - p_crit / 2, frame["df"].to_numpy())
         return np.abs(frame["statistic"].to_numpy()) - tcrit
 
@@ -438,7 +453,7 @@ def _jn_roots_numeric(fit, i, j, p_crit, lo, hi, n_grid: int = 2001):
         roots.append(float(brentq(lambda v: float(gap(np.array([v]))[0]), grid[k], grid[k + 1],
                                   xtol=1e-12, rtol=4 * np.finfo(float).eps)))
     cuts = [grid[0]] + roots + [grid[-1]]
-    return tuple(roots), _region_pattern(_significant(fit, i, j, p_crit, _mids(cuts)))
+    return tuple(roots), _region_pattern(_significant(fit, l0, l1, p_crit, _mids(cuts)))
 
 
 def wald_test(fit: OLSFit, terms: Sequence[str]) -> tuple[float, int, int, float]:

@@ -173,3 +173,23 @@ def test_wild_rademacher_enumerates_small_g():
     assert exact and draws.shape == (16, 4) and len({tuple(r) for r in draws}) == 16
     draws, exact = wild_draws(12, 999, "webb", seed=1)
     assert not exact and set(np.round(np.abs(draws).ravel() ** 2, 12)) == {0.5, 1.0, 1.5}
+
+
+@pytest.mark.parametrize("name", ["states_cr1", "states_cr2", "blackmore_cr2_cont"])
+def test_fdr_jn_under_cluster_covariance(name):
+    # FDR-JN uses the cluster covariance and df: the BH level comes from the same
+    # linear_combination p values, and at each boundary p equals that level.
+    from analysis.probing import fdr_critical_p
+    fit, w = _fit(CASES[name])
+    jn = johnson_neyman(fit, "x", "x:w", w, fdr=True)
+    p_crit = fdr_critical_p(fit, "x", "x:w", w.min(), w.max(), alpha=0.05)
+    assert jn.p_crit == pytest.approx(p_crit) and p_crit <= 0.05
+    grid = np.linspace(w.min(), w.max(), 1001)
+    p = np.sort(linear_combination(fit, np.column_stack([0 * grid, 1 + 0 * grid, 0 * grid, grid]))
+                ["p_value"].to_numpy())
+    from statsmodels.stats.multitest import multipletests
+    rejected = multipletests(p, alpha=0.05, method="fdr_bh")[0]
+    assert p_crit == pytest.approx(max(rejected.sum(), 1) * 0.05 / 1001)
+    for b in jn.bounds:
+        row = linear_combination(fit, np.array([[0, 1, 0, b]])).iloc[0]
+        assert row["p_value"] == pytest.approx(p_crit, rel=1e-7)
