@@ -77,6 +77,22 @@ def _csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _add_multiverse_options(p: argparse.ArgumentParser) -> None:
+    """replicate / analyze: the multiverse section of the report (analysis.multiverse)."""
+    p.add_argument("--multiverse-draws", type=int, default=None, metavar="N",
+                   help="null draws of the multiverse joint test (default: multiverse.draws of "
+                        "the config, 500; 0 = curves without the joint test)")
+    p.add_argument("--no-multiverse", action="store_true",
+                   help="leave the multiverse section (specification curves) out of the report")
+
+
+def _multiverse_args(args) -> dict:
+    from ._errors import InputError
+    if args.multiverse_draws is not None and args.multiverse_draws < 0:
+        raise InputError(f"--multiverse-draws must be 0 or more, got {args.multiverse_draws}")
+    return {"multiverse": not args.no_multiverse, "multiverse_draws": args.multiverse_draws}
+
+
 # ----------------------------------------------------------------------- probe
 def _add_probe(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -286,6 +302,7 @@ def _add_replicate(sub) -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
     _covariates_option(p)
+    _add_multiverse_options(p)
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
                         "adds replication metrics per claim")
@@ -299,7 +316,8 @@ def _run_replicate(args) -> int:
     out = replicate(args.out or paths.REPLICATION_REPORT, config_path=args.config or paths.CONFIG,
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
                     replication_sims=args.sims, command=_command(args), n_jobs=args.jobs,
-                    covariates=_covariates_value(args.covariates), original=args.original)
+                    covariates=_covariates_value(args.covariates), original=args.original,
+                    **_multiverse_args(args))
     _say(f"report written to {out}")
     return 0
 
@@ -342,6 +360,7 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
                         "0 to skip)")
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
+    _add_multiverse_options(p)
     _add_reader_options(p)
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
@@ -358,7 +377,8 @@ def _run_analyze(args) -> int:
                   covariates=_covariates_value(args.covariates),
                   reference=_parse_reference(args.reference), **_reader_options(args),
                   replication_sims=args.sims,
-                  command=_command(args), n_jobs=args.jobs, original=args.original)
+                  command=_command(args), n_jobs=args.jobs, original=args.original,
+                  **_multiverse_args(args))
     _say(f"report written to {out}")
     return 0
 
@@ -527,6 +547,66 @@ def _run_simulate(args) -> int:
 
 
 # ------------------------------------------------------------------ machinery
+# ------------------------------------------------------------------ multiverse
+def _add_multiverse(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "multiverse", formatter_class=_FMT,
+        help="every defensible analysis of each claim: specification curves and joint tests",
+        description="Fit every specification of each published claim (genotype coding x "
+                    "scoring x covariates x SE type x outlier rule x sample rule ...; the "
+                    "codebook's own 'multiverse:' section, else the default grid of the "
+                    "config), draw the specification curves and run the joint test of "
+                    "Simonsohn, Simmons & Nelson (2020) with null-imposed bootstrap draws.",
+        epilog="example:\n  salesgxe multiverse data/examples/survey.sav "
+               "--codebook data/examples/codebook.yaml --out reports/multiverse\n"
+               "  salesgxe multiverse survey.csv --codebook cb.yaml --out mv --claims S2b "
+               "--draws 1000 --scheduler tcp://127.0.0.1:8786")
+    p.add_argument("data", help="data file (.csv, .tsv, .xlsx, .sav, .zsav, .dta, .parquet)")
+    p.add_argument("--codebook", required=True, help="YAML codebook (may hold a multiverse: section)")
+    p.add_argument("--out", required=True, help="output folder (tables, figures, summary)")
+    p.add_argument("--config", default=None, help="simulation config (default: data/simulation.yaml)")
+    p.add_argument("--claims", type=_csv_list, default=None, help="claim ids, e.g. S2a,S2b (default: all)")
+    p.add_argument("--draws", type=int, default=None,
+                   help="null draws of the joint test (default: multiverse.draws, 500)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: meta.seed of the config)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes (same numbers)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster, e.g. tcp://host:8786 (same numbers)")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    _add_reader_options(p)
+    return p
+
+
+def _run_multiverse(args) -> int:
+    from pathlib import Path
+
+    from ._errors import InputError
+    from .multiverse import run_files, summary_text, write_folder
+    from .report import check_target
+    from .sanitize import sanitize_terminal
+    if args.draws is not None and args.draws < 0:
+        raise InputError(f"--draws must be 0 or more, got {args.draws}")
+    check_target(Path(args.out), args.force)
+    result = run_files(args.data, args.codebook, config_path=args.config, draws=args.draws,
+                       seed=args.seed, n_jobs=args.jobs, scheduler=args.scheduler,
+                       progress=False if args.json else None, claims=args.claims,
+                       **_reader_options(args))
+    note = (f"Data: {Path(args.data).name}. Specifications from "
+            + ("the codebook's multiverse section." if result.grid.user_defined
+               else "the default grid (data/simulation.yaml)."))
+    meta = {"command": _command(args), "seed": result.seed, "draws": result.draws,
+            "null_method": result.null_method, "data": Path(args.data).name}
+    write_folder(result, args.out, force=args.force, meta=meta, note=note)
+    if args.json:
+        _print_json(result.to_dict())
+        return 0
+    for line in summary_text(result):
+        print(sanitize_terminal(line))
+    print(f"multiverse written to {args.out}")
+    return 0
+
+
 COMMANDS = [
     (_add_replicate, _run_replicate),
     (_add_probe, _run_probe),
@@ -535,6 +615,7 @@ COMMANDS = [
     (_add_init_codebook, _run_init_codebook),
     (_add_power, _run_power),
     (_add_simulate, _run_simulate),
+    (_add_multiverse, _run_multiverse),
 ]
 
 

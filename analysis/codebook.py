@@ -52,7 +52,7 @@ SCALES = OUTCOMES + ATTACHMENT
 LOCI = ("DRD2", "DRD4")
 GENOTYPE_FORMATS = ("alleles", "carrier")
 _TOP_KEYS = ("source", "id", "missing_codes", "min_group_size", "scales", "genotypes",
-             "covariates", "reference")
+             "covariates", "reference", "multiverse")
 _SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score", "labels")
 _GENO_KEYS = ("column", "format", "allele_map")
 ANALYSIS_COLUMNS = ("id",) + SCALES + (
@@ -162,6 +162,7 @@ class Codebook:
     missing_codes: tuple = ()
     column_missing_codes: dict = field(default_factory=dict)
     min_group_size: int = _DEFAULT_MIN_GROUP
+    multiverse: dict | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path) -> Codebook:
@@ -187,7 +188,8 @@ class Codebook:
                    covariates=_column_list(data.get("covariates"), "covariates", path),
                    reference=_parse_reference(data.get("reference"), path),
                    missing_codes=global_codes, column_missing_codes=column_codes,
-                   min_group_size=_min_group(data.get("min_group_size"), path))
+                   min_group_size=_min_group(data.get("min_group_size"), path),
+                   multiverse=_multiverse(data.get("multiverse"), path))
         _check_roles(book)
         return book
 
@@ -529,6 +531,16 @@ def _parse_missing(value, path) -> tuple[tuple, dict]:
         else:
             per_column[key] = _codes(codes, f"missing_codes.{key}", path)
     return global_codes, per_column
+
+
+def _multiverse(value, path) -> dict | None:
+    """A user's own multiverse section, checked now (analysis.specgrid; options need
+    'why' and 'source')."""
+    if value is None:
+        return None
+    from .specgrid import SpecGrid
+    SpecGrid.from_mapping(value, where=f"codebook {path or ''}".strip(), user_defined=True)
+    return value
 
 
 def _check_roles(book: Codebook) -> None:

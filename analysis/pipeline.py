@@ -32,7 +32,8 @@ DISPLAY_TABLES = ("verdict_legend", "covariates", "replication_by_verdict", "stu
                   "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
                   "study2_susceptibility", "study2_gene_style_correlation", "study2_keller",
-                  "replication_probability", "replication_metrics", "validation",
+                  "replication_probability", "replication_metrics",
+                  "multiverse_findings", "multiverse_summary", "multiverse_influence", "validation",
                   "missingness_scales", "missingness_items", "reliability", "item_total",
                   "allele_frequencies", "hardy_weinberg", "descriptives_scales",
                   "descriptives_correlations", "descriptives_genotype_counts")
@@ -63,6 +64,8 @@ class StudyData:
     source: str | None = None
     scale_ranges: dict = field(default_factory=dict)  # scale -> (min, max) from the codebook
     min_group_size: int = 10
+    dataset: object = field(default=None, repr=False)   # the data as read (the multiverse
+    codebook: object = field(default=None, repr=False)  # re-scores and re-codes from them)
 
 
 def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
@@ -83,7 +86,8 @@ def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
                      frame=frame, validation=report, covariates=covariates, source=book.source,
-                     scale_ranges=ranges, min_group_size=int(book.min_group_size))
+                     scale_ranges=ranges, min_group_size=int(book.min_group_size),
+                     dataset=dataset, codebook=book)
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
@@ -104,6 +108,7 @@ class Analysis:
     descriptives: dict = field(repr=False)
     checks: dict = field(repr=False)
     replication: object = field(repr=False)
+    multiverse: object = field(default=None, repr=False)
     replication_metrics: object = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
     min_group_size: int = 10
@@ -166,6 +171,8 @@ class Analysis:
             out["study2_binned_means"] = self.figure_data["binned_means"]
         if self.replication_metrics is not None:
             out["replication_metrics"] = self.replication_metrics.to_frame()
+        if self.multiverse is not None:
+            out.update(self.multiverse.to_frames())
         return out
 
 
@@ -247,7 +254,8 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                  covariates="codebook", replication_sims: int | None = None,
                  progress: bool | None = None, n_jobs: int = 1,
                  purpose: str = "replicate", originals=None,
-                 ranges: Mapping[str, tuple[float, float]] | None = None) -> Analysis:
+                 ranges: Mapping[str, tuple[float, float]] | None = None,
+                 multiverse: bool = True, multiverse_draws: int | None = None) -> Analysis:
     """Fit both model families, judge the claims, attach per-verdict replication probabilities.
 
     ``covariates`` (``"codebook"``, ``"none"`` or names) enter every model of both
@@ -294,6 +302,8 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                     min_group_size=k, small_genes=small, settings=_settings(s1, s2, se, keller, covs2, k),
                     figure_data=_figure_data(s2, have2),
                     standardized=_betas(s1, s2, have1, have2, covs2),
+                    multiverse=_multiverse(s1, s2, config, multiverse_draws, progress, n_jobs)
+                    if multiverse else None,
                     notes=(f"Covariates in every model: {', '.join(covs2) or 'none'}"
                            + (" (+ Keller covariate x gene and x style terms in Study 2)"
                               if keller and covs2 else "") + ".",
@@ -404,6 +414,23 @@ def _betas(s1: StudyData, s2: StudyData, have1, have2, covs) -> dict:
     return out
 
 
+def _multiverse(s1: StudyData, s2: StudyData, config, draws, progress, n_jobs):
+    """Every claim's specification curve and joint test (analysis.multiverse), when the
+    config (or the codebook) has a multiverse section and the data came with their codebook."""
+    from .multiverse import grid_for, run_multiverse
+    from .specdata import build_variants
+
+    if s1.dataset is None or s2.dataset is None or (
+            "multiverse" not in config and s2.codebook.multiverse is None):
+        return None
+    grid = grid_for(s2.codebook, config)
+    v1 = build_variants(s1.name, s1.dataset, s1.codebook, grid, frame=s1.frame)
+    v2 = v1 if s2 is s1 else build_variants(s2.name, s2.dataset, s2.codebook, grid, frame=s2.frame)
+    return run_multiverse({1: v1, 2: v2}, grid, alpha=float(config["claims"]["alpha"]),
+                          sesoi=dict(config["claims"]["sesoi"]), seed=int(config["meta"]["seed"]),
+                          draws=draws, progress=progress, n_jobs=n_jobs)
+
+
 def _unique(studies):
     seen, out = set(), []
     for s in studies:
@@ -457,6 +484,11 @@ def _figures(analysis: Analysis, tables: Mapping, records: list, note: str) -> t
                               "significance and the share of cases below / above each bound.")
     figs["scorecard"] = plots.scorecard_figure(_records_frame(records))
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
+    if analysis.multiverse is not None:
+        from .multiverse import figures
+        mv_figs, mv_captions = figures(analysis.multiverse, note)
+        figs.update(mv_figs)
+        captions.update(mv_captions)
     return figs, captions
 
 
@@ -583,7 +615,8 @@ def _manuscript(analysis: Analysis, records, conventions) -> tuple[dict, object]
 def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, force: bool = False,
               data_dir=paths.SIMULATED, replication_sims: int | None = None,
               command: str | None = None, progress: bool | None = None,
-              n_jobs: int = 1, covariates="codebook", original=None) -> Path:
+              n_jobs: int = 1, covariates="codebook", original=None, multiverse: bool = True,
+              multiverse_draws: int | None = None) -> Path:
     """Simulate both studies, analyse them as a user's data would be, write the report.
 
     ``n_jobs`` spreads the replication-probability simulations over local
@@ -607,7 +640,8 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
     ranges = {s: (float(v["min"]), float(v["max"])) for s, v in config["instruments"].items()}
     analysis = run_analysis(studies["study1"], studies["study2"], config, covariates=covariates,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
-                            originals=originals, ranges=ranges)
+                            originals=originals, ranges=ranges,
+                            multiverse=multiverse, multiverse_draws=multiverse_draws)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
     inputs += [] if original is None else [Path(original)]
     return _write(analysis, out_dir, config=config, config_path=config_path, inputs=inputs,
@@ -620,7 +654,8 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
             se: str = "ols", keller: bool = False, covariates="codebook", reference=None,
             sheet=None, decimal=None, encoding=None, header_row=None, skip_rows=None,
             replication_sims: int | None = None, command: str | None = None,
-            progress: bool | None = None, n_jobs: int = 1, original=None) -> Path:
+            progress: bool | None = None, n_jobs: int = 1, original=None,
+            multiverse: bool = True, multiverse_draws: int | None = None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies).
 
     ``covariates``: ``"codebook"`` (default: the codebook's covariates in every model of
@@ -644,7 +679,8 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     analysis = run_analysis(data, data, config, se=se, keller=keller, covariates=covariates,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
                             purpose="analyze", originals=originals,
-                            ranges=_codebook_ranges(codebook_path))
+                            ranges=_codebook_ranges(codebook_path),
+                            multiverse=multiverse, multiverse_draws=multiverse_draws)
     source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample.")

@@ -828,3 +828,26 @@ def _check_complete(chk: _Checker, frame: pd.DataFrame) -> None:
                 "tests will be very imprecise")
     chk.notes.append("complete rows per model: " + ", ".join(f"{k}: {v}"
                                                              for k, v in usable.items()))
+
+
+def cleaned_inputs(dataset, codebook: Codebook) -> tuple[dict, dict]:
+    """Item answers and parsed alleles exactly as :func:`validate` reads them.
+
+    Returns ``({scale: item DataFrame}, {locus: alleles DataFrame})``: missing-value
+    codes, answer labels and genotype value labels applied, answers outside the
+    response range masked; allele-format loci only.  Per-person data, kept in
+    memory for analyses that re-score scales or re-code genotypes (the
+    multiverse, :mod:`analysis.specdata`); call it on data that passed
+    validation (its problems are not reported again).  The dataset is not modified.
+    """
+    chk = _Checker(dataset, codebook)
+    _apply_missing_codes(chk)
+    items = {name: _item_frame(chk, name, spec) for name, spec in codebook.scales.items()
+             if spec.score is None and all(chk.present(c) for c in spec.items)}
+    alleles = {}
+    for locus, spec in codebook.genotypes.items():
+        if spec.format == "alleles" and chk.present(spec.column):
+            parsed, _ = _parse_locus(chk, locus, spec)
+            if parsed is not None:
+                alleles[locus] = parsed
+    return items, alleles

@@ -114,7 +114,7 @@ def test_analyze_user_survey_end_to_end(tmp_path, capsys):
     before = {p: _sha(p) for p in (SURVEY, CODEBOOK)}
     out = tmp_path / "mine"
     code = main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(out),
-                 "--sims", "200"])
+                 "--sims", "200", "--multiverse-draws", "50"])
     assert code == 0
     card = json.loads((out / "scorecard.json").read_text())
     assert [r["id"] for r in card] == ["S1a", "S1b", "S1c", "S1d", "S2a", "S2b", "S2c", "S2d"]
@@ -189,7 +189,7 @@ def test_same_survey_in_every_format_gives_identical_reports(tmp_path):
         src = SURVEY if name == "survey.sav" else tmp_path / name
         out = tmp_path / f"report-{name}"
         assert main(["analyze", str(src), "--codebook", str(CODEBOOK), "--out", str(out),
-                     "--sims", "0"]) == 0
+                     "--sims", "0", "--no-multiverse"]) == 0
         outputs[name] = out
     for name, out in outputs.items():
         for rel in ["scorecard.json", "tables/study2_interactions.csv",
@@ -214,7 +214,8 @@ def test_partial_data_runs_and_marks_claims_not_tested(drop, untested, tmp_path)
     cb = tmp_path / "cb.yaml"
     cb.write_text(yaml.safe_dump(book))
     out = tmp_path / "rep"
-    assert main(["analyze", str(SURVEY), "--codebook", str(cb), "--out", str(out), "--sims", "50"]) == 0
+    assert main(["analyze", str(SURVEY), "--codebook", str(cb), "--out", str(out), "--sims", "50",
+                 "--multiverse-draws", "0"]) == 0
     rows = json.loads((out / "scorecard.json").read_text())
     card = {r["id"]: r["verdict"] for r in rows}
     assert {k for k, v in card.items() if v == "not tested"} == untested
@@ -236,7 +237,7 @@ def test_no_command_modifies_any_input_file(tmp_path, capsys):
         ["validate", str(SURVEY), "--codebook", str(CODEBOOK)],
         ["init-codebook", str(SURVEY), "--out", str(tmp_path / "cb.yaml")],
         ["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(tmp_path / "r"),
-         "--sims", "0"],
+         "--sims", "0", "--no-multiverse"],
         ["power", "--n", "60,120", "--reps", "20", "--targets", "S2b", "--json"],
     ]
     for argv in commands:

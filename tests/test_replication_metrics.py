@@ -305,7 +305,7 @@ def test_pipeline_carries_metrics_into_tables_and_scorecard_records():
     config = load_config().with_overrides({"bootstrap": {"n_boot": 0}})
     data = load_study("d", paths.EXAMPLES / "survey.sav", paths.EXAMPLES / "codebook.yaml")
     example = rm.load_original_estimates(ROOT / "data" / "original_estimates.example.yaml")
-    ana = run_analysis(data, data, config, replication_sims=0, originals=example,
+    ana = run_analysis(data, data, config, replication_sims=0, originals=example, multiverse=False,
                        ranges={"CO": (1, 9), "SO": (1, 9), "avoidant": (1, 7)})
     table = ana.tables()["replication_metrics"]
     assert set(table["claim"]) == {"S1a", "S1b", "S1c", "S1d", "S2a", "S2b", "S2c", "S2d"}

@@ -49,7 +49,7 @@ def _result(path, codebook, config=None, **opts):
     study = load_study("study2", path, codebook, **opts)
     if config is None:
         return study.frame, None, study
-    res = run_analysis(study, study, config, replication_sims=0)
+    res = run_analysis(study, study, config, replication_sims=0, multiverse=False)
     return res.scorecard.to_frame(), res.study2.interactions, study
 
 

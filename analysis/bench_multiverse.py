@@ -1,0 +1,121 @@
+"""``make bench`` workload ``multiverse``: the default multiverse of all eight claims.
+
+Three ways over the committed simulated studies (``data/simulated``):
+
+``seconds``
+    :func:`analysis.multiverse.run_multiverse` with every claim and ``draws``
+    null draws (planning, screening, fits, joint tests and tables; the data
+    variants are built beforehand, as the pipeline does once per dataset).
+``baseline_seconds``
+    A loop of ``statsmodels`` fits, one per specification and null draw (the
+    gathered resample with the null imposed, ``y - b_j x_j``, and the
+    specification's SE type), timed on a random sample of specifications and
+    scaled up linearly to all of them (``baseline_extrapolated_from``).
+``floor_seconds``
+    The bare batched floor: for every distinct fitted design (shared by its SE
+    types), ``X'CX`` of all draws as one count-matrix product and one batched
+    ``numpy.linalg.solve`` for the coefficients; no SEs, checks or statistics.
+
+Targets (issue 12; reported, not asserted): ``ratio_vs_loop >= 100`` and
+``ratio_vs_floor <= 2``.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+__all__ = ["bench_multiverse"]
+
+
+def _setup():
+    from . import paths
+    from .codebook import Codebook
+    from .config import load_config
+    from .io import read_data
+    from .specdata import build_variants
+    from .specgrid import default_grid
+
+    config = load_config()
+    grid = default_grid(config)
+    variants = {i: build_variants(f"study{i}", read_data(paths.SIMULATED / f"study{i}.csv"),
+                                  Codebook.load(paths.SIMULATED / f"study{i}_codebook.yaml"), grid)
+                for i in (1, 2)}
+    return config, grid, variants
+
+
+def _distinct_fits(grid, variants):
+    """(X, y, mask) of every distinct fit the multiverse makes (SE types share one)."""
+    from .claims import CLAIMS
+    from .multiverse import plan_claim
+    from .specdata import apply_outlier_rule, spec_design
+
+    fits = []
+    for claim in CLAIMS:
+        v = variants[claim.study]
+        _, groups = plan_claim(claim, v, grid, [])
+        for g in groups:
+            for cov, outlier in dict.fromkeys((r[1], r[2]) for r in g.rows):
+                d = spec_design(v, g.member, {**dict(g.spec), "covariates": cov}, grid)
+                y, mask = apply_outlier_rule(d, grid.option("outliers", outlier))
+                fits.append((g.study, d.X, y, mask))
+    return fits
+
+
+def _floor(fits, counts) -> float:
+    start = time.perf_counter()
+    for study, X, y, mask in fits:
+        W = np.vstack([mask.astype(float), counts[study] * mask])
+        n, k = X.shape
+        xtx = (W @ (X[:, :, None] * X[:, None, :]).reshape(n, k * k)).reshape(-1, k, k)
+        np.linalg.solve(xtx, (W @ (X * y[:, None]))[:, :, None])
+    return time.perf_counter() - start
+
+
+def _loop_one(row, grid, variants, counts) -> float:
+    """statsmodels: the observed fit and every null draw of one specification."""
+    import statsmodels.api as sm
+
+    from .specdata import apply_outlier_rule, spec_design
+
+    study = 1 if row["claim"].startswith("S1") else 2
+    member = (row["outcome"], row["gene"], None if study == 1 else row["style"])
+    spec = {d: row[d] for d in ("genotype", "scoring", "covariates", "sample", "loci")
+            if d in row and isinstance(row[d], str)}
+    d = spec_design(variants[study], member, spec, grid)
+    y, mask = apply_outlier_rule(d, grid.option("outliers", row["outliers"]))
+    cov = "nonrobust" if row["se"] == "ols" else row["se"]
+    start = time.perf_counter()
+    X = d.X
+    b = sm.OLS(y[mask], X[mask]).fit(cov_type=cov).params[d.column]
+    ystar = y - b * X[:, d.column]
+    idx = np.flatnonzero(mask)
+    for c in counts[study]:
+        rows = np.repeat(idx, c[mask].astype(int))
+        sm.OLS(ystar[rows], X[rows]).fit(cov_type=cov).bse[d.column]
+    return time.perf_counter() - start
+
+
+def bench_multiverse(draws: int = 500, sample: int = 8, seed: int = 3) -> dict:
+    """Time the default multiverse against a statsmodels loop and the bare batched floor."""
+    from .multiverse import draw_counts, run_multiverse
+
+    config, grid, variants = _setup()
+    start = time.perf_counter()
+    result = run_multiverse(variants, grid, sesoi=dict(config["claims"]["sesoi"]), seed=seed,
+                            draws=draws)
+    seconds = time.perf_counter() - start
+    counts = {s: draw_counts(v.n, draws, seed, s) for s, v in variants.items()}
+    fits = _distinct_fits(grid, variants)
+    floor = min(_floor(fits, counts) for _ in range(2))
+    specs = result.specifications()
+    picked = specs.sample(sample, random_state=seed)
+    per_spec = np.mean([_loop_one(r, grid, variants, counts) for _, r in picked.iterrows()])
+    baseline = float(per_spec * len(specs))
+    return {"workload": "multiverse", "claims": len(result.curves), "n_specs": len(specs),
+            "distinct_fits": len(fits), "draws": draws, "fits_total": len(specs) * (draws + 1),
+            "seconds": seconds, "floor_seconds": floor, "baseline_seconds": baseline,
+            "baseline_extrapolated_from": f"{sample} random specifications x {draws + 1} "
+                                          f"statsmodels fits each, scaled to {len(specs)}",
+            "ratio_vs_loop": baseline / seconds, "ratio_vs_floor": seconds / floor,
+            "targets": "ratio_vs_loop >= 100, ratio_vs_floor <= 2, seconds < 60"}

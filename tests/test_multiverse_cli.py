@@ -1,0 +1,69 @@
+"""`salesgxe multiverse`: own data in, a folder of tables and curves out; bad multiverse
+configurations get one clear line and exit code 2."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from analysis import paths
+from analysis.cli import main
+from analysis.io import read_data
+
+EXAMPLE = paths.ROOT / "data" / "examples"
+_O = {"why": "a reason", "source": "a source"}
+
+
+def _codebook(tmp_path, multiverse=None, **changes):
+    book = yaml.safe_load((EXAMPLE / "codebook.yaml").read_text(encoding="utf-8"))
+    book.update(changes)
+    if multiverse is not None:
+        book["multiverse"] = multiverse
+    path = tmp_path / "codebook.yaml"
+    path.write_text(yaml.safe_dump(book), encoding="utf-8")
+    return path
+
+
+def _run(capsys, tmp_path, codebook, *extra):
+    code = main(["multiverse", str(EXAMPLE / "survey.sav"), "--codebook", str(codebook),
+                 "--out", str(tmp_path / "out"), "--claims", "S2b", *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_own_data_writes_tables_curves_and_no_participant_data(tmp_path, capsys):
+    code, out, err = _run(capsys, tmp_path, EXAMPLE / "codebook.yaml", "--draws", "20")
+    assert code == 0, err
+    folder = tmp_path / "out"
+    for rel in ("tables/multiverse_specifications.csv", "tables/multiverse_summary.csv",
+                "tables/multiverse_influence.csv", "tables/multiverse_options.csv",
+                "figures/specification_curve_S2b.png", "multiverse.json", "summary.md",
+                "manifest.json"):
+        assert (folder / rel).is_file(), rel
+    summary = json.loads((folder / "multiverse.json").read_text(encoding="utf-8"))
+    assert summary["draws"] == 20 and summary["summary"][0]["claim"] == "S2b"
+    assert "S2b:" in out and "joint test" in out
+    ids = {str(v) for v in read_data(EXAMPLE / "survey.sav").frame["ResponseId"]}
+    text = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in folder.rglob("*")
+                   if p.is_file() and p.suffix != ".png")
+    assert not [i for i in ids if i in text]
+    assert str(tmp_path) not in (folder / "manifest.json").read_text(encoding="utf-8")
+    code, _, err = _run(capsys, tmp_path, EXAMPLE / "codebook.yaml", "--draws", "0")
+    assert code == 2 and "--force" in err
+
+
+@pytest.mark.parametrize("multiverse, changes, message", [
+    ({"dimensions": {"colour": {"red": _O}}}, {}, "unknown multiverse dimension 'colour'"),
+    ({"dimensions": {"covariates": {"codebook": _O}}}, {"covariates": []},
+     "covariates.codebook cannot apply"),
+    ({"dimensions": {"se": {"ols": _O}}, "exclude": {"everything": "se=ols"}}, {},
+     "zero specifications"),
+])
+def test_bad_multiverse_configurations_exit_2_with_one_line(tmp_path, capsys, multiverse,
+                                                            changes, message):
+    code, out, err = _run(capsys, tmp_path, _codebook(tmp_path, multiverse, **changes),
+                          "--draws", "0")
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
