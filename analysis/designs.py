@@ -178,7 +178,7 @@ def probe_categorical(data: pd.DataFrame, labels: pd.Series, levels: list[str], 
         ojn = omnibus_jn(fit, base, slope, v, moderator=moderator, alpha=alpha)
         cjn = {f"{lv} - {cat.reference}": johnson_neyman_rows(
             fit, b, s, v, focal=f"{focal}={lv} - {cat.reference}", moderator=moderator,
-            fdr=jn_fdr) for lv, b, s in zip(cat.others, base, slope)}
+            fdr=jn_fdr, weights=sample.weights) for lv, b, s in zip(cat.others, base, slope)}
     return CategoricalProbeResult(**common, effects=effects, omnibus_at=omnibus_at,
                                   omnibus_jn=ojn, contrast_jn=cjn or {},
                                   notes=_cat_notes(sample, fit, cluster))

@@ -540,7 +540,8 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     labels, values = _probe_points(w, binary, at, moderator, coding, sample.weights)
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
                                   observed_range=(float(w.min()), float(w.max())))
-    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr)
+    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr,
+                                            weights=sample.weights)
     jn_grid = None if jn is None else _jn_grid(fit, focal, inter, moderator, jn)
     centering = _centering(center, {focal: x, moderator: w})
     L_coef = _coefficient_rows(terms, centering, focal, moderator)

@@ -362,7 +362,7 @@ def fdr_critical_t(fit: OLSFit, focal: str, interaction: str, lo: float, hi: flo
 
 def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np.ndarray, *,
                    moderator: str = "W", alpha: float | None = None,
-                   fdr: bool = False) -> JohnsonNeyman:
+                   fdr: bool = False, weights: np.ndarray | None = None) -> JohnsonNeyman:
     """Johnson-Neyman boundaries of ``b_focal + w b_interaction``, restricted to the observed range.
 
     ``moderator_data`` (the observed moderator values) gives the range and the
@@ -373,14 +373,16 @@ def johnson_neyman(fit: OLSFit, focal: str, interaction: str, moderator_data: np
     under CR2 the Satterthwaite df changes with the moderator value and the
     boundaries solve ``|t(w)| = t^{-1}(1 - p*/2, df(w))`` numerically (Brent's method,
     |w| tolerance 1e-12) over the observed range widened by 3 ranges on each side.
+    With ``weights`` (sampling weights) the shares below / above are weighted.
     """
     return johnson_neyman_rows(fit, _unit(fit, focal), _unit(fit, interaction), moderator_data,
-                               focal=focal, moderator=moderator, alpha=alpha, fdr=fdr)
+                               focal=focal, moderator=moderator, alpha=alpha, fdr=fdr,
+                               weights=weights)
 
 
 def johnson_neyman_rows(fit: OLSFit, l0: np.ndarray, l1: np.ndarray, moderator_data, *,
                         focal: str, moderator: str = "W", alpha: float | None = None,
-                        fdr: bool = False) -> JohnsonNeyman:
+                        fdr: bool = False, weights: np.ndarray | None = None) -> JohnsonNeyman:
     """Johnson-Neyman boundaries of any effect linear in the moderator, ``(l0 + w l1)' b``
     (a contrast between two groups, a conditional interaction): see :func:`johnson_neyman`."""
     alpha = fit.alpha if alpha is None else alpha
@@ -396,8 +398,9 @@ def johnson_neyman_rows(fit: OLSFit, l0: np.ndarray, l1: np.ndarray, moderator_d
         t_crit = float(stats.t.ppf(1 - p_crit / 2, fit.df_for(l0)[0]))
         roots, region = jn_roots(l0 @ b, l1 @ b, l0 @ V @ l0, l1 @ V @ l1, l0 @ V @ l1, t_crit)
     in_range = tuple(bool(lo <= r <= hi) for r in roots)
-    below = tuple(float(np.mean(w < r)) if ok else None for r, ok in zip(roots, in_range))
-    above = tuple(float(np.mean(w > r)) if ok else None for r, ok in zip(roots, in_range))
+    share = np.full(w.size, 1.0 / w.size) if weights is None else np.asarray(weights) / np.sum(weights)
+    below = tuple(float(share @ (w < r)) if ok else None for r, ok in zip(roots, in_range))
+    above = tuple(float(share @ (w > r)) if ok else None for r, ok in zip(roots, in_range))
     df = tuple(float(d) for d in fit.df_for(_rows(l0, l1, np.asarray(roots)))) if roots else ()
     cuts = [lo] + [r for r, ok in zip(roots, in_range) if ok] + [hi]
     return JohnsonNeyman(

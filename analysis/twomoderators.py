@@ -178,10 +178,11 @@ def probe_two(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str, m
     effects = _grid_effects(fit, names, model, (wl, wv, w), (zl, zv, z))
     extra = {}
     if model == 3:
-        extra = _model3_parts(fit, names, zl, zv, z, moderator2, z_bin, jn_fdr)
+        extra = _model3_parts(fit, names, zl, zv, z, moderator2, z_bin, jn_fdr, sample.weights)
     jn_by_z = {} if w_bin else {
         f"{lab}": johnson_neyman_rows(fit, *_along_w(fit, names, model, v), w,
-                                      focal=focal, moderator=moderator, fdr=jn_fdr)
+                                      focal=focal, moderator=moderator, fdr=jn_fdr,
+                                      weights=sample.weights)
         for lab, v in zip(zl, zv)}
     return TwoModeratorProbeResult(
         outcome=outcome, focal=focal, moderator=moderator, moderator2=moderator2, model=model,
@@ -237,7 +238,7 @@ def _grid_effects(fit, names, model, wpart, zpart) -> pd.DataFrame:
     return frame
 
 
-def _model3_parts(fit, names, zl, zv, z, moderator2, z_bin, jn_fdr) -> dict:
+def _model3_parts(fit, names, zl, zv, z, moderator2, z_bin, jn_fdr, weights) -> dict:
     xw, _, _, xwz = names
     L = np.zeros((len(zv), len(fit.terms)))
     L[:, fit.index(xw)], L[:, fit.index(xwz)] = 1.0, zv
@@ -245,7 +246,8 @@ def _model3_parts(fit, names, zl, zv, z, moderator2, z_bin, jn_fdr) -> dict:
     cond.insert(0, "moderator2_value", np.asarray(zv, dtype=float))
     cond.insert(0, "label", list(zl))
     index = _records(linear_combination(fit, np.eye(len(fit.terms))[[fit.index(xwz)]]))[0]
-    jn = None if z_bin else johnson_neyman(fit, xw, xwz, z, moderator=moderator2, fdr=jn_fdr)
+    jn = None if z_bin else johnson_neyman(fit, xw, xwz, z, moderator=moderator2, fdr=jn_fdr,
+                                           weights=weights)
     return {"conditional_interaction": cond, "index_mm": {"term": xwz, **index},
             "interaction_jn": jn}
 

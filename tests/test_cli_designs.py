@@ -269,3 +269,9 @@ def test_genotype_codings_equal_hand_coding(coding, mapping):
                  moderator="avoidant")
     pd.testing.assert_frame_equal(parsed.coefficients, hand.coefficients, rtol=1e-12)
     assert any("parsed as DRD2" in n for n in parsed.notes)
+
+
+def test_susceptibility_refused_for_new_designs(capsys):
+    code, out, err = _run(["probe", str(REF / "iris.csv"), "-y", "sepal_length", "-x",
+                           "sepal_width", "-w", "species", "--susceptibility"], capsys)
+    assert code == 2 and out == "" and "--susceptibility needs Model 1" in err

@@ -193,3 +193,15 @@ def test_fdr_jn_under_cluster_covariance(name):
     for b in jn.bounds:
         row = linear_combination(fit, np.array([[0, 1, 0, b]])).iloc[0]
         assert row["p_value"] == pytest.approx(p_crit, rel=1e-7)
+
+
+def test_jn_shares_are_weighted_with_weights():
+    from analysis.moderation import probe
+    df = pd.read_csv(REF / "states.csv")
+    res = probe(df, outcome="life_exp", focal="illiteracy", moderator="income",
+                weights="population", se="CR2", cluster="region")
+    w, pop = df["income"].to_numpy(float), df["population"].to_numpy(float)
+    for b, ok, below in zip(res.jn.bounds, res.jn.in_range, res.jn.share_below):
+        if ok:
+            assert below == pytest.approx(pop[w < b].sum() / pop.sum(), rel=1e-12)
+    assert any(res.jn.in_range)
