@@ -34,13 +34,13 @@ _LEGEND = (
 
 
 def verdict_legend() -> list[tuple[str, str]]:
-    """``[(verdict, meaning)]``: from :mod:`analysis.claims` if it provides one, else the fallback."""
+    """``[(verdict, meaning)]``, one per verdict: :data:`analysis.claims.VERDICT_MEANING`
+    (the verdict rules' own words), else the fallback.  The rules themselves (which
+    condition gives which verdict, per kind of claim) are the ``verdict_legend`` table."""
     from . import claims
-    legend = getattr(claims, "verdict_legend", None)
-    if callable(legend):
-        out = legend()
-        items = out.items() if isinstance(out, Mapping) else out
-        return [(str(k), str(v)) for k, v in items]
+    meaning = getattr(claims, "VERDICT_MEANING", None)
+    if isinstance(meaning, Mapping):
+        return [(str(k), str(v)) for k, v in meaning.items()]
     return list(_LEGEND)
 
 
