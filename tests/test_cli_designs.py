@@ -212,11 +212,13 @@ def test_binary_outcome_refused_unless_linear_probability(tmp_path, capsys):
     frame = _frame()
     frame["y"] = np.resize(["bought", "not bought", "bought"], len(frame))
     path = _write(tmp_path, "bin.csv", frame)
+    ref = ["--reference", "y=not bought"]     # two-valued text is never coded alphabetically
     for extra in ([], ["--moderator2", "wt", "--model", "2"]):
-        code, out, err = _run(["probe", str(path), *BASE, *extra], capsys)
+        code, out, err = _run(["probe", str(path), *BASE, *ref, *extra], capsys)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
         assert "two values only" in err and "--linear-probability" in err
-    code, out, err = _run(["probe", str(path), *BASE, "--linear-probability", "--json"], capsys)
+    code, out, err = _run(["probe", str(path), *BASE, *ref, "--linear-probability", "--json"],
+                          capsys)
     assert code == 0, err
     obj = json.loads(out)
     assert obj["se_type"] == "HC3"

@@ -95,7 +95,7 @@ def test_report_shows_quality_tables_prescored_note_and_fitted_model(tmp_path, b
     assert (out / "tables" / "reliability.csv").stat().st_size > 100
     assert rel.set_index("scale").loc["secure", "rows_used"] == NOT_COMPUTABLE
     card = {r["id"]: r for r in json.loads((out / "scorecard.json").read_text())}
-    assert card["S1c"]["test"].startswith("CO ~ DRD4 7R carrier:")
+    assert card["S1c"]["test"].startswith("CO ~ DRD4 7R carrier")   # + the codebook's covariates
     assert "DRD2" not in card["S1c"]["test"]
     md = (out / "report.md").read_text()
     for name in ("missingness_scales", "missingness_items", "item_total",
