@@ -135,15 +135,17 @@ def make_categorical(name: str, labels: pd.Series, levels: list[str], *, referen
     if reference is None:
         reference = levels[0]
     if reference not in levels:
-        raise InputError(f"reference level {reference!r} is not one of the levels "
-                         f"{', '.join(repr(lv) for lv in levels)}", file=file, column=name)
+        shown = "" if sensitive else " " + ", ".join(repr(lv) for lv in levels)
+        raise InputError(f"reference level {reference!r} is not one of the levels{shown}",
+                         file=file, column=name)
     ordered = list(levels)
     counts = labels.value_counts()
     for lv in ordered:
         n = int(counts.get(lv, 0))
         if n < min_size:
             shown = f"fewer than {min_size}" if sensitive else str(n)
-            raise InputError(f"level {lv!r} has {shown} rows in the analysis; each group needs at "
+            which = "a level" if sensitive else f"level {lv!r}"     # a genotype/id value: withheld
+            raise InputError(f"{which} has {shown} rows in the analysis; each group needs at "
                              f"least {min_size}", file=file, column=name,
                              hint="merge or drop rare levels (or lower --min-group-size)")
     return Categorical(name=name, levels=tuple(ordered), reference=reference, scheme=scheme,

@@ -286,8 +286,10 @@ def _run_replicate(args) -> int:
 
 
 def _command(args) -> str:
-    """The command line as recorded in the manifest (paths as the user gave them)."""
-    return " ".join(["salesgxe", *sys.argv[1:]]) if args is not None else "salesgxe"
+    """The command line as recorded in the manifest (absolute paths made relative or reduced
+    to file names: a manifest does not reveal where a user keeps their data)."""
+    from .safe_output import relative_command
+    return relative_command() if args is not None else "salesgxe"
 
 
 # --------------------------------------------------------------------- analyze
@@ -376,22 +378,15 @@ def _add_init_codebook(sub) -> argparse.ArgumentParser:
 
 
 def _run_init_codebook(args) -> int:
-    import os
-    import tempfile
-
-    from ._errors import InputError
     from .codebook import init_codebook
+    from .safe_output import check_file, write_file
+    if args.out is not None:
+        check_file(args.out, force=args.force, inputs=[args.data])
     text = init_codebook(_read_dataset(args))
     if args.out is None:
         sys.stdout.write(_terminal(text))
         return 0
-    if os.path.exists(args.out) and not args.force:
-        raise InputError("exists already; use --force to overwrite it", file=args.out)
-    folder = os.path.dirname(os.path.abspath(args.out))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".codebook-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, args.out)
+    write_file(args.out, text, force=args.force, inputs=[args.data])
     _say(f"codebook written to {args.out}: edit the '# guessed: check' lines, then run "
          f"salesgxe validate {args.data} --codebook {args.out}", file=sys.stderr)
     return 0
@@ -435,6 +430,7 @@ def _add_power(sub) -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster, e.g. tcp://host:8786")
     p.add_argument("--out", default=None, help="folder for power.csv/json, min_n.json and the figure")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -442,12 +438,16 @@ def _add_power(sub) -> argparse.ArgumentParser:
 def _run_power(args) -> int:
     from .config import load_config
     from .power import parse_effects, parse_n_grid, power_curve, summary, write_power_outputs
+    from .safe_output import check_folder
+    if args.out:
+        check_folder(args.out, force=args.force, inputs=[args.config] if args.config else [])
     config = load_config(args.config) if args.config else load_config()
     result = power_curve(config, n_grid=None if args.n is None else parse_n_grid(args.n),
                          reps=args.reps, seed=args.seed, effects=parse_effects(args.effect),
                          se=args.se, targets=args.targets, n_jobs=args.jobs,
                          scheduler=args.scheduler, progress=False if args.json else None)
-    written = write_power_outputs(result, args.out) if args.out else {}
+    written = (write_power_outputs(result, args.out, force=args.force, command=_command(args))
+               if args.out else {})
     if args.json:
         _print_json({**result.to_dict(), "outputs": {k: str(v) for k, v in written.items()}})
         return 0

@@ -303,8 +303,14 @@ def resolve_variables(data: pd.DataFrame, roles: Sequence[str], *, categorical: 
             continue                         # a binary variable: the usual 0/1 path
         found[name] = CategoricalSpec(labels=labels.rename(name), levels=levels,
                                       source="numeric codes" if numeric_codes else "text",
-                                      sensitive=False)
+                                      sensitive=_is_sensitive(col))
     return (data.assign(**new) if new else data), found, recoded
+
+
+def _is_sensitive(col: pd.Series) -> bool:
+    """Genotype-like or id-like values are never shown (analysis.privacy)."""
+    from .privacy import is_sensitive
+    return is_sensitive(col)
 
 
 def _is_multilevel_text(col: pd.Series) -> bool:

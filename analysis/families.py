@@ -552,8 +552,8 @@ def _three_genotype_model(frame, outcome, style, covariates, se, alpha, min_grou
     notes = [f"DRD2 {g} group ({outcome} ~ {style}): fewer than 3 cases or fewer than 2 distinct "
              f"{style} values; left out of the three-genotype model." for g, v in info.items()
              if not v["usable"] and v["n"] > 0]
-    notes += [f"DRD2 {g} group ({outcome} ~ {style}): n = {v['n']} < {min_group_size}; its slope "
-              "is unstable." for g, v in info.items() if v["unstable"]]
+    notes += [f"DRD2 {g} group ({outcome} ~ {style}): n < {min_group_size}; its slope is "
+              "unstable and suppressed in reports." for g, v in info.items() if v["unstable"]]
     kept = [g for g in DRD2_GENOTYPES if info[g]["usable"]]
     empty = {g: _skipped_row(outcome, style, g, info[g]) for g in DRD2_GENOTYPES}
     if "A2/A2" not in kept or len(kept) < 2:

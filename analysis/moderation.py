@@ -207,12 +207,15 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
     bad = text.notna() & numbers.isna()
     if not bad.any():
         return numbers.astype(float)
+    from .privacy import is_sensitive
     levels = sorted(text.dropna().unique())
+    sensitive = is_sensitive(col)        # genotype- or id-like: values are never shown
     if len(levels) == 2:
         if reference is not None:
             if reference not in levels:
-                raise InputError(f"reference level {reference!r} is not one of the column's values "
-                                 f"{levels!r}", file=file, column=name)
+                shown = "" if sensitive else f" {levels!r}"
+                raise InputError(f"reference level {reference!r} is not one of the column's "
+                                 f"values{shown}", file=file, column=name)
             levels = [reference] + [lv for lv in levels if lv != reference]
         mapping = {levels[0]: 0, levels[1]: 1}
         coding[name] = mapping
@@ -220,7 +223,7 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
     rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
     raise InputError("is not numeric (and not a two-valued text variable that could be coded 0/1)",
                      file=file, column=name, rows=rows, values=text[bad].tolist(),
-                     hint="recode it, or fix the listed rows")
+                     hint="recode it, or fix the listed rows", sensitive=sensitive)
 
 
 def _coerce(data: pd.DataFrame, columns: Sequence[str], file: str | None,

@@ -10,7 +10,6 @@ a statistic of its own: it wires the modules together.
 """
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,7 @@ class StudyData:
     validation: object = field(repr=False)
     covariates: tuple[str, ...] = ()
     source: str | None = None
+    min_group_size: int = 10
 
 
 def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
@@ -78,7 +78,8 @@ def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
     covariates = tuple(c for c in book.covariates if c in frame.columns)
     return StudyData(name=name, path=Path(data_path),
                      codebook_path=None if isinstance(codebook, Codebook) else Path(codebook),
-                     frame=frame, validation=report, covariates=covariates, source=book.source)
+                     frame=frame, validation=report, covariates=covariates, source=book.source,
+                     min_group_size=int(book.min_group_size))
 
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
@@ -125,26 +126,22 @@ class Analysis:
     replication: object = field(repr=False)
     replication_metrics: object = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    min_group_size: int = 10
+    small_genes: tuple[frozenset, frozenset] = (frozenset(), frozenset())
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the report, by file name."""
-        out = {}
-        if self.study1 is not None:
-            out["study1_models"] = self.study1.to_frame()
-        if self.study2 is not None:
-            out.update({f"study2_{k}": v for k, v in self.study2.to_frames().items()})
-        for study, desc in self.descriptives.items():
-            out.update({f"{study}_descriptives_{k}": v for k, v in desc.items()})
-        out.update(self.checks)
-        if self.replication is not None:
-            out["replication_probability"] = self.replication.to_frame()
-        if self.replication_metrics is not None:
-            out["replication_metrics"] = self.replication_metrics.to_frame()
-        return out
+        """Every table of the report, by file name, cells below ``min_group_size`` suppressed
+        (:func:`analysis.privacy.suppress_tables`)."""
+        from .privacy import suppress_tables
+        return suppress_tables(self._raw_tables(), k=self.min_group_size,
+                               small1=set(self.small_genes[0]), small2=set(self.small_genes[1]))
 
     def scorecard_records(self) -> list[dict]:
         """The scorecard's JSON records; with original estimates, each claim's record
-        carries its ``replication_metrics`` rows (analysis.replication_metrics)."""
+        carries its ``replication_metrics`` rows (analysis.replication_metrics), and S2a/S2b
+        their susceptibility row.  Claims resting on a gene group below ``min_group_size``
+        are blanked (:func:`analysis.privacy.suppress_scorecard`)."""
+        from .privacy import suppress_scorecard
         records = self.scorecard.to_records()
         if self.replication_metrics is not None:
             for rec in records:
@@ -159,7 +156,24 @@ class Analysis:
                         and claim.members[0] in keyed.index):
                     rec["susceptibility"] = json_rows(keyed.loc[[claim.members[0]]]
                                                       .reset_index())[0]
-        return records
+        return suppress_scorecard(records, k=self.min_group_size,
+                                  small=set(self.small_genes[0]) | set(self.small_genes[1]))
+
+    def _raw_tables(self) -> dict[str, pd.DataFrame]:
+        out = {}
+        if self.study1 is not None:
+            out["study1_models"] = self.study1.to_frame()
+        if self.study2 is not None:
+            out.update({f"study2_{k}": v for k, v in self.study2.to_frames().items()})
+        for study, desc in self.descriptives.items():
+            out.update({f"{study}_descriptives_{k}": v for k, v in desc.items()})
+        out.update(self.checks)
+        if self.replication is not None:
+            out["replication_probability"] = self.replication.to_frame()
+        if self.replication_metrics is not None:
+            out["replication_metrics"] = self.replication_metrics.to_frame()
+        return out
+
 
 
 def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
@@ -213,13 +227,16 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     :class:`analysis.replication_metrics.OriginalEstimates`) adds the replication
     metrics; ``ranges`` (response range per scale) decides where raw b is compared."""
     from . import claims, families, power
+    from .privacy import small_genes
 
     alpha = float(config["claims"]["alpha"])
     have1, have2 = available(s1.frame), available(s2.frame)
     covs = s2.covariates if keller else ()
+    k = min(s1.min_group_size, s2.min_group_size)
     study1 = (families.study1(s1.frame, se=se, alpha=alpha, outcomes=have1["outcomes"],
                               genes=have1["genes"]) if have1["outcomes"] and have1["genes"] else None)
-    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller, **have2)
+    study2 = (families.study2(s2.frame, se=se, alpha=alpha, covariates=covs, keller=keller,
+                              min_group_size=k, **have2)
               if all(have2.values()) else None)
     card = claims.judge(study1, study2, alpha=alpha,
                         sesoi=sesoi_in_raw_units(config, s1.frame, s2.frame))
@@ -253,8 +270,10 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
         metrics = replication_metrics(card, originals, ranges=ranges,
                                       study2_interactions=None if study2 is None
                                       else study2.interactions)
+    small = (frozenset(small_genes(s1.frame, k)), frozenset(small_genes(s2.frame, k)))
     return Analysis(study1=study1, study2=study2, scorecard=card, descriptives=descriptives,
-                    checks=checks, replication=replication, replication_metrics=metrics)
+                    checks=checks, replication=replication, replication_metrics=metrics,
+                    min_group_size=k, small_genes=small)
 
 
 def _unique(studies):
@@ -266,23 +285,26 @@ def _unique(studies):
     return tuple(out)
 
 
-def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
+def _figures(analysis: Analysis, tables: Mapping, records: list, note: str) -> tuple[dict, dict]:
+    """Figures from the suppressed tables: no group below ``min_group_size`` is drawn."""
     from . import plots
 
     s2 = analysis.study2
+    small2 = set(analysis.small_genes[1])
     figs, captions = {}, {}
     if s2 is not None and "avoidant" in set(s2.interactions["style"]):
         genes = tuple(g for g in ("DRD4", "DRD2") if g in set(s2.interactions["gene"]))
         for outcome in sorted(set(s2.interactions["outcome"])):
             name = f"simple_slopes_{outcome}_avoidant"
-            figs[name] = plots.simple_slopes_figure(s2.predicted_lines, outcome=outcome,
+            lines = tables["study2_predicted_lines"].dropna(subset=["estimate"])
+            figs[name] = plots.simple_slopes_figure(lines, outcome=outcome,
                                                     style="avoidant", genes=genes,
                                                     assumption_note=note)
             captions[name] = (f"{outcome} against avoidant attachment, one line per genotype "
                               "group with 95% confidence bands (other variables at their means).")
         grid = s2.gene_effect_grid
         for gene in genes:
-            if ("CO", gene, "avoidant") not in s2.jn:
+            if ("CO", gene, "avoidant") not in s2.jn or gene in small2:
                 continue
             sub = grid[(grid.outcome == "CO") & (grid.gene == gene) & (grid["style"] == "avoidant")]
             name = f"johnson_neyman_CO_{gene}_avoidant"
@@ -290,15 +312,55 @@ def _figures(analysis: Analysis, note: str) -> tuple[dict, dict]:
                                                      outcome="CO", gene=gene, style="avoidant")
             captions[name] = (f"Effect of {gene} carrier status on CO along avoidant attachment, "
                               "with the Johnson-Neyman region of significance.")
-    figs["scorecard"] = plots.scorecard_figure(analysis.scorecard.to_frame())
+    figs["scorecard"] = plots.scorecard_figure(_records_frame(records))
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
     return figs, captions
 
 
-def _check_target(out_dir, force: bool) -> None:
-    """Fail before any work when the report folder exists and ``force`` is not given."""
-    from .report import check_target
-    check_target(Path(out_dir), force)
+def _records_frame(records: list) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records)
+    for col in ("estimate", "conf_low", "conf_high", "p_value"):
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame
+
+
+def _check_target(out_dir, force: bool, inputs=()) -> None:
+    """Fail before any work when the report folder cannot be written or replaced
+    (:func:`analysis.safe_output.check_folder`)."""
+    from .safe_output import check_folder
+    check_folder(out_dir, force=force, inputs=inputs)
+
+
+def _check_replicate_targets(out_dir, data_dir, force: bool, config_path: Path,
+                             original=None) -> None:
+    """Both folders of ``replicate`` checked before anything is simulated; neither inside
+    the other (the report would delete its own inputs, or the data the report)."""
+    from ._errors import InputError
+    out, data = Path(out_dir).resolve(), Path(data_dir).resolve()
+    if out == data or out in data.parents or data in out.parents:
+        raise InputError("the report folder and the data folder (--data-dir) must not contain "
+                         "each other", file=str(out_dir))
+    inputs = [config_path, *([] if original is None else [original])]
+    _check_target(out_dir, force, inputs=inputs)
+    _check_target(data_dir, force, inputs=inputs)
+
+
+def _save_exports(simulated: Mapping, data_dir, *, force: bool, config_path: Path,
+                  meta: Mapping) -> dict[str, dict[str, Path]]:
+    """Write the simulated exports as one owned folder (crash-safe, never over foreign files)."""
+    from .safe_output import write_folder
+    from .simulate import save_simulated
+
+    names: dict[str, dict[str, Path]] = {}
+
+    def fill(staging: Path) -> None:
+        for name, study in simulated.items():
+            written = save_simulated(study, staging)
+            names[name] = {k: Path(data_dir) / v.name for k, v in written.items()}
+
+    write_folder(data_dir, fill, force=force, inputs=[config_path], meta=meta)
+    return names
 
 
 def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,
@@ -308,15 +370,17 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
     matplotlib.use("Agg")
     from .config import assumptions_table, config_hash
     from .report import write_report
+    from .safe_output import relative_command
 
-    figures, captions = _figures(analysis, figure_note)
+    tables = analysis.tables()
+    records = analysis.scorecard_records()
+    figures, captions = _figures(analysis, tables, records, figure_note)
     meta = {"config_hash": config_hash(config_path), "seed": int(config["meta"]["seed"]),
-            "command": command or " ".join(["salesgxe", *sys.argv[1:]]),
+            "command": command or relative_command(),
             "replication_sims": None if analysis.replication is None else analysis.replication.n_sims,
             **(extra_meta or {})}
-    tables = analysis.tables()
     return write_report(
-        out_dir, tables=tables, scorecard=analysis.scorecard_records(),
+        out_dir, tables=tables, scorecard=records,
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
         display_tables=_display_tables(tables),
@@ -333,17 +397,20 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
     processes; the numbers do not depend on it.  ``original``: a file of the
     original study's estimates (``data/original_estimates.yaml`` format) adds
     the replication metrics."""
-    from .config import load_config
-    from .simulate import save_simulated, simulate_study
+    from .config import config_hash, load_config
+    from .safe_output import relative_command
+    from .simulate import simulate_study
 
-    _check_target(out_dir, force)
     config_path = Path(config_path)
+    _check_replicate_targets(out_dir, data_dir, force, config_path, original)
     config = load_config(config_path)
     originals = _originals(original)
-    studies = {}
-    for name in ("study1", "study2"):
-        saved = save_simulated(simulate_study(config, name), data_dir)
-        studies[name] = load_study(name, saved["data"], saved["codebook"])
+    simulated = {name: simulate_study(config, name) for name in ("study1", "study2")}
+    meta = {"command": command or relative_command(), "seed": int(config["meta"]["seed"]),
+            "config_hash": config_hash(config_path)}
+    saved = _save_exports(simulated, data_dir, force=force, config_path=config_path, meta=meta)
+    studies = {name: load_study(name, saved[name]["data"], saved[name]["codebook"])
+               for name in simulated}
     ranges = {s: (float(v["min"]), float(v["max"])) for s, v in config["instruments"].items()}
     analysis = run_analysis(studies["study1"], studies["study2"], config,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
@@ -366,8 +433,9 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     ``original``: a file of the original study's estimates adds the replication metrics."""
     from .config import load_config
 
-    _check_target(out_dir, force)
     config_path = Path(config_path)
+    _check_target(out_dir, force, inputs=[config_path, data_path, codebook_path,
+                                          *([] if original is None else [original])])
     config = load_config(config_path)
     originals = _originals(original)
     data = load_study("your_data", data_path, codebook_path, sheet=sheet, decimal=decimal,

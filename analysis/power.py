@@ -866,43 +866,44 @@ def power_figure(result: PowerResult, *, kinds: Sequence[str] = ("claim", "inter
     return fig
 
 
-def write_power_outputs(result: PowerResult, out_dir) -> dict[str, object]:
-    """Write the power table, figure and minimum-N summary into ``out_dir``.
+def write_power_outputs(result: PowerResult, out_dir, *, force: bool = False,
+                        command: str | None = None) -> dict[str, object]:
+    """Write the power table, figure and minimum-N summary as the folder ``out_dir``.
 
     Files: ``power.csv`` (:meth:`PowerResult.to_frame`), ``power.json``
     (:meth:`PowerResult.to_dict`), ``min_n.json`` (assumptions and the
     smallest N reaching 80% and 90% per target, with its Monte Carlo range),
-    ``power_curve.png`` (300 dpi) and ``power_curve.svg``.  Each file is
-    written under a temporary name and moved into place.
+    ``power_curve.png`` (300 dpi), ``power_curve.svg`` and ``manifest.json``.
+    The folder is written by :func:`analysis.safe_output.write_folder`: an
+    existing one is replaced only with ``force`` and only if this package
+    wrote it, crash-safely.
 
     Returns ``{name: path}``.
     """
     import json
-    import os
-    import tempfile
     from pathlib import Path
 
     from .plots import save_figure
+    from .safe_output import relative_command, write_folder
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     payload = result.to_dict()
     texts = {"power.csv": result.to_frame().to_csv(index=False, lineterminator="\n"),
              "power.json": json.dumps(payload, indent=2, allow_nan=False) + "\n",
              "min_n.json": json.dumps({k: payload[k] for k in ("assumptions", "effects",
                                                                 "settings", "min_n")},
                                       indent=2, allow_nan=False) + "\n"}
-    written: dict[str, object] = {}
-    for name, text in texts.items():
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out / name)
-        written[name] = out / name
-    for path in save_figure(power_figure(result), out / "power_curve", formats=("png", "svg")):
-        written[path.name] = path
-    return written
+    names: list[str] = []
+
+    def fill(staging: Path) -> None:
+        for name, text in texts.items():
+            (staging / name).write_text(text, encoding="utf-8", newline="")
+            names.append(name)
+        names.extend(p.name for p in save_figure(power_figure(result), staging / "power_curve",
+                                                 formats=("png", "svg")))
+
+    out = Path(out_dir)
+    write_folder(out, fill, force=force, meta={"command": command or relative_command()})
+    return {name: out / name for name in names}
 
 
 # ========================================================= command-line helpers

@@ -11,8 +11,10 @@ Rendering never computes statistics: it formats the numbers it is given
 aggregates only; every output states that the numbers rest on assumptions
 (the assumptions table is included) and where the data came from.
 
-Everything is written into a hidden sibling folder and moved into place with
-one rename, so a crash never leaves a half-written report.
+The folder is written and installed by :func:`analysis.safe_output.write_folder`:
+checked before the work, replaced only when it is a report this package wrote
+(and only with ``force``), swapped in atomically, so a crash never leaves a
+half-written report or no report at all.
 """
 from __future__ import annotations
 
@@ -20,9 +22,7 @@ import base64
 import hashlib
 import json
 import math
-import os
 import re
-import secrets
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -60,8 +60,8 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
     Parameters
     ----------
     out_dir : path
-        Target folder.  If it exists, ``force`` is required, and it must look
-        like a report (contain ``manifest.json``) or be empty.
+        Target folder.  If it exists, ``force`` is required, and it must be
+        empty or a folder this package wrote (see :mod:`analysis.safe_output`).
     tables : dict of str -> pandas.DataFrame
         Written to ``tables/<name>.csv`` (``%.10g``); shown in HTML/Markdown
         (those in ``display_tables``, at most ``max_rows`` rows each).
@@ -91,21 +91,18 @@ def write_report(out_dir, *, tables: Mapping, scorecard: Sequence[Mapping],
     pathlib.Path
         ``out_dir``.
     """
+    from . import safe_output
     out_dir = Path(out_dir)
-    _check_target(out_dir, force)
     inputs = [Path(p) for p in inputs]
     _check_inputs(inputs, tables, sensitive_columns)
-    tmp = out_dir.parent / f".tmp-{out_dir.name}-{secrets.token_hex(4)}"
-    tmp.mkdir(parents=True)
-    try:
+
+    def fill(tmp: Path) -> None:
         _fill(tmp, tables=tables, scorecard=scorecard, figures=figures, assumptions=assumptions,
               meta=meta, inputs=inputs, title=title, provenance_note=provenance_note,
               captions=captions or {}, display_tables=display_tables, max_rows=max_rows,
               dpi=dpi, figure_formats=figure_formats)
-        _install(tmp, out_dir, force)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    safe_output.write_folder(out_dir, fill, force=force, inputs=inputs)
     return out_dir
 
 
@@ -144,23 +141,11 @@ def compare_reports(dir_a, dir_b, *, figures: bool = True, environment: bool = T
 
 # --------------------------------------------------------------------------- target and inputs
 
-def _looks_like_report(path: Path) -> bool:
-    return (path / "manifest.json").is_file() or not any(path.iterdir())
-
-
-def check_target(out_dir: Path, force: bool) -> None:
-    """Raise InputError if ``out_dir`` exists and may not be replaced (call it before long work)."""
-    _check_target(Path(out_dir), force)
-
-
-def _check_target(out_dir: Path, force: bool) -> None:
-    if not out_dir.exists():
-        return
-    if not force:
-        raise InputError("report folder exists; use --force to overwrite", file=str(out_dir))
-    if not out_dir.is_dir() or not _looks_like_report(out_dir):
-        raise InputError("exists and is not a report folder (no manifest.json); refusing to "
-                         "replace it", file=str(out_dir), hint="choose another --out folder")
+def check_target(out_dir: Path, force: bool, inputs: Iterable = ()) -> None:
+    """Raise InputError if the report cannot be written at ``out_dir`` (call it before long
+    work): see :func:`analysis.safe_output.check_folder`."""
+    from .safe_output import check_folder
+    check_folder(out_dir, force=force, inputs=inputs)
 
 
 def _check_inputs(inputs: list[Path], tables: Mapping, sensitive: Sequence[str]) -> None:
@@ -173,22 +158,6 @@ def _check_inputs(inputs: list[Path], tables: Mapping, sensitive: Sequence[str])
         if cols & banned:
             raise ValueError(f"table {name!r} carries per-person column(s); reports hold "
                              "aggregates only")
-
-
-def _install(tmp: Path, out_dir: Path, force: bool) -> None:
-    """Move ``tmp`` to ``out_dir``; an old report is renamed aside first, then deleted."""
-    if not out_dir.exists():
-        os.rename(tmp, out_dir)
-        return
-    _check_target(out_dir, force)
-    old = out_dir.parent / f".old-{out_dir.name}-{secrets.token_hex(4)}"
-    os.rename(out_dir, old)
-    try:
-        os.rename(tmp, out_dir)
-    except BaseException:
-        os.rename(old, out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- writing
@@ -474,10 +443,13 @@ def _entry(path: Path, shown: str) -> dict:
 
 
 def _input_name(path: Path) -> str:
+    """Repository-relative for the package's own files, else relative to the working
+    directory or the bare file name: never an absolute path (privacy)."""
+    from .safe_output import display_path
     try:
         return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
-        return str(path)
+        return display_path(path)
 
 
 def _manifest(tmp: Path, meta: Mapping, inputs: list[Path]) -> dict:

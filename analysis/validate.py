@@ -183,7 +183,10 @@ class _Checker:
         self.details: dict = {}
         self.missing_columns: set[str] = set()
         self.out: dict[str, pd.Series] = {}
-        self.sensitive = codebook.sensitive_columns()
+        from .privacy import sensitive_columns
+        # the codebook's genotype/id columns, and any column whose values parse as genotypes
+        # or look like identifiers: their values never reach a message
+        self.sensitive = sensitive_columns(self.frame, codebook)
         self.label_counts: dict[str, int] = {}
 
     def add(self, severity: str, code: str, message: str, *, column=None, rows=(),
@@ -670,13 +673,15 @@ def _check_groups(chk: _Checker, locus: str, spec, carrier: pd.Series) -> None:
     for group, size in sizes.items():
         if size < _MIN_ESTIMABLE:
             chk.add("error", "group_not_estimable",
-                    f"the {locus} group of {group} has {size} member(s): the gene effect and "
-                    "its interactions cannot be estimated", column=spec.column,
+                    f"the {locus} group of {group} has "
+                    f"{'no members' if size == 0 else f'fewer than {_MIN_ESTIMABLE} members'}: "
+                    "the gene effect and its interactions cannot be estimated", column=spec.column,
                     hint="Check the genotype column and its notation")
         elif size < chk.cb.min_group_size:
             chk.add("warning", "unstable_group",
-                    f"the {locus} group of {group} has only {size} members (fewer than "
-                    f"min_group_size = {chk.cb.min_group_size}): estimates for it are unstable",
+                    f"the {locus} group of {group} has fewer than min_group_size = "
+                    f"{chk.cb.min_group_size} members: estimates for it are unstable and "
+                    "suppressed in reports",
                     column=spec.column)
 
 
@@ -691,7 +696,8 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
         gt.allele_frequencies(alleles).to_dict("records")
     if locus == "DRD2":
         chk.out["drd2_genotype"] = gt.code_genotypes(alleles, locus, "genotype")
-        small = [f"{g} ({n})" for g, n in zip(counts["genotype"], counts["count"])
+        small = [f"{g} (n < {chk.cb.min_group_size})"     # counts below it are never shown
+                 for g, n in zip(counts["genotype"], counts["count"])
                  if n < chk.cb.min_group_size]
         if small:
             chk.add("warning", "unstable_genotype", "DRD2 genotype group(s) smaller than "

@@ -298,8 +298,9 @@ def test_write_power_outputs(tmp_path, config):
     res = power.power_curve(config, n_grid=[60, 90], reps=60, seed=1, targets=["S2a", "S2b"])
     written = power.write_power_outputs(res, tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == {"power.csv", "power.json", "min_n.json",
-                                                    "power_curve.png", "power_curve.svg"}
-    assert set(written) == {p.name for p in tmp_path.iterdir()}
+                                                    "power_curve.png", "power_curve.svg",
+                                                    "manifest.json"}
+    assert set(written) | {"manifest.json"} == {p.name for p in tmp_path.iterdir()}
     min_n = json.loads((tmp_path / "min_n.json").read_text())
     assert set(min_n["min_n"]) == {"S2a", "S2b"} and "assumptions" in min_n["assumptions"]
     table = pd.read_csv(tmp_path / "power.csv")

@@ -115,7 +115,8 @@ def test_manifest_checksums_and_fields(tmp_path, inputs):
         path = out / e["path"] if e in m["outputs"] else inputs["config"]
         data = path.read_bytes()
         assert e["sha256"] == hashlib.sha256(data).hexdigest() and e["bytes"] == len(data)
-    assert m["inputs"][0]["path"] == str(inputs["config"])  # outside the repo: as given
+    # Outside the repo and the working directory: the file name only, never an absolute path.
+    assert m["inputs"][0]["path"] == "simulation.yaml"
     assert m["seed"] == 20140210 and m["config_hash"] == "sha256:abc123"
     assert m["command"] == ["salesgxe", "replicate", "--out", "x"]
     assert m["package"]["name"] == "salesgxe"
@@ -222,16 +223,20 @@ def test_crash_with_force_keeps_old_report(tmp_path, inputs, monkeypatch):
 
 def test_force_semantics(tmp_path, inputs):
     out = write_report(tmp_path / "rep", **_kwargs(inputs))
-    with pytest.raises(InputError, match="report folder exists; use --force to overwrite"):
+    with pytest.raises(InputError, match="exists; use --force to replace it"):
         write_report(out, **_kwargs(inputs))
-    (out / "stale.txt").write_text("from an older run")
     write_report(out, force=True, **_kwargs(inputs))
-    assert not (out / "stale.txt").exists() and (out / "index.html").is_file()
+    assert (out / "index.html").is_file()
     assert _leftovers(tmp_path) == []
+    # A file the manifest does not list (the user's notes) makes the folder not ours.
+    (out / "notes.txt").write_text("my notes on this report")
+    with pytest.raises(InputError, match="notes.txt"):
+        write_report(out, force=True, **_kwargs(inputs))
+    assert (out / "notes.txt").read_text() == "my notes on this report"
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.tex").write_text("years of work")
-    with pytest.raises(InputError, match="not a report folder"):
+    with pytest.raises(InputError, match="not a folder salesgxe wrote"):
         write_report(precious, force=True, **_kwargs(inputs))
     assert (precious / "chapter1.tex").read_text() == "years of work"
 
@@ -257,3 +262,34 @@ def test_display_formatting_only_rounds():
     shown = report._display(frame, max_rows=2)
     assert shown["rows"] == [["0.123", "< 0.001", "10", "a"], ["-2e-05", "0.043", "20", "NA"]]
     assert shown["hidden"] == 1
+
+
+@pytest.mark.parametrize("failing", ["exchange", "rename-1", "rename-2"])
+def test_failing_swap_keeps_the_complete_old_report(tmp_path, inputs, monkeypatch, failing):
+    """The rename/exchange calls of a --force replacement raise: the old report stays complete
+    (every file its manifest lists, with its checksum) and readable at --out."""
+    import os
+
+    from analysis import safe_output
+    out = write_report(tmp_path / "rep", **_kwargs(inputs))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    if failing == "exchange":
+        monkeypatch.setattr(safe_output, "_exchange",
+                            lambda a, b: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    else:
+        monkeypatch.setattr(safe_output, "_RENAMEAT2", None)        # the two-renames fallback
+        real, calls, nth = os.rename, [0], int(failing[-1])
+
+        def rename(a, b):
+            calls[0] += 1
+            if calls[0] == nth:
+                raise OSError(5, "I/O error")
+            return real(a, b)
+        monkeypatch.setattr(safe_output.os, "rename", rename)
+    with pytest.raises(InputError, match="I/O error"):
+        write_report(out, force=True, **_kwargs(inputs, title="new"))
+    monkeypatch.undo()
+    assert safe_output.verify_folder(out) == []
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert "<html" in (out / "index.html").read_text(encoding="utf-8").lower()
+    assert _leftovers(tmp_path) == []
