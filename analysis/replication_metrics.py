@@ -84,6 +84,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ._errors import InputError
+from .claims import _json  # the one JSON-scalar converter (NaN -> None)
 
 __all__ = ["OriginalEstimate", "OriginalEstimates", "load_original_estimates",
            "MetricRow", "ReplicationMetrics", "replication_metrics", "compare_estimates",
@@ -620,14 +621,6 @@ def _words(claim: str, scale: str, v: dict, alpha: float) -> str:
     return "; ".join(parts) + "."
 
 
-def _json(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if np.isfinite(v) else None
-    return v
 
 
 # --------------------------------------------------------------------- the example file

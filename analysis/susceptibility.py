@@ -94,6 +94,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ._errors import InputError
+from .claims import _json as _j  # the one JSON-scalar converter (NaN -> None)
 
 __all__ = ["summary_paragraph", "study2_susceptibility", "SUSCEPTIBLE_CODE",
            "RANGE_RULES", "MODELS", "moderator_range", "poi_right", "roisman_indices",
@@ -479,14 +480,6 @@ def susceptibility(data: pd.DataFrame, *, outcome: str, gene: str, moderator: st
 
 
 # ------------------------------------------------------------------ helpers
-def _j(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if np.isfinite(v) else None
-    return v
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
