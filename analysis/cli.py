@@ -587,7 +587,8 @@ def _run_multiverse(args) -> int:
     from .sanitize import sanitize_terminal
     if args.draws is not None and args.draws < 0:
         raise InputError(f"--draws must be 0 or more, got {args.draws}")
-    check_target(Path(args.out), args.force)
+    inputs = [p for p in (args.data, args.codebook, args.config) if p]
+    check_target(Path(args.out), args.force, inputs=inputs)
     result = run_files(args.data, args.codebook, config_path=args.config, draws=args.draws,
                        seed=args.seed, n_jobs=args.jobs, scheduler=args.scheduler,
                        progress=False if args.json else None, claims=args.claims,
@@ -597,7 +598,7 @@ def _run_multiverse(args) -> int:
                else "the default grid (data/simulation.yaml)."))
     meta = {"command": _command(args), "seed": result.seed, "draws": result.draws,
             "null_method": result.null_method, "data": Path(args.data).name}
-    write_folder(result, args.out, force=args.force, meta=meta, note=note)
+    write_folder(result, args.out, force=args.force, meta=meta, note=note, inputs=inputs)
     if args.json:
         _print_json(result.to_dict())
         return 0

@@ -767,41 +767,38 @@ def _select_claims(ids: Sequence[str] | None):
 
 
 def write_folder(result: MultiverseResult, out_dir, *, force: bool, meta: Mapping,
-                 note: str) -> Path:
+                 note: str, inputs=()) -> Path:
     """``tables/*.csv``, ``figures/*.png``, ``multiverse.json``, ``summary.md`` and
-    ``manifest.json``, written to a temporary folder and moved into place."""
+    ``manifest.json``, through the package's one safe writer
+    (:func:`analysis.safe_output.write_folder`: owned folders only, no overwrite without
+    ``force``, crash-safe swap, refused when an input lies inside ``out_dir``)."""
+    from .safe_output import write_folder as safe_write_folder
+
+    def fill(tmp: Path) -> None:
+        _fill_folder(result, tmp, note)
+    return safe_write_folder(out_dir, fill, force=force, inputs=inputs, meta=dict(meta))
+
+
+def _fill_folder(result: MultiverseResult, tmp: Path, note: str) -> None:
     import json
-    import secrets
-    import shutil
-    from pathlib import Path
 
-    from .report import _install, check_target
+    import matplotlib.pyplot as plt
+
     from .sanitize import escape_markdown, neutralize_frame
-
-    out_dir = Path(out_dir)
-    check_target(out_dir, force)
-    tmp = out_dir.parent / f".tmp-{out_dir.name}-{secrets.token_hex(4)}"
-    (tmp / "tables").mkdir(parents=True)
-    try:
-        for name, frame in result.to_frames().items():
-            neutralize_frame(frame).to_csv(tmp / "tables" / f"{name}.csv", index=False,
-                                           float_format="%.10g", lineterminator="\n")
-        figs, _ = figures(result, note)
-        (tmp / "figures").mkdir()
-        for name, fig in figs.items():
-            fig.savefig(tmp / "figures" / f"{name}.png", dpi=200)
-        payload = {**result.to_dict(), "note": note, "summary_text": summary_text(result)}
-        (tmp / "multiverse.json").write_text(json.dumps(payload, indent=2, allow_nan=False)
-                                             + "\n", encoding="utf-8")
-        md = ["# Multiverse", "", escape_markdown(note, inline=False), ""]
-        md += [f"- {escape_markdown(line)}" for line in summary_text(result)]
-        md += ["", f"Null method: {result.null_method}.", ""]
-        md += [f"- {escape_markdown(n)}" for n in result.notes]
-        (tmp / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(dict(meta), indent=2) + "\n",
-                                           encoding="utf-8")
-        _install(tmp, out_dir, force)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    (tmp / "tables").mkdir()
+    for name, frame in result.to_frames().items():
+        neutralize_frame(frame).to_csv(tmp / "tables" / f"{name}.csv", index=False,
+                                       float_format="%.10g", lineterminator="\n")
+    figs, _ = figures(result, note)
+    (tmp / "figures").mkdir()
+    for name, fig in figs.items():
+        fig.savefig(tmp / "figures" / f"{name}.png", dpi=200)
+        plt.close(fig)
+    payload = {**result.to_dict(), "note": note, "summary_text": summary_text(result)}
+    (tmp / "multiverse.json").write_text(json.dumps(payload, indent=2, allow_nan=False)
+                                         + "\n", encoding="utf-8")
+    md = ["# Multiverse", "", escape_markdown(note, inline=False), ""]
+    md += [f"- {escape_markdown(line)}" for line in summary_text(result)]
+    md += ["", f"Null method: {result.null_method}.", ""]
+    md += [f"- {escape_markdown(n)}" for n in result.notes]
+    (tmp / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")

@@ -407,7 +407,7 @@ def md_escape(text) -> str:
     it has no live Markdown syntax and stays readable in the raw file.
 
     >>> print(md_escape("<script> & a|b"), md_escape("[-0.220, 0.149]"), md_escape("< .001"))
-    \\<script\\> \\& a\\|b [-0.220, 0.149] < .001
+    \\<script> & a\\|b [-0.220, 0.149] < .001
     """
     text = " ".join(str(text).split())
     if _MD_NUMERIC.fullmatch(text):  # only ever inside a table cell or a sentence

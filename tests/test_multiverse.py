@@ -223,7 +223,7 @@ def test_zero_specifications_left_is_an_input_error(study2):
 
 def test_user_option_that_cannot_apply_is_an_input_error(study2):
     _, _, ds, book, _ = study2
-    no_covs = Codebook.from_dict({**book.to_dict(), "covariates": []})
+    no_covs = Codebook.from_dict({**book.to_dict(), "covariates": [], "reference": {}})
     grid = _grid({"covariates": {"codebook": _OPT}})
     v = build_variants("study2", ds, no_covs, grid)
     with pytest.raises(InputError, match="covariates.codebook cannot apply"):

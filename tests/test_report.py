@@ -155,9 +155,10 @@ def test_markdown_escaped_with_relative_figures(tmp_path, inputs):
     assert "&lt;" not in md and "&amp;" not in md  # backslash escapes, never HTML entities
     assert "](figures/simple_slopes.png)" in md and "](figures/figure.png)" in md
     from analysis.sanitize import escape_markdown
-    assert escape_markdown(NOTE) in md and "b\\_avoidant\\_7R" in md
+    # intraword underscores are not emphasis in CommonMark, so names stay as typed
+    assert escape_markdown(NOTE) in md and "| b_avoidant_7R |" in md
     assert "rests on the assumptions" in md
-    assert "| n\\_study2 | 250 |" in md  # assumptions shown as given
+    assert "| n_study2 | 250 |" in md  # assumptions shown as given
 
 
 def test_no_timestamp_outside_manifest(tmp_path, inputs):
