@@ -112,6 +112,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "model": ("Model", "text"), "method": ("Method", "text"), "quantity": ("Quantity", "text"),
     "severity": ("Severity", "text"), "code": ("Finding", "text"), "column": ("Column", "text"),
     "message": ("Message", "text"), "warning": ("Warning", "text"),
+    "dimension": ("Choice", "text"), "eta_squared": ("η²", "unit"),
+    "option_low": ("Option", "text"), "median_low": ("Median", "number"),
     "estimate": ("b", "number"), "std_error": ("SE", "number"), "statistic": ("t", "stat"),
     "df": ("df", "df"), "p_value": ("p", "p"), "p_holm": ("p (Holm)", "p"),
     "p_bh": ("p (BH)", "p"), "p_decision": ("p deciding", "p"),
@@ -259,12 +261,23 @@ def _text_cell(column: str, value) -> str:
     if column in ("code", "classification", "significant_region", "region_unrestricted",
                   "boot_method", "quantity", "best_bic", "best_aic") and not apa.is_missing(value):
         return str(value).replace("_", " ")
-    text = apa.fmt_cell(value, "text")
+    text = gene_words(apa.fmt_cell(value, "text"))
     # numbers inside ready-made sentences: no scientific notation (formatting only)
     return _SCI.sub(lambda m: apa.fmt_cell(float(m.group(0)), "general"), text)
 
 
 _SCI = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][-+]?\d+(?![\w.])")
+_GENE_WORDS = re.compile(r"(?<![\w.])(" + "|".join(k for k in _GENE_TERMS if "_" in k)
+                         + r")(?![\w])")
+
+
+def gene_words(text: str) -> str:
+    """Raw genotype-coding column names inside text, in words (multiverse options, sentences).
+
+    >>> gene_words("[drd2_a1a1, drd2_a1_carrier] with 'drd4_7r_carrier'")
+    "[drd2_a1a1, DRD2 A1 carrier] with 'DRD4 7R carrier'"
+    """
+    return _GENE_WORDS.sub(lambda m: _GENE_TERMS[m.group(1)], str(text))
 
 
 def _ci_pairs(columns: Sequence[str]) -> dict[str, str]:
@@ -310,7 +323,8 @@ def display_table(table: Table, conf_level: float = 0.95) -> dict:
             header.append(_ci_label(c, table.labels, conf_level))
             lo, hi = frame[c], frame[pairs[c]]
             kind = _kind_for(c, lo, table.kinds)
-            fmt = (apa.fmt_number if kind == "number" else (lambda v: apa.fmt_cell(v, kind)))
+            fmt = (apa.fmt_number if kind == "number"
+                   else (lambda v, k=kind: gene_words(apa.fmt_cell(v, k))))
             makers.append(lambda i, lo=lo, hi=hi, fmt=fmt: (
                 "NA" if apa.is_missing(lo.iat[i]) else f"[{fmt(lo.iat[i])}, {fmt(hi.iat[i])}]"))
             text.append(False)

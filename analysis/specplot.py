@@ -51,6 +51,10 @@ def specification_curve_figure(specs, dimensions: Sequence[str], *, title: str |
     frame = _require(specs, ("estimate", "conf_low", "conf_high", "direction"), "specs")
     dims = [d for d in dimensions if d in frame and frame[d].nunique() > 1]
     rows = [(d, opt) for d in dims for opt in dict.fromkeys(frame[d].astype(str))]
+    # drawn at 12 significant digits: last-bit BLAS noise (batch sizes differ with --jobs)
+    # must not move an axis limit, which would change the SVG's clip-path ids
+    frame = frame.assign(**{c: _display_digits(frame[c])
+                            for c in ("estimate", "conf_low", "conf_high")})
     frame = frame.sort_values("estimate", kind="mergesort").reset_index(drop=True)
     with _rc():
         fig = _new_figure((7.2, 2.9 + 0.16 * len(rows)))
@@ -59,6 +63,19 @@ def specification_curve_figure(specs, dimensions: Sequence[str], *, title: str |
         _dashboard(bottom, frame, rows, mpl_literal)
         _finish(fig, None if title is None else mpl_literal(title), assumption_note)
     return fig
+
+
+def _display_digits(values, digits: int = 12) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (display only).
+
+    >>> _display_digits([0.1 + 0.2, -1234.5678901234567, float("nan")]).tolist()
+    [0.3, -1234.56789012, nan]
+    """
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0.0)
+    scale = 10.0 ** (digits - 1 - mag)
+    return np.where(np.isfinite(v), np.round(v * scale) / scale, v)
 
 
 def _curve_panel(ax, frame, label: str) -> None:
