@@ -526,6 +526,7 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
                             recoded=recoded)
     frame, coding = sample.frame, sample.coding
     _check_variation(frame, [focal, moderator, *covariates], file)
+    _check_small_genetic_groups(data, frame, [focal, moderator], recoded, min_group_size, file)
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
     inter = f"{focal}:{moderator}"
     terms = ["Intercept", focal, moderator, inter, *covariates]
@@ -557,6 +558,26 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
         model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
         jn_grid=jn_grid, boot=boot, centering=centering, cluster=cluster, weights=weights,
         wild=wild, notes=_notes(effects, sample, fit, cluster))
+
+
+def _check_small_genetic_groups(data, frame, roles, recoded, min_group_size, file) -> None:
+    """Refuse a two-valued genotype focal or moderator with a group under ``min_group_size``
+    rows (default 10): its simple slope would describe a few identifiable people (issue 8).
+
+    A variable counts as genetic when it was recoded with ``--genotype`` or its raw values
+    parse as DRD2/DRD4 genotypes; the message names file and column, never a value or a count.
+    """
+    from .privacy import DEFAULT_MIN_GROUP_SIZE, looks_like_genotypes
+    k = min_group_size or DEFAULT_MIN_GROUP_SIZE
+    for name in dict.fromkeys(roles):
+        if name not in recoded and not looks_like_genotypes(data[name]):
+            continue
+        counts = frame[name].value_counts()
+        if len(counts) <= 2 and (counts < k).any():
+            raise InputError(f"a genotype group has fewer than {k} rows in the analysis; its "
+                             "effects would describe a few identifiable people", file=file,
+                             column=name, hint="merge rare genotypes into a larger group, or "
+                             "lower --min-group-size for your own terminal")
 
 
 def _probe_categorical(data, kw):

@@ -692,10 +692,14 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
     prefix = "drd2_a1" if locus == "DRD2" else "drd4_7r"
     chk.out[f"{prefix}_count"] = gt.code_genotypes(alleles, locus, "additive").astype(
         "Float64").astype(float)
+    from .privacy import suppress_counts
+    k = chk.cb.min_group_size
     counts = gt.genotype_counts(alleles, locus)
-    chk.details.setdefault("genotype_counts", {})[locus] = counts.to_dict("records")
+    # details reach the terminal and --json: counts 1..k-1 read "< k", their shares blank
+    chk.details.setdefault("genotype_counts", {})[locus] = \
+        suppress_counts(counts, "count", k=k).to_dict("records")
     chk.details.setdefault("allele_frequencies", {})[locus] = \
-        gt.allele_frequencies(alleles).to_dict("records")
+        suppress_counts(gt.allele_frequencies(alleles), "count", k=k).to_dict("records")
     if locus == "DRD2":
         chk.out["drd2_genotype"] = gt.code_genotypes(alleles, locus, "genotype")
         small = [f"{g} (n < {chk.cb.min_group_size})"     # counts below it are never shown

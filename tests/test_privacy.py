@@ -224,3 +224,42 @@ def test_a_small_carrier_group_suppresses_its_genes_rows_and_claims():
                                {"id": "S2d", "estimate": 0.2, "p_value": 0.4}], k=10, small={"DRD4"})
     assert [r["estimate"] for r in recs] == [None, 0.1, None]      # S2d spans both genes
     assert recs[0]["suppressed"] == "n < 10, suppressed"
+
+
+def test_issue8_probe_refuses_a_small_genotype_group(tmp_path, capsys):
+    """Reproduced: probe published the simple slope of a 4-person genotype group."""
+    import numpy as np
+    rng = np.random.default_rng(8)
+    n = 120
+    frame = pd.DataFrame({"y": rng.normal(size=n), "w": rng.uniform(1, 7, n),
+                          "gt": ["7R/7R"] * 4 + ["4R/4R"] * (n - 4)})
+    path = tmp_path / "small.csv"
+    frame.to_csv(path, index=False)
+    for extra in (["--reference", "gt=4R/4R"], ["--genotype", "gt=carrier"]):
+        assert main(["probe", str(path), "-y", "y", "-x", "w", "-w", "gt", *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "small.csv" in err and "'gt'" in err, err
+        assert "fewer than 10 rows" in err and "7R" not in err and "Traceback" not in err
+    # the analyst may lower the threshold for their own terminal
+    assert main(["probe", str(path), "-y", "y", "-x", "w", "-w", "gt", "--genotype",
+                 "gt=carrier", "--min-group-size", "3"]) == 0
+    capsys.readouterr()
+    # a numeric 0/1 column is not known to be genetic: probed as usual
+    frame["g"] = (frame["gt"] == "7R/7R").astype(int)
+    frame.drop(columns="gt").to_csv(path, index=False)
+    assert main(["probe", str(path), "-y", "y", "-x", "w", "-w", "g"]) == 0
+
+
+def test_issue8_validate_json_suppresses_small_genotype_and_allele_counts(files, capsys):
+    """Reproduced: `validate --json` listed a DRD4 genotype carried by one person as count 1."""
+    assert main(["validate", str(files["a"]), "--codebook", str(files["codebook"]),
+                 "--json"]) == 0
+    details = json.loads(capsys.readouterr().out)["details"]
+    for table, col, share in (("genotype_counts", "count", "share"),
+                              ("allele_frequencies", "count", "frequency")):
+        for locus, records in details[table].items():
+            for r in records:
+                assert r[col] == "< 20" or r[col] == 0 or r[col] >= 20, (table, locus, r)
+                if r[col] == "< 20":
+                    assert r[share] is None
+    assert any(r["count"] == "< 20" for r in details["genotype_counts"]["DRD4"])
