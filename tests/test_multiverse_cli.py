@@ -67,3 +67,28 @@ def test_bad_multiverse_configurations_exit_2_with_one_line(tmp_path, capsys, mu
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_readme_reading_of_the_s2b_curve_matches_the_committed_report():
+    """The README's numbers about the S2b curve are the committed report's, not remembered."""
+    import pandas as pd
+
+    from analysis import paths
+    readme = " ".join((paths.ROOT / "README.md").read_text(encoding="utf-8").split())
+    tables = paths.REPLICATION_REPORT / "tables"
+    summary = pd.read_csv(tables / "multiverse_summary.csv").set_index("claim")
+    s2b = summary.loc["S2b"]
+    assert (f"All {s2b.n_specs} specifications find a positive interaction (median "
+            f"{s2b.median_estimate:.2f}, range {s2b.estimate_min:.2f}-{s2b.estimate_max:.2f}), "
+            f"{s2b.share_significant_predicted:.0%} of them significant") in readme
+    assert s2b.estimate_min > 0 and s2b.share_significant_against == 0
+    assert f"p = 1/{s2b.draws + 1} = {1 / (s2b.draws + 1):.3f}" in readme
+    assert round(s2b.p_median * (s2b.draws + 1)) == 1
+    n = summary.n_specs
+    assert f"{n.min():,}-{n.max():,} specifications per claim ({n.sum():,} in all)" in readme
+    scoring = pd.read_csv(tables / "multiverse_influence.csv").query(
+        "claim == 'S2b' and dimension == 'scoring'").iloc[0]
+    assert (f"median {scoring.median_low:.2f} when every answered item is averaged vs "
+            f"{scoring.median_high:.2f} with the codebook's rule; "
+            f"{scoring.eta_squared:.0%} of the variation") in readme
+    assert (scoring.option_low, scoring.option_high) == ("all_answered", "codebook_rule")
