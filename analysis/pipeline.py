@@ -587,8 +587,23 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
         display_tables=_display_tables(tables), conventions=conventions,
-        sections=[_methods(analysis, config), results], files=files,
+        sections=[_methods(analysis, config), results, *_multiverse_section(analysis, figures)],
+        files=files,
         sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
+
+
+def _multiverse_section(analysis: Analysis, figures: Mapping) -> list:
+    """The specification curves in a section of their own (after the results), with the
+    plain-words summary per claim; no section without a multiverse."""
+    if analysis.multiverse is None:
+        return []
+    from .multiverse import summary_text
+    from .report_sections import Section, gene_words
+    names = tuple(n for n in figures if n.startswith("specification_curve_"))
+    lines = tuple(gene_words(line) for line in summary_text(analysis.multiverse))
+    return [Section(id="multiverse", title="Multiverse: every defensible analysis of each claim",
+                    place="results", order=60, paragraphs=lines,
+                    figures=names, figure_columns=2)]
 
 
 def _manuscript(analysis: Analysis, records, conventions) -> tuple[dict, object]:

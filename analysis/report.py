@@ -274,6 +274,7 @@ def _page_context(sections, fig_ctx: list[dict], conventions: Mapping) -> dict:
                 "entries": [(str(a), str(b)) for a, b in s.items],
                 "tables": [_table_context(t, level) for t in s.tables],
                 "figures": [figs[f] for f in s.figures if f in figs],
+                "figure_columns": int(s.figure_columns),
                 "cards": [dict(_card_dict(c)) for c in s.cards],
                 "subsections": [convert(x) for x in s.subsections]}
 

@@ -27,7 +27,8 @@ HTML and Markdown alike.  Nobody needs to touch the templates::
   ``95% CI`` column.  ``collapsed=True`` (the default outside ``summary``)
   puts the table in a closed ``<details>``.  The full table also goes to
   ``tables/<name>.csv`` when ``csv=True``.
-* ``figures``: names of figures passed to ``write_report(figures=...)``.
+* ``figures``: names of figures passed to ``write_report(figures=...)``;
+  ``figure_columns=2`` shows them side by side on wide screens.
 * ``cards``: :class:`Card` objects (the claim cards of the summary).
 
 Rendering never computes statistics: a section carries numbers already
@@ -90,6 +91,7 @@ class Section:
     items: Sequence[tuple[str, str]] = ()
     tables: Sequence[Table] = ()
     figures: Sequence[str] = ()
+    figure_columns: int = 1  # 2: figures side by side on wide screens (one column below 1000 px)
     cards: Sequence[Card] = ()
     subsections: Sequence["Section"] = ()
 
