@@ -213,9 +213,11 @@ def _check_linearity(args, data, res, reference):
     return check_linearity(data, outcome=args.outcome, focal=args.focal,
                            moderator=args.moderator, covariates=args.covariates, se=res.se_type,
                            alpha=args.alpha, bins=args.bins, bin_edges=args.bin_edges,
-                           min_group_size=args.min_group_size or 5, cluster=args.cluster,
+                           min_group_size=args.min_group_size, cluster=args.cluster,
                            weights=args.weights, reference=reference,
-                           linear_probability=args.linear_probability, file=args.data)
+                           linear_probability=args.linear_probability,
+                           categorical=args.categorical, genotype=_genotype_option(args),
+                           file=args.data)
 
 
 def _linearity_plot_target(args):
@@ -245,16 +247,23 @@ def _write_linearity_plot(chk, args, fmt: str) -> None:
     _say(f"linearity figure written to {args.linearity_plot}", file=sys.stderr)
 
 
-def _run_probe(args) -> int:
-    from .moderation import probe
+def _genotype_option(args) -> dict:
+    """``--genotype VAR=CODING`` items as ``{VAR: CODING}``."""
     from ._errors import InputError
-    reference = _parse_reference(args.reference)
     genotype = {}
     for item in args.genotype:
         column, sep, coding = item.partition("=")
         if not sep:
             raise InputError(f"--genotype needs VAR=genotype|carrier|additive, got {item!r}")
         genotype[column.strip()] = coding.strip()
+    return genotype
+
+
+def _run_probe(args) -> int:
+    from .moderation import probe
+    from ._errors import InputError
+    reference = _parse_reference(args.reference)
+    genotype = _genotype_option(args)
     plot_format = _linearity_plot_target(args)
     if not args.check_linearity and (args.bins != 3 or args.bin_edges is not None):
         raise InputError("--bins and --bin-edges need --check-linearity")

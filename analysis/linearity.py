@@ -303,16 +303,20 @@ def _support(x, index, K: int, binary: bool, min_group_size: int, min_bin_rows: 
 def check_linearity(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
                     covariates: Sequence[str] = (), se: str | None = None, alpha: float = 0.05,
                     bins: int = 3, bin_edges: Sequence[float] | None = None,
-                    min_group_size: int = 5, min_bin_rows: int = 20,
+                    min_group_size: int | None = None, min_bin_rows: int = 20,
                     cluster: str | None = None, weights: str | None = None,
                     reference: dict | None = None, linear_probability: bool = False,
+                    categorical: Sequence[str] = (), genotype: dict | None = None,
                     file: str | None = None) -> LinearityCheck:
     """Binning-estimator check of the linear X*W interaction (HMX 2019; module docstring).
 
     Parameters as :func:`analysis.moderation.probe`; ``bins`` quantile bins of the
     moderator (default terciles) or interior cut points ``bin_edges``; a bin needs
-    ``min_group_size`` rows; ``min_bin_rows`` is the support flag's threshold.  Bins and
-    medians are unweighted (as ``interflex``); with ``weights`` every fit is WLS.
+    ``min_group_size`` rows (default 5; 10 when the focal predictor is a genotype, the
+    codebook's privacy default); ``min_bin_rows`` is the support flag's threshold.  Bins
+    and medians are unweighted (as ``interflex``); with ``weights`` every fit is WLS.
+    ``genotype={"col": "carrier"|"additive"}`` parses a genotype column as ``probe`` does;
+    a multicategorical focal or moderator is refused.
 
     Examples
     --------
@@ -327,13 +331,16 @@ def check_linearity(data: pd.DataFrame, *, outcome: str, focal: str, moderator: 
     from .moderation import _check_variation, prepare_sample, resolve_se
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    if min_group_size < 2:
-        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
     se = resolve_se(se, cluster, weights, linear_probability)
     covariates = tuple(covariates)
+    data, recoded, sensitive = _numeric_roles(data, focal, moderator, categorical, genotype,
+                                              [outcome, *covariates], file)
+    min_group_size = min_group_size or (10 if sensitive else 5)
+    if min_group_size < 2:
+        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
     sample = prepare_sample(data, [outcome, focal, moderator, *covariates], cluster=cluster,
                             weights=weights, file=file, reference=reference,
-                            linear_probability=linear_probability)
+                            linear_probability=linear_probability, recoded=recoded)
     frame = sample.frame
     _check_variation(frame, [focal, moderator, *covariates], file)
     x, w, y = (frame[c].to_numpy() for c in (focal, moderator, outcome))
@@ -344,6 +351,27 @@ def check_linearity(data: pd.DataFrame, *, outcome: str, focal: str, moderator: 
     index, edges, rule = bin_moderator(w, bins, bin_edges, moderator=moderator)
     _check_bins(x, w, index, edges, min_group_size, moderator, file)
     return _fit_all(sample, x, w, y, index, edges, rule, locals())
+
+
+def _numeric_roles(data, focal, moderator, categorical, genotype, others, file):
+    """Genotype columns parsed as ``probe`` does; a multicategorical role refused.
+
+    Returns the data, the recoding notes and whether the focal predictor is sensitive
+    (a genotype, or genotype- / id-like values)."""
+    from .moderation import _check_columns, _may_be_categorical
+    from .privacy import is_sensitive
+    _check_columns(data, [*others, focal, moderator], file)
+    sensitive = bool(is_sensitive(data[focal])) or focal in dict(genotype or {})
+    if not (categorical or genotype or _may_be_categorical(data, [focal, moderator])):
+        return data, {}, sensitive
+    from .designs import resolve_variables
+    data, found, recoded = resolve_variables(data, [focal, moderator], categorical=categorical,
+                                             genotype=genotype, file=file)
+    if found:
+        raise InputError(f"{next(iter(found))!r} is multicategorical: --check-linearity needs "
+                         "Model 1 with a numeric (or two-valued) focal predictor and a numeric "
+                         "moderator", file=file)
+    return data, recoded, sensitive
 
 
 def _fit_all(sample, x, w, y, index, edges, rule, kw) -> LinearityCheck:
