@@ -127,7 +127,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--region-plot", default=None, metavar="FILE",
                    help="Models 2/3: write the significance region of X over (W, Z) "
                         "(.png, .pdf or .svg)")
-    p.add_argument("--force", action="store_true", help="replace an existing --region-plot or --linearity-plot file")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --region-plot or --linearity-plot file")
     p.add_argument("--covariates", type=_csv_list, default=[], help="comma-separated covariate columns")
     p.add_argument("--se", default=None,
                    choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"],

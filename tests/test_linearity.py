@@ -87,6 +87,44 @@ def test_binned_effects_under_cr1_equal_statsmodels_cluster():
     np.testing.assert_allclose(bins["conf_high"], sm.params[names] + half, rtol=TOL, atol=TOL)
 
 
+def test_weighted_binned_effects_equal_statsmodels_wls():
+    """Weights: WLS with HC3 (the default with weights); bins and medians unweighted."""
+    df = _data(seed=9)
+    df["wt"] = np.random.default_rng(1).uniform(0.2, 3.0, len(df))
+    chk = check_linearity(df, outcome="y", focal="x", moderator="w", covariates=["c"],
+                          weights="wt")
+    cols, _ = _paper_columns(df)
+    sm = smf.wls(_paper_formula(), cols, weights=cols["wt"]).fit(cov_type="HC3", use_t=True)
+    names = [f"xg{j}" for j in range(3)]
+    bins = chk.to_frame()
+    assert chk.se_type == "HC3"
+    np.testing.assert_allclose(bins["estimate"], sm.params[names], rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(bins["std_error"], sm.bse[names], rtol=TOL)
+    lin = smf.wls("y ~ x * w + c", df, weights=df["wt"]).fit(cov_type="HC3")
+    sens = chk.sensitivity.set_index(["model", "term"])
+    assert sens.loc[("linear", "x:w"), "std_error"] == pytest.approx(lin.bse["x:w"], rel=TOL)
+
+
+def test_linearity_figure_draws_the_given_numbers():
+    from matplotlib.collections import PolyCollection
+    from analysis.plots import linearity_figure
+    df = _data(n=200, binary_x=True, seed=3)
+    high = df["w"] > 5.2
+    df.loc[high, "x"] = 1.0
+    df.loc[df.index[high][:2], "x"] = 0.0                     # a tiny x = 0 group: flagged
+    chk = check_linearity(df, outcome="y", focal="x", moderator="w", bin_edges=[2.5, 5.2])
+    fig = linearity_figure(chk.line, chk.bins, focal="x", moderator="w", outcome="y",
+                           alpha=chk.alpha)
+    ax = fig.axes[0]
+    line = next(l for l in ax.lines if l.get_label() == "linear model")
+    np.testing.assert_array_equal(line.get_ydata(), chk.line["estimate"].to_numpy())
+    points = [l for l in ax.lines if l.get_marker() == "o"]
+    drawn = np.concatenate([p.get_ydata() for p in points])
+    np.testing.assert_array_equal(np.sort(drawn), np.sort(chk.bins["estimate"].to_numpy()))
+    assert any(p.get_markerfacecolor() == "white" for p in points)       # the flagged bin
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)    # the CI band
+
+
 @pytest.mark.parametrize("se", ["HC0", "HC3"])
 def test_binned_effects_equal_separate_fits_on_the_bins(se):
     """Without covariates the pooled model is block diagonal: each alpha_j and its
