@@ -171,8 +171,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--coding", default="indicator", choices=["indicator", "effect"],
                    help="coding of a multicategorical variable (default: indicator)")
     p.add_argument("--min-group-size", type=int, default=None, metavar="N",
-                   help="rows each group of a multicategorical variable needs "
-                        "(default 5; 10 for a genotype)")
+                   help="rows each group of a multicategorical variable needs, and each bin "
+                        "of --check-linearity (default 5; 10 for a genotype)")
     _add_reader_options(p)
     p.add_argument("--susceptibility", action="store_true",
                    help="differential susceptibility vs diathesis-stress: Roisman et al. (2012) "
