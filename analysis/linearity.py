@@ -40,8 +40,9 @@ model's solve ``|t(w)| = t*(df(w))`` numerically, Brent's method, tolerance 1e-1
 **Common support** (HMX section 3.2): a bin with fewer than ``min_group_size`` rows,
 or in which X or W is constant, cannot be estimated (:class:`InputError`); a bin with
 fewer than ``min_bin_rows`` rows, a binary X with a group below ``min_group_size`` in
-a bin (its count is then not shown), or a continuous X whose SD in the bin is below a
-quarter of its overall SD is flagged.
+a bin (its count is then not shown, and for a genotype X the bin's effect is withheld
+too), or a continuous X whose SD in the bin is below a quarter of its overall SD is
+flagged.
 """
 from __future__ import annotations
 
@@ -424,4 +425,18 @@ def _bins_table(effects, pred, edges, medians, x, index, kw) -> pd.DataFrame:
     table["x_group_min"] = group_min
     table["x_sd_ratio"] = sd_ratio
     table["support"] = flags
+    return _suppress_small_genotype_cells(table, binary and kw["sensitive"])
+
+
+def _suppress_small_genotype_cells(table: pd.DataFrame, sensitive: bool) -> pd.DataFrame:
+    """A genotype focal predictor with a group below ``min_group_size`` in a bin: that bin's
+    effect is withheld (it would rest on a handful of people's outcomes and genotypes,
+    :mod:`analysis.privacy`); it still counts in the Wald test, an aggregate."""
+    if not sensitive:
+        return table
+    small = table["x_group_min"].isna()
+    cols = [*_COLUMNS, "difference"]
+    table[cols] = table[cols].astype(float)
+    table.loc[small, cols] = np.nan
+    table.loc[small, "support"] = table.loc[small, "support"] + "; effect withheld (privacy)"
     return table

@@ -508,8 +508,9 @@ def linearity_figure(line, bins, *, focal: str, moderator: str, outcome: str, al
 
 def _binned_points(ax, b, conf: str) -> None:
     flagged = b["support"].fillna("").astype(str) != ""
-    for mask, face, text in ((~flagged, OKABE_ITO["vermillion"], f"binned effect, {conf}"),
-                             (flagged, "white", "binned effect, flagged bin")):
+    shown = b["estimate"].notna()                  # a withheld (privacy) effect is not drawn
+    for mask, face, text in ((~flagged & shown, OKABE_ITO["vermillion"], f"binned effect, {conf}"),
+                             (flagged & shown, "white", "binned effect, flagged bin")):
         if not mask.any():
             continue
         rows = b[mask]

@@ -401,3 +401,23 @@ def test_against_r_lm_sandwich_clubsandwich(case):
     quad = chk.sensitivity[chk.sensitivity["model"] == "quadratic"].iloc[:2]
     for col in ("estimate", "std_error", "df", "p_value"):
         np.testing.assert_allclose(quad[col], ref["quadratic"][col], rtol=tol, err_msg=col)
+
+
+def test_genotype_focal_small_cell_effect_withheld(capsys, tmp_path):
+    """A genotype X with fewer than min_group_size carriers in a bin: the count and the
+    bin's effect are withheld in the table and the JSON; the other bins are shown."""
+    df = pd.read_csv(EXAMPLE)
+    carrier = df["drd2"].str.contains("A1")
+    top = df["avoidant"] > 4.2
+    keep = ~(top & carrier) | (top & carrier).cumsum().le(3)     # 3 carriers left above 4.2
+    df = df[keep].reset_index(drop=True)
+    path = tmp_path / "few.csv"
+    df.to_csv(path, index=False)
+    code, out, err = _run(["probe", str(path), "-y", "CO", "-x", "drd2", "-w", "avoidant",
+                           "--genotype", "drd2=carrier", "--check-linearity",
+                           "--bin-edges", "2.5,4.2", "--json"], capsys)
+    assert code == 0, err
+    bins = json.loads(out)["linearity"]["bins"]
+    assert bins[2]["estimate"] is None and bins[2]["conf_low"] is None
+    assert bins[2]["x_group_min"] is None and "withheld" in bins[2]["support"]
+    assert bins[0]["estimate"] is not None and bins[0]["x_group_min"] >= 10
