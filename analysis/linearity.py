@@ -244,13 +244,16 @@ def _quadratic_jn(fit, lo: float, hi: float, n_grid: int = 2001) -> tuple[float,
     from scipy.optimize import brentq
     alpha = fit.alpha
 
-    def gap(points):
-        points = np.atleast_1d(points)
+    fixed = None if fit.cluster is not None and fit.cluster.se_type == "CR2" else \
+        float(stats.t.ppf(1 - alpha / 2, fit.df_for(np.eye(len(fit.terms))[1])[0]))
+
+    def gap(points):                 # |t(w)| - t*(df(w)); df varies with w under CR2 only
+        points = np.atleast_1d(np.asarray(points, dtype=float))
         L = np.zeros((points.size, len(fit.terms)))
         L[:, 1], L[:, 3], L[:, 5] = 1.0, points, points ** 2
-        frame = linear_combination(fit, L)
-        crit = stats.t.ppf(1 - alpha / 2, frame["df"].to_numpy())
-        return np.abs(frame["statistic"].to_numpy()) - crit
+        t = (L @ fit.params) / np.sqrt(np.einsum("ij,jk,ik->i", L, fit.vcov, L))
+        crit = fixed if fixed is not None else stats.t.ppf(1 - alpha / 2, fit.df_for(L))
+        return np.abs(t) - crit
 
     grid = np.linspace(lo, hi, n_grid)
     values = gap(grid)
