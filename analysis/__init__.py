@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "probe": "analysis.moderation",
     "ProbeResult": "analysis.moderation",
+    "check_linearity": "analysis.linearity",
+    "LinearityCheck": "analysis.linearity",
     "conditional_effects": "analysis.probing",
     "johnson_neyman": "analysis.probing",
     "linear_combination": "analysis.probing",

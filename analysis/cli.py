@@ -111,7 +111,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                "  salesgxe probe survey.csv -y CO -x avoidant -w drd2 --genotype drd2=genotype "
                "--reference drd2=A2/A2\n"
                "  salesgxe probe survey.csv -y CO -x drd4_7r -w avoidant -z anxious --model 3 "
-               "--region-plot region.png")
+               "--region-plot region.png\n"
+               "  salesgxe probe survey.csv -y CO -x drd4_7r -w avoidant --check-linearity "
+               "--linearity-plot linearity.png")
     p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
     p.add_argument("--outcome", "-y", required=True, help="outcome column Y")
     p.add_argument("--focal", "-x", required=True, help="focal predictor column X")
@@ -125,7 +127,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--region-plot", default=None, metavar="FILE",
                    help="Models 2/3: write the significance region of X over (W, Z) "
                         "(.png, .pdf or .svg)")
-    p.add_argument("--force", action="store_true", help="replace an existing --region-plot file")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --region-plot or --linearity-plot file")
     p.add_argument("--covariates", type=_csv_list, default=[], help="comma-separated covariate columns")
     p.add_argument("--se", default=None,
                    choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"],
@@ -168,8 +171,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--coding", default="indicator", choices=["indicator", "effect"],
                    help="coding of a multicategorical variable (default: indicator)")
     p.add_argument("--min-group-size", type=int, default=None, metavar="N",
-                   help="rows each group of a multicategorical variable needs "
-                        "(default 5; 10 for a genotype)")
+                   help="rows each group of a multicategorical variable needs, and each bin "
+                        "of --check-linearity (default 5; 10 for a genotype)")
     _add_reader_options(p)
     p.add_argument("--susceptibility", action="store_true",
                    help="differential susceptibility vs diathesis-stress: Roisman et al. (2012) "
@@ -181,20 +184,90 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                    help="which end of the environment is favourable (default high)")
     p.add_argument("--ds-range", default="observed", choices=["observed", "2sd"],
                    help="range whose bounds fix the diathesis-stress crossover (default observed)")
+    _add_linearity_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
 
-def _run_probe(args) -> int:
-    from .moderation import probe
+def _add_linearity_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check-linearity", action="store_true",
+                   help="check the linear interaction: the binning estimator of Hainmueller, "
+                        "Mummolo & Xu (2019), a Wald test against the linear model, a W^2 and "
+                        "X*W^2 sensitivity refit and common-support flags")
+    p.add_argument("--bins", type=int, default=3, metavar="K",
+                   help="--check-linearity: number of quantile bins of the moderator (default 3)")
+    p.add_argument("--bin-edges", type=_float_list, default=None, metavar="C1,C2,...",
+                   help="--check-linearity: interior cut points of the moderator instead of "
+                        "quantile bins")
+    p.add_argument("--linearity-plot", default=None, metavar="FILE",
+                   help="--check-linearity: write the figure (linear effect line with band and "
+                        "binned effects) to FILE (.png, .pdf or .svg; --force to replace)")
+
+
+def _check_linearity(args, data, res, reference):
+    """``--check-linearity``: the binning-estimator check on the probe's variables."""
     from ._errors import InputError
-    reference = _parse_reference(args.reference)
+    from .linearity import check_linearity
+    if getattr(res, "moderator_binary", None) is None:
+        raise InputError("--check-linearity needs Model 1 with a numeric focal predictor and "
+                         "moderator (not a multicategorical variable or a second moderator)")
+    return check_linearity(data, outcome=args.outcome, focal=args.focal,
+                           moderator=args.moderator, covariates=args.covariates, se=res.se_type,
+                           alpha=args.alpha, bins=args.bins, bin_edges=args.bin_edges,
+                           min_group_size=args.min_group_size, cluster=args.cluster,
+                           weights=args.weights, reference=reference,
+                           linear_probability=args.linear_probability,
+                           categorical=args.categorical, genotype=_genotype_option(args),
+                           file=args.data)
+
+
+def _linearity_plot_target(args):
+    """Check ``--linearity-plot FILE`` before the work (suffix, no overwrite without --force)."""
+    import os
+
+    from ._errors import InputError
+    from .safe_output import check_file
+    if args.linearity_plot is None:
+        return None
+    if not args.check_linearity:
+        raise InputError("--linearity-plot needs --check-linearity")
+    suffix = os.path.splitext(args.linearity_plot)[1].lower()
+    if suffix not in {".png", ".pdf", ".svg"}:
+        raise InputError("--linearity-plot must end in .png, .pdf or .svg",
+                         file=args.linearity_plot)
+    check_file(args.linearity_plot, force=args.force, inputs=[args.data])
+    return suffix[1:]
+
+
+def _write_linearity_plot(chk, args, fmt: str) -> None:
+    from .plots import figure_bytes, linearity_figure
+    from .safe_output import write_file
+    fig = linearity_figure(chk.line, chk.bins, focal=chk.focal, moderator=chk.moderator,
+                           outcome=chk.outcome, alpha=chk.alpha)
+    write_file(args.linearity_plot, figure_bytes(fig, fmt), force=args.force, inputs=[args.data])
+    _say(f"linearity figure written to {args.linearity_plot}", file=sys.stderr)
+
+
+def _genotype_option(args) -> dict:
+    """``--genotype VAR=CODING`` items as ``{VAR: CODING}``."""
+    from ._errors import InputError
     genotype = {}
     for item in args.genotype:
         column, sep, coding = item.partition("=")
         if not sep:
             raise InputError(f"--genotype needs VAR=genotype|carrier|additive, got {item!r}")
         genotype[column.strip()] = coding.strip()
+    return genotype
+
+
+def _run_probe(args) -> int:
+    from .moderation import probe
+    from ._errors import InputError
+    reference = _parse_reference(args.reference)
+    genotype = _genotype_option(args)
+    plot_format = _linearity_plot_target(args)
+    if not args.check_linearity and (args.bins != 3 or args.bin_edges is not None):
+        raise InputError("--bins and --bin-edges need --check-linearity")
     data = _read_dataset(args).frame
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
@@ -208,15 +281,22 @@ def _run_probe(args) -> int:
     if args.region_plot:
         _write_region_plot(res, args.region_plot, args.force)
     sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
+    lin = _check_linearity(args, data, res, reference) if args.check_linearity else None
+    if plot_format is not None:
+        _write_linearity_plot(lin, args, plot_format)
     if args.json:
         out = res.to_dict()
         if sus is not None:
             out["susceptibility"] = sus.to_dict()
+        if lin is not None:
+            out["linearity"] = lin.to_dict()
         _print_json(out)
     else:
         _say(res.summary())                           # column names and levels are user text
         if sus is not None:
             _say(_susceptibility_text(sus))
+        if lin is not None:
+            _say(lin.summary())
     return 0
 
 

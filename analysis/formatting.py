@@ -246,3 +246,35 @@ def two_moderator_summary(res) -> str:
     if res.notes:
         out += ["", "Notes"] + [f"  - {n}" for n in res.notes]
     return "\n".join(out)
+
+
+def _bounds_text(bounds) -> str:
+    return ", ".join(_num(b) for b in bounds) if bounds else "none in the observed range"
+
+
+def linearity_summary(chk) -> str:
+    """The ``--check-linearity`` block: bins, the Wald tests, the W^2 sensitivity refit."""
+    conf = f"{100 * (1 - chk.alpha):g}%"
+    rows = [[r.label, f"{_num(r.bin_low, 3)} to {_num(r.bin_high, 3)}", r.n,
+             _num(r.moderator_value, 3), _num(r.estimate), _num(r.conf_low), _num(r.conf_high),
+             _num(r.linear_estimate), _num(r.difference), r.support or "ok"]
+            for r in chk.bins.itertuples(index=False)]
+    head = ["bin", "W range", "n", "median W", "effect", "LLCI", "ULCI", "linear", "diff",
+            "support"]
+    out = ["", "Linearity check: binning estimator (Hainmueller, Mummolo & Xu 2019)",
+           f"effect of {chk.focal} at the median of each bin of {chk.moderator} ({chk.bin_rule}), "
+           f"one pooled regression; {conf} CIs, {chk.se_type} covariance",
+           table(rows, head), ""]
+    for wald in (chk.wald, chk.wald_effects):
+        out.append(f"H0: {wald['hypothesis']}: {wald['test']} = {_num(wald['statistic'])}, "
+                   f"df = ({_num(wald['df_num'], 0)}, {_num(wald['df_den'], 2)}), "
+                   f"p = {_num(wald['p_value'])}; chi2({_num(wald['df_num'], 0)}) = "
+                   f"{_num(wald['chi2'])}, p = {_num(wald['p_value_chi2'])}")
+    sens = [[r.model, r.term, *(_num(getattr(r, c)) for c, _ in _COLS)]
+            for r in chk.sensitivity.itertuples(index=False)]
+    out += ["", f"Sensitivity: refit with {chk.moderator}^2 and {chk.focal}:{chk.moderator}^2",
+            table(sens, ["model", "term", *(h for _, h in _COLS)]),
+            f"JN bounds (observed range): linear {_bounds_text(chk.jn_linear)}; "
+            f"quadratic {_bounds_text(chk.jn_quadratic)}"]
+    out += [f"Support: {f}" for f in chk.flags]
+    return "\n".join(out)

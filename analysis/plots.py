@@ -32,7 +32,7 @@ from .sanitize import mpl_literal
 __all__ = ["OKABE_ITO", "ROLE_STYLES", "GENE_GROUPS", "simple_slopes_figure",
            "johnson_neyman_figure", "significant_spans", "scorecard_figure", "save_figure",
            "power_small_multiples", "axis_label", "effect_label", "group_style",
-           "text_overlaps"]
+           "text_overlaps", "linearity_figure", "figure_bytes"]
 
 #: The Okabe-Ito palette (name -> hex).
 OKABE_ITO = {
@@ -458,6 +458,82 @@ def _observed_range(ax, observed: Sequence[float]) -> None:
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     ax.plot([lo, hi], [0.015, 0.015], transform=trans, color="#555555", linewidth=3,
             solid_capstyle="butt", label="observed range")
+
+
+# --------------------------------------------------------------------------- linearity
+
+_BINS_COLUMNS = ("label", "bin_low", "bin_high", "moderator_value", "estimate", "conf_low",
+                 "conf_high", "support")
+
+
+def linearity_figure(line, bins, *, focal: str, moderator: str, outcome: str, alpha: float,
+                     title: str | None = None, note: str | None = None,
+                     figsize: tuple[float, float] = (5.6, 4.6)):
+    """The linearity check: the linear model's effect of X along W against the binned effects.
+
+    Draws the linear marginal-effect line (``estimate`` against ``moderator_value``) with
+    its band ``conf_low``..``conf_high``, and each bin's effect (Hainmueller, Mummolo & Xu
+    2019 binning estimator) at the bin median as a point with its interval; bin edges as
+    light vertical lines, a flagged bin (``support`` not empty) drawn with an open marker.
+    Draws only the numbers given (:class:`analysis.linearity.LinearityCheck` ``.line`` and
+    ``.bins``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    g = _require(line, _GRID_COLUMNS, "line").sort_values("moderator_value")
+    b = _require(bins, _BINS_COLUMNS, "bins")
+    conf = f"{100 * (1 - float(alpha)):g}% CI"
+    with _rc():
+        fig = _new_figure(figsize)
+        ax = fig.add_subplot()
+        x = g["moderator_value"].to_numpy(float)
+        ax.fill_between(x, g["conf_low"].to_numpy(float), g["conf_high"].to_numpy(float),
+                        color="#555555", alpha=0.2, linewidth=0, label=f"linear model, {conf}")
+        ax.plot(x, g["estimate"].to_numpy(float), color=OKABE_ITO["black"], linewidth=2,
+                label="linear model")
+        ax.axhline(0.0, color="#777777", linewidth=0.8, label="_zero")
+        for edge in b["bin_low"].to_numpy(float)[1:]:
+            ax.axvline(edge, color="#BBBBBB", linewidth=0.8, linestyle=":", label="_edge")
+        _binned_points(ax, b, conf)
+        ax.set_xlabel(_label(moderator, None))
+        ax.set_ylabel(_literal(f"Effect of {focal} on {outcome}"))
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+                   frameon=False)
+        _finish(fig, title or f"{outcome}: is the effect of {focal} linear in {moderator}?",
+                note)
+    return fig
+
+
+def _binned_points(ax, b, conf: str) -> None:
+    flagged = b["support"].fillna("").astype(str) != ""
+    shown = b["estimate"].notna()                  # a withheld (privacy) effect is not drawn
+    for mask, face, text in ((~flagged & shown, OKABE_ITO["vermillion"], f"binned effect, {conf}"),
+                             (flagged & shown, "white", "binned effect, flagged bin")):
+        if not mask.any():
+            continue
+        rows = b[mask]
+        est = rows["estimate"].to_numpy(float)
+        err = [est - rows["conf_low"].to_numpy(float), rows["conf_high"].to_numpy(float) - est]
+        ax.errorbar(rows["moderator_value"].to_numpy(float), est, yerr=err, fmt="o",
+                    color=OKABE_ITO["vermillion"], markerfacecolor=face, capsize=3,
+                    linewidth=1.4, label=text)
+
+
+def figure_bytes(fig, fmt: str, *, dpi: int = 300) -> bytes:
+    """The figure as ``fmt`` (png, svg, pdf) bytes, deterministic as :func:`save_figure`,
+    for writers that go through :func:`analysis.safe_output.write_file`."""
+    import io
+
+    import matplotlib
+    if fmt not in _SAVE_METADATA:
+        raise ValueError(f"unsupported figure format {fmt!r}; use one of {sorted(_SAVE_METADATA)}")
+    _freeze_layout(fig)
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt], facecolor="white")
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- scorecard
