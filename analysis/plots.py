@@ -737,6 +737,11 @@ def _freeze_layout(fig) -> None:
     with matplotlib.rc_context(_RC):
         fig.draw_without_rendering()
     fig.set_layout_engine("none")
+    # positions rounded to 1e-6 of the figure (thousandths of a pixel): the layout also
+    # varies in the last bit with the process's history (text extent caches), which
+    # changed the SVG clip ids of a figure from one run to the next
+    for ax in fig.axes:
+        ax.set_position([round(v, 6) for v in ax.get_position().bounds])
 
 
 def save_figure(fig, path_stem, *, formats: Sequence[str] = ("png", "svg"),
