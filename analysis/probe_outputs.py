@@ -181,12 +181,14 @@ def probe_sample(result, data: pd.DataFrame, *, genotype: dict | None = None,
                          "focal predictor and moderator; for a multicategorical variable or two "
                          "moderators they are not available yet (Models 2/3: --region-plot)")
     used = [result.outcome, result.focal, result.moderator, *result.covariates]
+    recoded = {}
     if genotype or categorical:
         from .designs import resolve_variables
-        data, found, _ = resolve_variables(data, [result.focal, result.moderator],
+        data, found, recoded = resolve_variables(data, [result.focal, result.moderator],
                                            categorical=categorical, genotype=genotype, file=file)
     sample = prepare_sample(data, used, cluster=result.cluster, weights=result.weights,
-                            file=file, reference=_reference_from_coding(result.coding))
+                            file=file, reference=_reference_from_coding(result.coding),
+                            recoded=recoded)
     if len(sample.frame) != result.n or sample.coding != result.coding:
         raise InputError("these data are not the rows the probe result was fitted on "
                          f"({len(sample.frame)} complete rows, the probe used {result.n})",
@@ -199,11 +201,22 @@ def _is_binary(values: np.ndarray) -> bool:
     return np.unique(values).size == 2
 
 
-def _group_names(result, var: str, values: np.ndarray) -> list[str]:
-    """Display names of a binary variable's two values: the text levels, else ``var = v``."""
+def _group_names(result, sample, var: str, values: np.ndarray) -> list[str]:
+    """Display names of a binary variable's two values: the text levels; for a genotype
+    parsed with ``--genotype VAR=carrier`` the report's group names ("7R carrier" /
+    "non-carrier", "A1 carrier" / "A2/A2", drawn in the report's carrier styles); else
+    ``var = v``."""
+    import re
+
+    from .plots import GENE_GROUPS
     if var in result.coding:
         inverse = {v: k for k, v in result.coding[var].items()}
         return [str(inverse[int(v)]) for v in values]
+    locus = re.search(r"parsed as (DRD[24]) genotypes, coded 1 = carrier",
+                      sample.recoded.get(var, ""))
+    if locus and set(values.tolist()) == {0.0, 1.0}:
+        carrier, other = GENE_GROUPS[locus.group(1)]
+        return [carrier if v == 1 else other for v in values]
     return [f"{var} = {v:g}" for v in values]
 
 
@@ -232,7 +245,7 @@ def _line_groups(result, sample, line_var: str):
     v = sample.frame[line_var].to_numpy(float)
     if _is_binary(v):
         values = np.unique(v)
-        return _group_names(result, line_var, values), values, [int((v == g).sum()) for g in values]
+        return _group_names(result, sample, line_var, values), values, [int((v == g).sum()) for g in values]
     eff = result.conditional_effects()
     keep = eff["label"].isin(_LINE_LABELS)
     if not keep.any():
