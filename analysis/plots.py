@@ -56,10 +56,13 @@ GROUP_ROLES = {"7R carrier": "carrier", "A1 carrier": "carrier", "non-carrier": 
 GENE_GROUPS = {"DRD4": ("7R carrier", "non-carrier"), "DRD2": ("A1 carrier", "A2/A2")}
 _SPARE_STYLES = ({"color": "#009E73", "linestyle": "-.", "marker": "^", "markerfacecolor": "#009E73"},
                  {"color": "#CC79A7", "linestyle": ":", "marker": "D", "markerfacecolor": "white"},
-                 {"color": "#0072B2", "linestyle": "--", "marker": "s", "markerfacecolor": "white"},
-                 {"color": "#E69F00", "linestyle": (0, (5, 1, 1, 1)), "marker": "v",
+                 # further groups (probe --plot: lines at 3+ values or levels): never a role's look
+                 {"color": "#56B4E9", "linestyle": (0, (5, 1, 1, 1)), "marker": "v",
+                  "markerfacecolor": "white"},
+                 {"color": "#E69F00", "linestyle": (0, (3, 1, 1, 1, 1, 1)), "marker": "P",
                   "markerfacecolor": "#E69F00"},
-                 {"color": "#000000", "linestyle": "-", "marker": "o", "markerfacecolor": "#000000"})
+                 {"color": "#000000", "linestyle": (0, (1, 1)), "marker": "X",
+                  "markerfacecolor": "#000000"})
 # carriers first in every panel and legend
 _GROUP_ORDER = ("7R carrier", "A1 carrier", "non-carrier", "A2/A2", "A1/A2", "A1/A1")
 

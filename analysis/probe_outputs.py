@@ -109,9 +109,9 @@ class ProbePlotData:
     binned : DataFrame
         ``group, bin, moderator_mean, outcome_mean, n`` (``moderator_mean`` is the
         mean of the x-axis variable in the bin).
-    jn : dict
-        ``"focal_along_moderator"`` / ``"moderator_along_focal"`` ->
-        ``(grid frame, JohnsonNeyman, effect of, along)`` where meaningful.
+    jn : dict of {str: JNPart}
+        ``"focal_along_moderator"`` / ``"moderator_along_focal"`` (with ``_1``, ``_2`` ...
+        per contrast of a multicategorical variable) where meaningful.
     conditional_effects : DataFrame
         The probe's own conditional-effects table (``ProbeResult.conditional_effects()``).
     """
@@ -133,26 +133,21 @@ class ProbePlotData:
     def frames(self) -> dict[str, pd.DataFrame]:
         """The CSV files of ``--plot``: ``{file name: frame}``."""
         jn_rows, bound_rows = [], []
-        for key, (grid, jn, effect, along) in self.jn.items():
-            g = grid.copy()
-            g.insert(0, "along", along)
-            g.insert(0, "effect_of", effect)
-            g.insert(0, "orientation", key)
+        for key, part in self.jn.items():
+            head = {"orientation": key, "effect_of": part.effect_of, "along": part.along}
+            g = part.grid.copy()
+            for i, (col, value) in enumerate(head.items()):
+                g.insert(i, col, value)
             jn_rows.append(g)
-            d = jn.to_dict()
+            d = part.jn.to_dict()
+            tail = {"significant_region": d["significant_region"],
+                    "observed_low": d["observed_range"][0], "observed_high": d["observed_range"][1]}
             for i, b in enumerate(d["bounds"]):
-                bound_rows.append({"orientation": key, "effect_of": effect, "along": along,
-                                   "bound": b, "in_range": d["in_range"][i],
+                bound_rows.append({**head, "bound": b, "in_range": d["in_range"][i],
                                    "share_below": d["share_below"][i],
-                                   "share_above": d["share_above"][i],
-                                   "significant_region": d["significant_region"],
-                                   "observed_low": d["observed_range"][0],
-                                   "observed_high": d["observed_range"][1]})
+                                   "share_above": d["share_above"][i], **tail})
             if not d["bounds"]:
-                bound_rows.append({"orientation": key, "effect_of": effect, "along": along,
-                                   "significant_region": d["significant_region"],
-                                   "observed_low": d["observed_range"][0],
-                                   "observed_high": d["observed_range"][1]})
+                bound_rows.append({**head, **tail})
         out = {"lines.csv": self.lines, "slopes.csv": self.slopes,
                "conditional_effects.csv": self.conditional_effects,
                "binned_means.csv": self.binned}
@@ -168,32 +163,68 @@ def _reference_from_coding(coding: dict) -> dict:
     return {col: next(k for k, v in mapping.items() if v == 0) for col, mapping in coding.items()}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Rows:
+    """The probe's rows: the numeric sample, and the level of a multicategorical variable."""
+
+    sample: object
+    levels: np.ndarray | None = None       # level name per row (multicategorical variable)
+
+
 def probe_sample(result, data: pd.DataFrame, *, genotype: dict | None = None,
                  categorical: Sequence[str] = (), file: str | None = None):
     """The rows and codes ``result`` was fitted on (:func:`analysis.moderation.prepare_sample`
     with the probe's coding), checked to be the same sample (``n`` and coding).
 
-    ``genotype`` / ``categorical``: the same options the probe was run with.
+    ``genotype`` / ``categorical``: the same options the probe was run with.  Returns the
+    :class:`analysis.moderation.Sample` (for a multicategorical variable, its column holds
+    the level's position in the probe's ``categorical.levels``).
     """
-    from .moderation import ProbeResult, prepare_sample
-    if not isinstance(result, ProbeResult):
-        raise InputError("--plot and --table draw PROCESS Model 1 with a binary or continuous "
-                         "focal predictor and moderator; for a multicategorical variable or two "
-                         "moderators they are not available yet (Models 2/3: --region-plot)")
+    return _probe_rows(result, data, genotype=genotype, categorical=categorical,
+                       file=file).sample
+
+
+def _check_design(result) -> None:
+    from .designs import CategoricalProbeResult
+    from .moderation import ProbeResult
+    if not isinstance(result, (ProbeResult, CategoricalProbeResult)):
+        raise InputError("--plot and --table draw PROCESS Model 1; for two moderators "
+                         "(Models 2/3) use --region-plot")
+
+
+def _probe_rows(result, data, *, genotype=None, categorical=(), file=None) -> _Rows:
+    from .designs import CategoricalProbeResult, resolve_variables
+    from .moderation import prepare_sample
+    _check_design(result)
     used = [result.outcome, result.focal, result.moderator, *result.covariates]
-    recoded = {}
-    if genotype or categorical:
-        from .designs import resolve_variables
+    recoded, reference = {}, _reference_from_coding(result.coding)
+    found = {}
+    if genotype or categorical or isinstance(result, CategoricalProbeResult):
         data, found, recoded = resolve_variables(data, [result.focal, result.moderator],
-                                           categorical=categorical, genotype=genotype, file=file)
+                                                 categorical=categorical, genotype=genotype,
+                                                 file=file)
+    levels = None
+    if isinstance(result, CategoricalProbeResult):
+        cat = result.categorical
+        spec = found.get(cat.name)
+        if spec is None:
+            raise InputError(f"{cat.name!r} is not multicategorical in these data", file=file)
+        position = {lv: float(i) for i, lv in enumerate(cat.levels)}
+        data = data.assign(**{cat.name: spec.labels.map(position).to_numpy()})
     sample = prepare_sample(data, used, cluster=result.cluster, weights=result.weights,
-                            file=file, reference=_reference_from_coding(result.coding),
-                            recoded=recoded)
+                            file=file, reference=reference, recoded=recoded)
     if len(sample.frame) != result.n or sample.coding != result.coding:
         raise InputError("these data are not the rows the probe result was fitted on "
                          f"({len(sample.frame)} complete rows, the probe used {result.n})",
                          file=file)
-    return sample
+    if isinstance(result, CategoricalProbeResult):
+        levels = np.asarray(result.categorical.levels, dtype=object)[
+            sample.frame[result.categorical.name].to_numpy(int)]
+        counts = tuple(int((levels == lv).sum()) for lv in result.categorical.levels)
+        if result.categorical.counts and counts != tuple(result.categorical.counts):
+            raise InputError("these data are not the rows the probe result was fitted on "
+                             "(group sizes differ)", file=file)
+    return _Rows(sample=sample, levels=levels)
 
 
 # ----------------------------------------------------------------------- plot data
@@ -224,50 +255,76 @@ def _mean(v: np.ndarray, weights) -> float:
     return float(np.average(v, weights=weights))
 
 
-def _prediction_rows(result, x_var: str, xs: np.ndarray, line_value: float, means: dict):
-    """Rows of ``L``: predicted outcome at ``x_var = xs`` and the other variable at
-    ``line_value``, covariates at ``means``."""
-    fit = result.fit
-    other = result.moderator if x_var == result.focal else result.focal
-    L = np.zeros((xs.size, len(fit.terms)))
-    L[:, fit.index("Intercept")] = 1.0
-    L[:, fit.index(x_var)] = xs
-    L[:, fit.index(other)] = line_value
-    L[:, fit.index(result.interaction)] = xs * line_value
-    for c, m in means.items():
-        L[:, fit.index(c)] = m
-    return L
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Design:
+    """How the lines of the simple-slopes figure are built: for line ``k``, the row of the
+    slope of ``x_var`` and the rows of the predicted outcome along ``x_var`` (both
+    ``L`` matrices of :func:`analysis.probing.linear_combination`)."""
+
+    x_var: str
+    line_var: str
+    names: list
+    values: list                      # numeric value of the line variable (NaN for a level)
+    counts: list                      # people per line group (None: lines at probe values)
+    x: np.ndarray                     # x-axis variable per row
+    groups: np.ndarray                # line group per row (binned means)
+    slope_rows: np.ndarray            # (lines, k)
+    level_rows: np.ndarray            # (lines, k): the line's fixed part
+    x_unit: np.ndarray                # (lines, k): d row / d x
 
 
-def _line_groups(result, sample, line_var: str):
-    """``(names, values, counts)`` of the lines: both groups of a binary variable (with
-    their sizes), else the probe values of W (p16/p50/p84, or ``--at``)."""
-    v = sample.frame[line_var].to_numpy(float)
-    if _is_binary(v):
-        values = np.unique(v)
-        return _group_names(result, sample, line_var, values), values, [int((v == g).sum()) for g in values]
-    eff = result.conditional_effects()
-    keep = eff["label"].isin(_LINE_LABELS)
-    if not keep.any():
-        keep[:] = True
-    eff = eff[keep]
-    names = [f"{line_var} = {val:.2f} ({lab})" for lab, val in
-             zip(eff["label"], eff["moderator_value"])]
-    return names, eff["moderator_value"].to_numpy(float), [None] * len(names)
-
-
-def _slopes(result, x_var, names, values, counts, small):
-    from .probing import conditional_effects
-    if x_var == result.focal:
-        eff = conditional_effects(result.fit, result.focal, result.interaction, values,
-                                  moderator=result.moderator).to_frame()
+def _numeric_design(result, rows: _Rows) -> _Design:
+    """Binary or continuous X and W (ProbeResult)."""
+    frame, fit = rows.sample.frame, result.fit
+    x_var = result.focal
+    if _is_binary(frame[result.focal].to_numpy(float)) and not _is_binary(
+            frame[result.moderator].to_numpy(float)):
+        x_var = result.moderator
+    line_var = result.moderator if x_var == result.focal else result.focal
+    lv = frame[line_var].to_numpy(float)
+    if _is_binary(lv):
+        values = np.unique(lv)
+        names = _group_names(result, rows.sample, line_var, values)
+        counts = [int((lv == g).sum()) for g in values]
+        groups = pd.Series(lv).map(dict(zip(values, names))).to_numpy(object)
     else:
-        eff = conditional_effects(result.fit, result.moderator, result.interaction, values,
-                                  moderator=result.focal).to_frame()
-    eff = eff.drop(columns="label").rename(columns={"moderator_value": "line_value"})
-    eff.insert(0, "group", names)
-    eff["n_group"] = [np.nan if c is None else c for c in counts]
-    return eff[~np.asarray(small)].reset_index(drop=True)
+        eff = result.conditional_effects()
+        keep = eff["label"].isin(_LINE_LABELS)
+        eff = eff[keep] if keep.any() else eff
+        values = eff["moderator_value"].to_numpy(float)
+        names = [f"{line_var} = {v:.2f} ({lab})" for lab, v in zip(eff["label"], values)]
+        counts = [None] * len(names)
+        groups = _nearest_groups(lv, values, names)
+    k = len(fit.terms)
+    ix, il, ii = fit.index(x_var), fit.index(line_var), fit.index(result.interaction)
+    slope, fixed, unit = np.zeros((len(values), k)), np.zeros((len(values), k)), np.zeros(
+        (len(values), k))
+    slope[:, ix], slope[:, ii] = 1.0, values
+    fixed[:, fit.index("Intercept")], fixed[:, il] = 1.0, values
+    unit[:, ix], unit[:, ii] = 1.0, values
+    return _Design(x_var=x_var, line_var=line_var, names=names, values=list(values),
+                   counts=counts, x=frame[x_var].to_numpy(float), groups=groups,
+                   slope_rows=slope, level_rows=fixed, x_unit=unit)
+
+
+def _categorical_design(result, rows: _Rows) -> _Design:
+    """A multicategorical focal or moderator: one line per group, along the other variable."""
+    fit, cat, frame = result.fit, result.categorical, rows.sample.frame
+    x_var = result.focal if result.role == "moderator" else result.moderator
+    cols = [fit.index(c) for c in cat.columns]
+    inter = [fit.index(f"{result.focal}:{c}" if result.role == "moderator"
+                       else f"{c}:{result.moderator}") for c in cat.columns]
+    k, m = len(fit.terms), len(cat.levels)
+    slope, fixed = np.zeros((m, k)), np.zeros((m, k))
+    slope[:, fit.index(x_var)] = 1.0
+    slope[:, inter] = cat.matrix
+    fixed[:, fit.index("Intercept")] = 1.0
+    fixed[:, cols] = cat.matrix
+    return _Design(x_var=x_var, line_var=cat.name, names=list(cat.levels),
+                   values=[np.nan] * m, counts=[int((rows.levels == lv).sum())
+                                                for lv in cat.levels],
+                   x=frame[x_var].to_numpy(float), groups=rows.levels,
+                   slope_rows=slope, level_rows=fixed, x_unit=slope.copy())
 
 
 def _nearest_groups(v: np.ndarray, values: np.ndarray, names: list[str]) -> np.ndarray:
@@ -277,89 +334,121 @@ def _nearest_groups(v: np.ndarray, values: np.ndarray, names: list[str]) -> np.n
     return np.asarray(names, dtype=object)[order][np.searchsorted(cuts, v, side="left")]
 
 
-def _simple_slope_parts(result, sample, min_group_size: int):
+def _simple_slope_parts(result, rows: _Rows, design: _Design, min_group_size: int):
+    """Lines (predicted outcome ``(fixed + x unit) b`` with covariates at their means),
+    the slope of each line and the binned means, groups below ``min_group_size`` left out."""
     from .figure_data import binned_means
     from .probing import linear_combination
-    frame, weights = sample.frame, sample.weights
-    x_var = result.focal
-    if _is_binary(frame[result.focal].to_numpy(float)) and not _is_binary(
-            frame[result.moderator].to_numpy(float)):
-        x_var = result.moderator
-    line_var = result.moderator if x_var == result.focal else result.focal
-    names, values, counts = _line_groups(result, sample, line_var)
-    small = [c is not None and c < min_group_size for c in counts]
-    x = frame[x_var].to_numpy(float)
+    frame, weights, fit = rows.sample.frame, rows.sample.weights, result.fit
+    small = np.array([c is not None and c < min_group_size for c in design.counts])
+    x = design.x
     xs = np.unique(x) if _is_binary(x) else np.linspace(x.min(), x.max(), _LINE_POINTS)
-    means = {c: _mean(frame[c].to_numpy(float), weights) for c in result.covariates}
+    cov = np.zeros(len(fit.terms))
+    for c in result.covariates:
+        cov[fit.index(c)] = _mean(frame[c].to_numpy(float), weights)
     parts = []
-    for name, value, drop in zip(names, values, small):
-        if drop:
+    for i, name in enumerate(design.names):
+        if small[i]:
             continue
-        pred = linear_combination(result.fit, _prediction_rows(result, x_var, xs, value, means))
+        L = design.level_rows[i] + cov + xs[:, None] * design.x_unit[i]
+        pred = linear_combination(fit, L)
         pred.insert(0, "x_value", xs)
         pred.insert(0, "group", name)
         parts.append(pred)
-    lines = pd.concat(parts, ignore_index=True)
-    slopes = _slopes(result, x_var, names, values, counts, small)
-    lv = frame[line_var].to_numpy(float)
-    group = (pd.Series(lv).map(dict(zip(values, names))).to_numpy(object) if counts[0] is not None
-             else _nearest_groups(lv, values, names))
-    binned = binned_means(pd.DataFrame({"y": frame[result.outcome], "x": x, "g": group}),
+    slopes = linear_combination(fit, design.slope_rows)
+    slopes.insert(0, "line_value", design.values)
+    slopes.insert(0, "group", design.names)
+    slopes["n_group"] = [np.nan if c is None else c for c in design.counts]
+    slopes = slopes[~small].reset_index(drop=True)
+    binned = binned_means(pd.DataFrame({"y": frame[result.outcome], "x": x, "g": design.groups}),
                           outcome="y", moderator="x", group="g", min_group_size=min_group_size)
     binned = binned[binned["group"].isin(set(slopes["group"]))].reset_index(drop=True)
-    notes = [f"{n}: fewer than {min_group_size} people, not drawn" for n, s in zip(names, small)
-             if s]
-    return x_var, line_var, lines, slopes, binned, notes
+    notes = [f"{n}: fewer than {min_group_size} people, not drawn"
+             for n, s in zip(design.names, small) if s]
+    return pd.concat(parts, ignore_index=True), slopes, binned, notes
 
 
-def _jn_part(result, sample, effect_of: str, along: str, jn_fdr: bool):
-    """``(grid, JohnsonNeyman)`` of the effect of ``effect_of`` along ``along``."""
-    from .probing import conditional_effects, johnson_neyman
-    if effect_of == result.focal and result.jn is not None:
-        jn = result.jn
-    else:
-        jn = johnson_neyman(result.fit, effect_of, result.interaction,
-                            sample.frame[along].to_numpy(float), moderator=along, fdr=jn_fdr,
-                            weights=sample.weights)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JNPart:
+    """One Johnson-Neyman figure: the effect ``l0 b + v l1 b`` of ``effect_of`` along
+    ``along`` (``grid``: its estimate, SE and CI on the observed range plus the in-range
+    bounds) and the region (``jn``)."""
+
+    effect_of: str
+    along: str
+    grid: pd.DataFrame = field(repr=False)
+    jn: object = field(repr=False)
+    line_label: str
+    axis_label: str
+
+
+def _jn_part(result, rows: _Rows, l0, l1, along: str, words: tuple, *, jn=None,
+             jn_fdr: bool = False, effect_of: str) -> JNPart:
+    """The effect ``(l0 + v l1) b`` along ``along``: the probe's own JN region when given,
+    else :func:`analysis.probing.johnson_neyman_rows` on the same fit."""
+    from .probing import johnson_neyman_rows, linear_combination
+    v = rows.sample.frame[along].to_numpy(float)
+    if jn is None:
+        jn = johnson_neyman_rows(result.fit, l0, l1, v, focal=effect_of, moderator=along,
+                                 fdr=jn_fdr, weights=rows.sample.weights)
     lo, hi = jn.observed_range
     inner = [b for b, ok in zip(jn.bounds, jn.in_range) if ok]
     grid = np.unique(np.concatenate([np.linspace(lo, hi, _JN_POINTS), inner]))
-    frame = conditional_effects(result.fit, effect_of, result.interaction, grid,
-                                moderator=along, observed_range=(lo, hi)).to_frame()
-    return frame.drop(columns="label"), jn
+    frame = linear_combination(result.fit, l0[None, :] + grid[:, None] * l1[None, :])
+    frame.insert(0, "moderator_value", grid)
+    frame["in_range"] = True
+    return JNPart(effect_of=effect_of, along=along, grid=frame, jn=jn, line_label=words[0],
+                  axis_label=words[1])
 
 
-def probe_plot_data(result, data: pd.DataFrame, *, min_group_size: int = 10,
-                    jn_fdr: bool | None = None, genotype: dict | None = None,
-                    categorical: Sequence[str] = (), file: str | None = None) -> ProbePlotData:
-    """The numbers of the probe figures, from ``result`` and the rows it was fitted on.
+def _unit(fit, term: str) -> np.ndarray:
+    row = np.zeros(len(fit.terms))
+    row[fit.index(term)] = 1.0
+    return row
 
-    ``data``: the data frame given to :func:`analysis.moderation.probe` (the sample is
-    re-derived with the probe's coding and checked to match); ``min_group_size``: the
-    smallest bin / group shown (the codebook's privacy default, 10); ``jn_fdr``: FDR
-    Johnson-Neyman for the second orientation (default: as the probe's own JN).
-    """
-    if min_group_size < 2:
-        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
-    sample = probe_sample(result, data, genotype=genotype, categorical=categorical, file=file)
-    if jn_fdr is None:
-        jn_fdr = bool(result.jn is not None and result.jn.fdr)
-    x_var, line_var, lines, slopes, binned, notes = _simple_slope_parts(result, sample,
-                                                                        min_group_size)
-    jn = {}
-    frame = sample.frame
+
+def _numeric_jn(result, rows: _Rows, jn_fdr: bool, small: set) -> dict:
+    """Each orientation along a continuous variable; none for the difference of two groups
+    when one of them is below ``min_group_size`` (``small``: the design's line variable)."""
+    frame, fit, out = rows.sample.frame, result.fit, {}
     for key, effect_of, along in (("focal_along_moderator", result.focal, result.moderator),
                                   ("moderator_along_focal", result.moderator, result.focal)):
-        if not _is_binary(frame[along].to_numpy(float)):
-            grid, res_jn = _jn_part(result, sample, effect_of, along, jn_fdr)
-            jn[key] = (grid, res_jn, effect_of, along)
-    return ProbePlotData(outcome=result.outcome, focal=result.focal, moderator=result.moderator,
-                         x_axis=x_var, line_variable=line_var, lines=lines, slopes=slopes,
-                         binned=binned, jn=jn, conditional_effects=result.conditional_effects(),
-                         min_group_size=min_group_size, alpha=result.alpha, notes=tuple(notes))
+        if _is_binary(frame[along].to_numpy(float)) or effect_of in small:
+            continue
+        own = result.jn if effect_of == result.focal else None
+        out[key] = _jn_part(result, rows, _unit(fit, effect_of), _unit(fit, result.interaction),
+                            along, _effect_words(result, effect_of), jn=own, jn_fdr=jn_fdr,
+                            effect_of=effect_of)
+    return out
 
 
-# ----------------------------------------------------------------------- figures
+def _categorical_jn(result, rows: _Rows, jn_fdr: bool, small: set) -> dict:
+    """Each group minus the reference along the continuous other variable (contrast JN;
+    for a multicategorical focal the probe's own ``contrast_jn``)."""
+    fit, cat, out = result.fit, result.categorical, {}
+    along = result.moderator if result.role == "focal" else result.focal
+    if _is_binary(rows.sample.frame[along].to_numpy(float)):
+        return out
+    key = "focal_along_moderator" if result.role == "focal" else "moderator_along_focal"
+    cols = [fit.index(c) for c in cat.columns]
+    inter = [fit.index(f"{c}:{result.moderator}" if result.role == "focal"
+                       else f"{result.focal}:{c}") for c in cat.columns]
+    for i, lv in enumerate(cat.others, start=1):
+        if {lv, cat.reference} & small:
+            continue                               # a group below min_group_size: not drawn
+        diff = cat.row(lv) - cat.row(cat.reference)
+        l0, l1 = np.zeros(len(fit.terms)), np.zeros(len(fit.terms))
+        l0[cols], l1[inter] = diff, diff
+        label = f"{lv} - {cat.reference}"
+        words = (f"effect of {lv} vs {cat.reference}",
+                 f"Effect of {lv} vs {cat.reference} on {result.outcome}\n"
+                 f"({lv} minus {cat.reference})")
+        out[f"{key}_{i}"] = _jn_part(result, rows, l0, l1, along, words,
+                                     jn=result.contrast_jn.get(label), jn_fdr=jn_fdr,
+                                     effect_of=f"{cat.name}: {label}")
+    return out
+
+
 def _effect_words(result, var: str) -> tuple[str, str]:
     """``(line label, y-axis label)`` of the effect of ``var`` on the outcome: which group is
     subtracted from which for a text-coded binary variable, else the change per unit."""
@@ -371,6 +460,39 @@ def _effect_words(result, var: str) -> tuple[str, str]:
     return f"effect of {var}", f"Effect of {var} on {y}\n(change in {y} per unit of {var})"
 
 
+def probe_plot_data(result, data: pd.DataFrame, *, min_group_size: int = 10,
+                    jn_fdr: bool | None = None, genotype: dict | None = None,
+                    categorical: Sequence[str] = (), file: str | None = None) -> ProbePlotData:
+    """The numbers of the probe figures, from ``result`` and the rows it was fitted on.
+
+    ``data``: the data frame given to :func:`analysis.moderation.probe` (the sample is
+    re-derived with the probe's coding and checked to match); ``min_group_size``: the
+    smallest bin / group shown (the codebook's privacy default, 10); ``jn_fdr``: FDR
+    Johnson-Neyman for the orientations the probe did not compute (default: as the
+    probe's own JN).  ``genotype`` / ``categorical``: as given to ``probe``.
+    """
+    from .designs import CategoricalProbeResult
+    if min_group_size < 2:
+        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
+    rows = _probe_rows(result, data, genotype=genotype, categorical=categorical, file=file)
+    is_cat = isinstance(result, CategoricalProbeResult)
+    if jn_fdr is None:
+        own = (next(iter(result.contrast_jn.values()), None) if is_cat else result.jn)
+        jn_fdr = bool(own is not None and own.fdr)
+    design = (_categorical_design if is_cat else _numeric_design)(result, rows)
+    lines, slopes, binned, notes = _simple_slope_parts(result, rows, design, min_group_size)
+    small = {n for n, c in zip(design.names, design.counts) if c is not None and c < min_group_size}
+    if small and not is_cat:
+        small = {design.line_var}
+    jn = (_categorical_jn if is_cat else _numeric_jn)(result, rows, jn_fdr, small)
+    return ProbePlotData(outcome=result.outcome, focal=result.focal, moderator=result.moderator,
+                         x_axis=design.x_var, line_variable=design.line_var, lines=lines,
+                         slopes=slopes, binned=binned, jn=jn,
+                         conditional_effects=result.conditional_effects(),
+                         min_group_size=min_group_size, alpha=result.alpha, notes=tuple(notes))
+
+
+# ----------------------------------------------------------------------- figures
 def probe_figures(result, pdata: ProbePlotData, *, note: str | None = None) -> dict:
     """``{file stem: matplotlib Figure}`` drawn by the report's renderers from ``pdata``."""
     from . import plots
@@ -386,12 +508,11 @@ def probe_figures(result, pdata: ProbePlotData, *, note: str | None = None) -> d
         binned_what=pdata.x_axis,
         title=f"{pdata.outcome} by {pdata.focal} x {pdata.moderator}",
         assumption_note=" ".join(x for x in (note, *pdata.notes) if x) or None)}
-    for orientation, (grid, jn, effect_of, along) in pdata.jn.items():
-        line, ylabel = _effect_words(result, effect_of)
+    for orientation, part in pdata.jn.items():
         figs[f"johnson_neyman_{orientation}"] = plots.johnson_neyman_figure(
-            grid, jn, outcome=pdata.outcome, gene=effect_of, style=along,
-            effect_label=ylabel, effect_name=line,
-            title=f"{pdata.outcome}: {line} along {along}", assumption_note=note)
+            part.grid, part.jn, outcome=pdata.outcome, gene=part.effect_of, style=part.along,
+            effect_label=part.axis_label, effect_name=part.line_label,
+            title=f"{pdata.outcome}: {part.line_label} along {part.along}", assumption_note=note)
     return figs
 
 
@@ -437,9 +558,11 @@ def write_probe_plots(result, data: pd.DataFrame, folder, *, force: bool = False
             **(meta or {}), "outcome": pdata.outcome, "focal": pdata.focal,
             "moderator": pdata.moderator, "x_axis": pdata.x_axis,
             "lines": pdata.line_variable, "min_group_size": pdata.min_group_size,
-            "orientations": {k: {"effect_of": v[2], "along": v[3]} for k, v in pdata.jn.items()},
-            "files": {k: v for k, v in PLOT_FILES.items()
-                      if k in frames or k in figs}, "notes": list(pdata.notes)})
+            "orientations": {k: {"effect_of": v.effect_of, "along": v.along}
+                             for k, v in pdata.jn.items()},
+            "files": {k: v for k, v in PLOT_FILES.items() if k in frames or k in figs
+                      or any(f.startswith(k + "_") for f in figs)},
+            "notes": list(pdata.notes)})
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -466,15 +589,12 @@ def write_probe_tables(result, fmt: str, path=None, *, data: pd.DataFrame | None
         raise InputError(f"--table must be one of {', '.join(TABLE_FORMATS)}, got {fmt!r}")
     if path is not None:
         check_file(path, force=force, inputs=inputs)
+    _check_design(result)
     betas = None
     if standardized:
         betas = _betas(result, data, genotype=genotype, categorical=categorical, file=file)
     elif data is not None:
         probe_sample(result, data, genotype=genotype, categorical=categorical, file=file)
-    else:
-        from .moderation import ProbeResult
-        if not isinstance(result, ProbeResult):
-            probe_sample(result, pd.DataFrame())          # the one message for other designs
     content = write_tables(result, fmt, betas=betas)
     if path is not None:
         write_file(path, content, force=force, inputs=inputs)
@@ -488,6 +608,9 @@ def _betas(result, data, **kw) -> pd.DataFrame:
     if result.weights is not None:
         raise InputError("--standardized is not available with --weights (the z-scores and "
                          "the refit would be unweighted)")
+    if not hasattr(result, "moderator_binary"):
+        raise InputError("--standardized is not available for a multicategorical variable "
+                         "(a z-scored set of group codes has no agreed meaning)")
     sample = probe_sample(result, data, **kw)
     return standardized_coefficients(sample.frame, outcome=result.outcome, focal=result.focal,
                                      moderator=result.moderator, covariates=result.covariates)

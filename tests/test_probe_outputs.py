@@ -196,8 +196,9 @@ def test_small_group_is_not_drawn(tmp_path):
     assert list(pdata.slopes["group"]) == ["g = 0"]
     assert set(pdata.lines["group"]) == {"g = 0"} and set(pdata.binned["group"]) <= {"g = 0"}
     assert pdata.notes and "fewer than 10" in pdata.notes[0]
-    assert not pdata.jn.get("focal_along_moderator")     # binary W: no JN along W
-    assert list(pdata.jn) == ["moderator_along_focal"]
+    # binary W: no JN along W; the difference of the two groups along x involves the small
+    # group: not drawn either
+    assert pdata.jn == {}
 
 
 def test_other_rows_than_the_probes_are_refused():
@@ -264,17 +265,105 @@ def test_cli_plot_into_a_foreign_folder_or_around_the_input_is_refused(tmp_path,
     assert code == 2 and "lies inside the output folder" in err and data.exists()
 
 
-def test_cli_plot_refused_for_designs_it_does_not_draw(tmp_path, capsys):
-    d = _data()
-    d["three"] = np.resize(["a", "b", "c"], len(d))
-    path = tmp_path / "d.csv"
-    d.to_csv(path, index=False)
-    for extra in (["-x", "x", "-w", "three"], ["-x", "x", "-w", "w", "-z", "c", "--model", "2"]):
-        code, out, err = _run(["probe", path, "-y", "y", *extra, "--plot", tmp_path / "p"],
-                              capsys)
-        assert code == 2 and len(err.strip().splitlines()) == 1, err
-        assert "not available yet" in err or "--region-plot" in err
-        assert not (tmp_path / "p").exists()
+def test_cli_plot_refused_for_two_moderators(tmp_path, capsys):
+    path = _cli_data(tmp_path)
+    code, out, err = _run(["probe", path, "-y", "y", "-x", "x", "-w", "w", "-z", "c", "--model",
+                           "2", "--plot", tmp_path / "p"], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "--region-plot" in err and not (tmp_path / "p").exists()
+
+
+# ------------------------------------------------------------ multicategorical variables
+def _three(seed=8, n=300, small=None):
+    d = _data(n=n, seed=seed)
+    levels = np.resize(["alpha", "beta", "gamma"], n)
+    if small is not None:
+        levels[:] = np.resize(["alpha", "beta"], n)
+        levels[:small] = "gamma"
+    d["three"] = levels
+    shift = pd.Series(levels).map({"alpha": 0.0, "beta": 0.5, "gamma": -0.4}).to_numpy()
+    d["y"] = d["y"] + shift * d["x"]
+    return d
+
+
+def test_multicategorical_moderator_against_statsmodels(tmp_path):
+    import statsmodels.formula.api as smf
+    from scipy import stats
+    d = _three()
+    res = probe(d, outcome="y", focal="x", moderator="three", se="HC3")
+    sm = smf.ols("y ~ x * C(three, Treatment('alpha'))", data=d).fit(cov_type="HC3")
+    folder = write_probe_plots(res, d, tmp_path / "cat")
+    slopes = pd.read_csv(folder / "slopes.csv")
+    eff = res.conditional_effects()
+    assert list(slopes["group"]) == ["alpha", "beta", "gamma"]
+    np.testing.assert_allclose(slopes["estimate"], eff["estimate"], rtol=1e-12)   # the probe's
+    np.testing.assert_allclose(slopes["std_error"], eff["std_error"], rtol=1e-12)
+    assert list(slopes["n_group"]) == [100, 100, 100]
+    names = list(sm.params.index)
+    V = sm.cov_params().to_numpy()
+    for lv in ("beta", "gamma"):                    # slope of x in group lv, statsmodels
+        L = np.zeros(len(names))
+        L[names.index("x")] = 1
+        L[names.index(f"x:C(three, Treatment('alpha'))[T.{lv}]")] = 1
+        row = slopes[slopes["group"] == lv].iloc[0]
+        assert row["estimate"] == pytest.approx(L @ sm.params.to_numpy(), rel=1e-9)
+        assert row["std_error"] == pytest.approx(np.sqrt(L @ V @ L), rel=1e-8)
+    # each group minus alpha along x (the second orientation), with its JN bounds
+    jn = pd.read_csv(folder / "johnson_neyman.csv")
+    bounds = pd.read_csv(folder / "johnson_neyman_bounds.csv")
+    t_crit = stats.t.ppf(0.975, sm.df_resid)
+    for i, lv in enumerate(("beta", "gamma"), start=1):
+        key = f"moderator_along_focal_{i}"
+        g = jn[jn["orientation"] == key]
+        assert set(g["effect_of"]) == {f"three: {lv} - alpha"}
+        L = np.zeros((len(g), len(names)))
+        L[:, names.index(f"C(three, Treatment('alpha'))[T.{lv}]")] = 1
+        L[:, names.index(f"x:C(three, Treatment('alpha'))[T.{lv}]")] = g["moderator_value"]
+        np.testing.assert_allclose(g["estimate"], L @ sm.params.to_numpy(), rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(g["std_error"], np.sqrt(np.einsum("ij,jk,ik->i", L, V, L)),
+                                   rtol=1e-8)
+        b = bounds[bounds["orientation"] == key]["bound"].dropna().to_numpy()
+        if b.size:
+            Lb = np.zeros((b.size, len(names)))
+            Lb[:, names.index(f"C(three, Treatment('alpha'))[T.{lv}]")] = 1
+            Lb[:, names.index(f"x:C(three, Treatment('alpha'))[T.{lv}]")] = b
+            t = (Lb @ sm.params.to_numpy()) / np.sqrt(np.einsum("ij,jk,ik->i", Lb, V, Lb))
+            np.testing.assert_allclose(np.abs(t), t_crit, rtol=1e-8)
+        _decodes(folder, f"johnson_neyman_{key}")
+    _decodes(folder, "simple_slopes")
+    assert bounds["bound"].notna().any()            # at least one region bound was checked
+
+
+def test_multicategorical_focal_uses_the_probes_contrast_jn(tmp_path):
+    d = _three(seed=4)
+    res = probe(d, outcome="y", focal="three", moderator="w")
+    pdata = probe_plot_data(res, d)
+    assert pdata.x_axis == "w" and pdata.line_variable == "three"
+    assert sorted(pdata.jn) == ["focal_along_moderator_1", "focal_along_moderator_2"]
+    for part in pdata.jn.values():
+        label = part.effect_of.split(": ", 1)[1]
+        assert part.jn is res.contrast_jn[label]
+    # slopes of w per group: separate OLS fits of each group give the same point estimates
+    import statsmodels.formula.api as smf
+    for lv in ("alpha", "beta", "gamma"):
+        alone = smf.ols("y ~ w", data=d[d["three"] == lv]).fit()
+        row = pdata.slopes[pdata.slopes["group"] == lv].iloc[0]
+        assert row["estimate"] == pytest.approx(alone.params["w"], rel=1e-9)
+    md = write_probe_tables(res, "md", data=d).decode()
+    assert "Omnibus test of the interaction: F(2," in md and "| Effect |" in md
+
+
+def test_multicategorical_small_group_not_drawn(tmp_path):
+    d = _three(small=7)                               # gamma: 7 people (probe needs 5)
+    res = probe(d, outcome="y", focal="x", moderator="three")
+    pdata = probe_plot_data(res, d, min_group_size=10)
+    assert list(pdata.slopes["group"]) == ["alpha", "beta"]
+    assert "gamma" not in set(pdata.lines["group"]) | set(pdata.binned["group"])
+    assert [p.effect_of for p in pdata.jn.values()] == ["three: beta - alpha"]
+    assert pdata.notes == ("gamma: fewer than 10 people, not drawn",)
+    from analysis._errors import InputError
+    with pytest.raises(InputError, match="multicategorical"):
+        write_probe_tables(res, "md", data=d, standardized=True)
 
 
 def test_cli_table_docx_with_standardized_betas(tmp_path, capsys):
