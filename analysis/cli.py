@@ -130,7 +130,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--plot", default=None, metavar="DIR",
                    help="Model 1: write the simple-slopes figure (binned means of the data, each "
                         "bin >= --min-group-size people) and the Johnson-Neyman figures in both "
-                        "orientations (PNG + SVG), their data as CSV and a manifest into DIR")
+                        "orientations (one per contrast of a multicategorical variable; PNG + "
+                        "SVG), their data as CSV and a manifest into DIR")
     p.add_argument("--table", default=None, metavar="docx|tex|md",
                    help="Model 1: write the APA tables of the model (regression, conditional "
                         "effects, JN bounds) as Word, LaTeX or Markdown")
@@ -265,6 +266,9 @@ def _check_probe_outputs(args) -> dict:
         check_file(path, force=args.force, inputs=[args.data])
     elif args.standardized:
         raise InputError("--standardized adds standardized coefficients to --table; give --table")
+    if args.standardized and args.weights:
+        raise InputError("--standardized is not available with --weights (the z-scores and "
+                         "the refit would be unweighted)")
     if args.plot is not None:
         check_folder(args.plot, force=args.force, inputs=[args.data])
     if (args.plot or fmt) and (args.moderator2 or (args.model or 1) > 1):
@@ -273,17 +277,22 @@ def _check_probe_outputs(args) -> dict:
 
 
 def _write_probe_outputs(args, outputs: dict, res, data, genotype: dict) -> None:
+    """Tables rendered first (every check of theirs before anything is written), then the
+    figure folder, then the table file."""
     from .probe_outputs import write_probe_plots, write_probe_tables
-    from .safe_output import relative_command
-    common = {"genotype": genotype, "categorical": args.categorical, "file": args.data,
-              "inputs": [args.data], "force": args.force}
+    from .safe_output import relative_command, write_file
+    common = {"genotype": genotype, "categorical": args.categorical, "file": args.data}
+    content = None
+    if outputs["table"]:
+        content = write_probe_tables(res, outputs["fmt"], data=data,
+                                     standardized=args.standardized, **common)
     if outputs["plot"]:
         write_probe_plots(res, data, outputs["plot"], min_group_size=args.min_group_size or 10,
-                          jn_fdr=args.jn_fdr, meta={"command": relative_command()}, **common)
+                          jn_fdr=args.jn_fdr, meta={"command": relative_command()},
+                          inputs=[args.data], force=args.force, **common)
         _say(f"probe figures written to {outputs['plot']}", file=sys.stderr)
-    if outputs["table"]:
-        write_probe_tables(res, outputs["fmt"], outputs["table"], data=data,
-                           standardized=args.standardized, **common)
+    if content is not None:
+        write_file(outputs["table"], content, force=args.force, inputs=[args.data])
         _say(f"probe tables written to {outputs['table']}", file=sys.stderr)
 
 

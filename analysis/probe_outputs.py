@@ -1,8 +1,10 @@
 """Figures and manuscript tables of one's own model: ``salesgxe probe --plot DIR`` and ``--table``.
 
 The equivalent of R ``interactions::interact_plot`` / ``johnson_neyman`` and PROCESS
-``plot=1`` for a :class:`analysis.moderation.ProbeResult` (PROCESS Model 1 with a
-binary or continuous focal predictor X and moderator W), drawn by the report's own
+``plot=1`` for PROCESS Model 1: a :class:`analysis.moderation.ProbeResult` (binary or
+continuous focal predictor X and moderator W) or an
+:class:`analysis.designs.CategoricalProbeResult` (a multicategorical X or W), drawn by the
+report's own
 renderers (:func:`analysis.plots.simple_slopes_figure`,
 :func:`analysis.plots.johnson_neyman_figure`) in the report's style.
 
@@ -32,6 +34,13 @@ What is drawn (:func:`probe_plot_data`):
   simple-slopes figure and ``slopes.csv``; a JN region over the two values 0/1 would be
   meaningless, so none is drawn.  For a binary W likewise no JN along W is drawn (the
   two conditional effects of X are the probe's table).
+* **Multicategorical X or W**: one line per group along the other variable (the slopes in
+  the legend: for a multicategorical W the probe's effects of X per group), and, along a
+  continuous other variable, one JN figure per contrast (group minus reference;
+  ``..._1``, ``..._2``, ...): for a multicategorical X the probe's own contrast JN, for a
+  multicategorical W the same solved on the fit (``johnson_neyman_rows``).  A group
+  below ``min_group_size`` loses its line, its bins and its contrasts (said in the notes
+  of the manifest and the figure).
 
 Examples
 --------
@@ -481,6 +490,8 @@ def probe_plot_data(result, data: pd.DataFrame, *, min_group_size: int = 10,
         jn_fdr = bool(own is not None and own.fdr)
     design = (_categorical_design if is_cat else _numeric_design)(result, rows)
     lines, slopes, binned, notes = _simple_slope_parts(result, rows, design, min_group_size)
+    if rows.sample.weights is not None:
+        notes.append("Binned means are unweighted; lines and effects come from the weighted fit.")
     small = {n for n, c in zip(design.names, design.counts) if c is not None and c < min_group_size}
     if small and not is_cat:
         small = {design.line_var}

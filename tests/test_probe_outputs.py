@@ -426,3 +426,39 @@ def test_readme_plot_and_table_examples_run(tmp_path, capsys, monkeypatch):
             _decodes(folder, "simple_slopes")
         if "--table-out" in argv:
             assert (tmp_path / argv[argv.index("--table-out") + 1]).stat().st_size > 0
+
+
+def test_hostile_names_are_inert_in_figures_and_csv(tmp_path):
+    """A column name that is broken mathtext and group levels that are spreadsheet formulas:
+    the figures still render (text shown literally) and no CSV cell starts a formula."""
+    import csv
+    d = _data()
+    d = d.rename(columns={"x": "$\\frac{$x"})
+    d["grp"] = d["grp"].map({"carrier": "=HYPERLINK(\"http://x\")", "non-carrier": "@SUM(A1)"})
+    res = probe(d, outcome="y", focal="$\\frac{$x", moderator="grp",
+                reference={"grp": "@SUM(A1)"})
+    folder = write_probe_plots(res, d, tmp_path / "hostile")
+    for stem in ("simple_slopes", "johnson_neyman_moderator_along_focal"):
+        _decodes(folder, stem)
+    for path in folder.glob("*.csv"):
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                bad = [c for c in row if c[:1] in ("=", "+", "@", "\t", "\r")
+                       or (c[:1] == "-" and not c.lstrip("-").replace(".", "", 1)
+                           .replace("e-", "", 1).replace("e+", "", 1).isdigit())]
+                assert not bad, (path.name, bad)
+    assert "'=HYPERLINK" in (folder / "slopes.csv").read_text()
+
+
+def test_cli_standardized_refusals_leave_nothing_written(tmp_path, capsys):
+    d = _three()
+    d["wt"] = np.linspace(0.5, 1.5, len(d))
+    path = tmp_path / "d.csv"
+    d.to_csv(path, index=False)
+    for extra in (["-x", "x", "-w", "w", "--weights", "wt"], ["-x", "x", "-w", "three"]):
+        code, out, err = _run(["probe", path, "-y", "y", *extra, "--plot", tmp_path / "p",
+                               "--table", "md", "--table-out", tmp_path / "t.md",
+                               "--standardized"], capsys)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+        assert "--standardized is not available" in err
+        assert not (tmp_path / "p").exists() and not (tmp_path / "t.md").exists()
