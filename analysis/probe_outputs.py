@@ -73,8 +73,8 @@ import pandas as pd
 
 from ._errors import InputError
 
-__all__ = ["ProbePlotData", "probe_plot_data", "probe_sample", "write_probe_plots",
-           "write_probe_tables", "PLOT_FILES", "TABLE_FORMATS"]
+__all__ = ["ProbePlotData", "JNPart", "probe_plot_data", "probe_sample", "probe_figures",
+           "write_probe_plots", "write_probe_tables", "PLOT_FILES", "TABLE_FORMATS"]
 
 TABLE_FORMATS = ("docx", "tex", "md")
 _LINE_POINTS = 50
