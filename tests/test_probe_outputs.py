@@ -462,3 +462,24 @@ def test_cli_standardized_refusals_leave_nothing_written(tmp_path, capsys):
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
         assert "--standardized is not available" in err
         assert not (tmp_path / "p").exists() and not (tmp_path / "t.md").exists()
+
+
+@pytest.mark.parametrize("kw", [
+    dict(outcome="CO", focal="avoidant", moderator="anxious", cluster="company"),
+    dict(outcome="CO", focal="channel", moderator="avoidant", reference={"channel": "field"}),
+    dict(outcome="CO", focal="avoidant", moderator="drd2", genotype={"drd2": "genotype"}),
+    dict(outcome="CO", focal="drd4_7r", moderator="avoidant", covariates=["age"],
+         reference={"drd4_7r": "non-carrier"}),
+])
+def test_no_label_overlaps_in_the_probe_figures(kw):
+    """Rendered bounding boxes of every text (legend entries with slopes, JN bounds, titles)
+    never overlap, for 2-4 lines and per-contrast JN figures (the report's rule)."""
+    from analysis.plots import text_overlaps
+    from analysis.probe_outputs import probe_figures
+    data = pd.read_csv(ROOT / "data" / "examples" / "designs_example.csv")
+    res = probe(data, **kw)
+    pdata = probe_plot_data(res, data, genotype=kw.get("genotype"))
+    figs = probe_figures(res, pdata)
+    assert len(figs) >= 2
+    for name, fig in figs.items():
+        assert text_overlaps(fig) == [], name
