@@ -113,7 +113,9 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                "  salesgxe probe survey.csv -y CO -x drd4_7r -w avoidant -z anxious --model 3 "
                "--region-plot region.png\n"
                "  salesgxe probe survey.csv -y CO -x drd4_7r -w avoidant --check-linearity "
-               "--linearity-plot linearity.png")
+               "--linearity-plot linearity.png\n"
+               "  salesgxe probe survey.csv -y CO -x avoidant -w drd4_7r --plot probe_figures "
+               "--table docx --table-out tables.docx --standardized")
     p.add_argument("data", help="data file (.csv, .tsv, .txt, .xlsx, .sav, .zsav, .dta, .parquet)")
     p.add_argument("--outcome", "-y", required=True, help="outcome column Y")
     p.add_argument("--focal", "-x", required=True, help="focal predictor column X")
@@ -127,8 +129,23 @@ def _add_probe(sub) -> argparse.ArgumentParser:
     p.add_argument("--region-plot", default=None, metavar="FILE",
                    help="Models 2/3: write the significance region of X over (W, Z) "
                         "(.png, .pdf or .svg)")
+    p.add_argument("--plot", default=None, metavar="DIR",
+                   help="Model 1: write the simple-slopes figure (binned means of the data, each "
+                        "bin >= --min-group-size people) and the Johnson-Neyman figures in both "
+                        "orientations (one per contrast of a multicategorical variable; PNG + "
+                        "SVG), their data as CSV and a manifest into DIR")
+    p.add_argument("--table", default=None, metavar="docx|tex|md",
+                   help="Model 1: write the APA tables of the model (regression, conditional "
+                        "effects, JN bounds) as Word, LaTeX or Markdown")
+    p.add_argument("--table-out", default=None, metavar="FILE",
+                   help="file of --table (default: probe_tables.<format> in the current folder; "
+                        "its suffix alone also selects the format)")
+    p.add_argument("--standardized", action="store_true",
+                   help="add standardized coefficients to --table (every variable z-scored "
+                        "before the product is formed)")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing --region-plot or --linearity-plot file")
+                   help="replace an existing --region-plot / --linearity-plot / --table-out file "
+                        "or --plot folder")
     p.add_argument("--covariates", type=_csv_list, default=[], help="comma-separated covariate columns")
     p.add_argument("--se", default=None,
                    choices=["ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"],
@@ -172,7 +189,8 @@ def _add_probe(sub) -> argparse.ArgumentParser:
                    help="coding of a multicategorical variable (default: indicator)")
     p.add_argument("--min-group-size", type=int, default=None, metavar="N",
                    help="rows each group of a multicategorical variable needs, and each bin "
-                        "of --check-linearity (default 5; 10 for a genotype)")
+                        "of --check-linearity (default 5; 10 for a genotype); with --plot, the "
+                        "smallest bin and group drawn (default 10)")
     _add_reader_options(p)
     p.add_argument("--susceptibility", action="store_true",
                    help="differential susceptibility vs diathesis-stress: Roisman et al. (2012) "
@@ -268,6 +286,7 @@ def _run_probe(args) -> int:
     plot_format = _linearity_plot_target(args)
     if not args.check_linearity and (args.bins != 3 or args.bin_edges is not None):
         raise InputError("--bins and --bin-edges need --check-linearity")
+    outputs = _check_probe_outputs(args)
     data = _read_dataset(args).frame
     res = probe(data, outcome=args.outcome, focal=args.focal, moderator=args.moderator,
                 covariates=args.covariates, se=args.se, alpha=args.alpha,
@@ -280,6 +299,7 @@ def _run_probe(args) -> int:
                 at2=args.at2, linear_probability=args.linear_probability, file=args.data)
     if args.region_plot:
         _write_region_plot(res, args.region_plot, args.force)
+    _write_probe_outputs(args, outputs, res, data, genotype)
     sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
     lin = _check_linearity(args, data, res, reference) if args.check_linearity else None
     if plot_format is not None:
@@ -298,6 +318,62 @@ def _run_probe(args) -> int:
         if lin is not None:
             _say(lin.summary())
     return 0
+
+
+def _check_probe_outputs(args) -> dict:
+    """``--plot`` / ``--table`` checked before the work: the format, and the targets
+    (:func:`analysis.safe_output.check_folder` / ``check_file``: no overwrite without
+    ``--force``, only folders this package wrote, the input never inside)."""
+    import os
+
+    from ._errors import InputError
+    from .probe_outputs import TABLE_FORMATS
+    from .safe_output import check_file, check_folder
+    fmt, path = args.table, args.table_out
+    if fmt is None and path is not None:
+        fmt = os.path.splitext(path)[1].lower().lstrip(".")
+        if fmt not in TABLE_FORMATS:
+            raise InputError(f"--table-out must end in {', '.join('.' + f for f in TABLE_FORMATS)}"
+                             " (or give --table)", file=path)
+    if fmt is not None:
+        fmt = fmt.strip().lower()
+        if fmt not in TABLE_FORMATS:
+            raise InputError(f"--table must be one of {', '.join(TABLE_FORMATS)}, got "
+                             f"{args.table!r}")
+        path = path or f"probe_tables.{fmt}"
+        if os.path.splitext(path)[1].lower() != f".{fmt}":
+            raise InputError(f"--table {fmt} writes a .{fmt} file", file=path)
+        check_file(path, force=args.force, inputs=[args.data])
+    elif args.standardized:
+        raise InputError("--standardized adds standardized coefficients to --table; give --table")
+    if args.standardized and args.weights:
+        raise InputError("--standardized is not available with --weights (the z-scores and "
+                         "the refit would be unweighted)")
+    if args.plot is not None:
+        check_folder(args.plot, force=args.force, inputs=[args.data])
+    if (args.plot or fmt) and (args.moderator2 or (args.model or 1) > 1):
+        raise InputError("--plot and --table draw Model 1; for Models 2/3 use --region-plot")
+    return {"fmt": fmt, "table": path, "plot": args.plot}
+
+
+def _write_probe_outputs(args, outputs: dict, res, data, genotype: dict) -> None:
+    """Tables rendered first (every check of theirs before anything is written), then the
+    figure folder, then the table file."""
+    from .probe_outputs import write_probe_plots, write_probe_tables
+    from .safe_output import relative_command, write_file
+    common = {"genotype": genotype, "categorical": args.categorical, "file": args.data}
+    content = None
+    if outputs["table"]:
+        content = write_probe_tables(res, outputs["fmt"], data=data,
+                                     standardized=args.standardized, **common)
+    if outputs["plot"]:
+        write_probe_plots(res, data, outputs["plot"], min_group_size=args.min_group_size or 10,
+                          jn_fdr=args.jn_fdr, meta={"command": relative_command()},
+                          inputs=[args.data], force=args.force, **common)
+        _say(f"probe figures written to {outputs['plot']}", file=sys.stderr)
+    if content is not None:
+        write_file(outputs["table"], content, force=args.force, inputs=[args.data])
+        _say(f"probe tables written to {outputs['table']}", file=sys.stderr)
 
 
 def _write_region_plot(res, path: str, force: bool) -> None:

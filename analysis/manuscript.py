@@ -159,11 +159,22 @@ def scorecard_table(records: Sequence[Mapping], *, number: int, note: str = "",
 
 # --------------------------------------------------------------------------- sets of tables
 
+_CLUSTER_WORDS = {"CR1": "CR1 cluster-robust standard errors; t tests on G - 1 degrees of "
+                         "freedom (G clusters)",
+                  "CR2": "CR2 cluster-robust standard errors; t tests with Satterthwaite "
+                         "degrees of freedom (Bell & McCaffrey 2002)"}
+
+
 def _conventions_note(se: str, conf_level: float, extra: str = "") -> str:
-    se_words = ("OLS standard errors" if str(se).lower() == "ols"
-                else f"{str(se).upper()} heteroskedasticity-consistent standard errors")
-    return (f"Note. b = unstandardized coefficient; {se_words}; t tests on the residual "
-            f"degrees of freedom; CI = {100 * conf_level:g}% confidence interval. " + extra).strip()
+    key = str(se).upper()
+    if key in _CLUSTER_WORDS:
+        se_words = _CLUSTER_WORDS[key]
+    else:
+        se_words = ("OLS standard errors" if str(se).lower() == "ols"
+                    else f"{key} heteroskedasticity-consistent standard errors")
+        se_words += "; t tests on the residual degrees of freedom"
+    return (f"Note. b = unstandardized coefficient; {se_words}; "
+            f"CI = {100 * conf_level:g}% confidence interval. " + extra).strip()
 
 
 _BETA_NOTE = ("β = standardized coefficient: every variable, the 0/1 genotype code included, "
@@ -171,13 +182,17 @@ _BETA_NOTE = ("β = standardized coefficient: every variable, the 0/1 genotype c
 
 
 def tables_for_probe(result, *, betas=None) -> list[ManuscriptTable]:
-    """Regression, conditional effects and (continuous moderator) JN tables of a ProbeResult.
+    """Regression, conditional effects and (continuous moderator) JN tables of a probe result.
 
+    A :class:`analysis.moderation.ProbeResult` or, for a multicategorical focal or
+    moderator, an :class:`analysis.designs.CategoricalProbeResult` (the omnibus
+    interaction test in the note, one JN row per contrast of a multicategorical focal).
     ``betas``: :func:`analysis.standardized.standardized_coefficients` of the same model.
     """
     level = 1 - float(result.alpha)
     note = _conventions_note(result.se_type, level,
                              (_BETA_NOTE + " " if betas is not None else "")
+                             + _omnibus_words(result) + _design_words(result)
                              + f"N = {apa.fmt_int(result.n)}.")
     tables = [regression_table(result.coefficients, betas=betas, number=1, conf_level=level,
                                note=note, title=f"Regression of {result.outcome} on "
@@ -192,27 +207,73 @@ def tables_for_probe(result, *, betas=None) -> list[ManuscriptTable]:
     tables.append(ManuscriptTable(number=2, name="conditional_effects", header=header, rows=rows,
                                   title=f"Conditional effect of {result.focal} at values of "
                                         f"{result.moderator}", note=note))
-    if result.jn is not None:
-        jn = result.jn.to_dict()
-        bounds = [(b, ok, lo) for b, ok, lo in zip(jn["bounds"], jn["in_range"],
-                                                     jn["share_below"])]
-        header = ["Significant region", "Bound", "In observed range", "% below", "% above"]
-        rows = [[str(jn["significant_region"]), apa.fmt_number(b, 2), "yes" if ok else "no",
-                 _share(lo), "-" if apa.is_missing(lo) else apa.fmt_percent(1 - float(lo))]
-                for b, ok, lo in bounds] or [[str(jn["significant_region"]), "-", "-", "-", "-"]]
-        tables.append(ManuscriptTable(number=3, name="johnson_neyman", header=header, rows=rows,
-                                      title=f"Johnson-Neyman bounds for {result.focal} along "
-                                            f"{result.moderator}",
-                                      note="Note. Bounds solve (b1 + b3 w)² = t*² Var(b1 + b3 w) "
-                                           "(Bauer & Curran 2005); shares of cases below and "
-                                           "above each bound."))
+    jns = _probe_jns(result)
+    if jns:
+        tables.append(_jn_bounds_table(result, jns))
     return tables
 
 
+def _jn_bounds_table(result, jns: Mapping) -> ManuscriptTable:
+    """Bounds with % below / above; an ``Effect`` column when there are several (contrasts)."""
+    header = ["Effect", "Significant region", "Bound", "In observed range", "% below", "% above"]
+    rows = []
+    for name, jn in jns.items():
+        jn = jn.to_dict()
+        bounds = list(zip(jn["bounds"], jn["in_range"], jn["share_below"]))
+        rows += [[str(name), str(jn["significant_region"]), apa.fmt_number(b, 2),
+                  "yes" if ok else "no", _share(lo),
+                  "-" if apa.is_missing(lo) else apa.fmt_percent(1 - float(lo))]
+                 for b, ok, lo in bounds] or [[str(name), str(jn["significant_region"]), "-",
+                                               "-", "-", "-"]]
+    several = len(jns) > 1
+    if not several:
+        header, rows = header[1:], [r[1:] for r in rows]
+    return ManuscriptTable(number=3, name="johnson_neyman", header=header, rows=rows,
+                           title=f"Johnson-Neyman bounds for {result.focal} along "
+                                 f"{result.moderator}",
+                           note="Note. Bounds solve (b1 + b3 w)² = t*² Var(b1 + b3 w) "
+                                "(Bauer & Curran 2005); shares of cases below and above each "
+                                "bound.", text_columns=(0, 1) if several else (0,))
+
+
+def _probe_jns(result) -> dict:
+    """``{effect: JohnsonNeyman}``: the probe's JN, or one per contrast of a multicategorical
+    focal (``contrast_jn``)."""
+    jn = getattr(result, "jn", None)
+    if jn is not None:
+        return {result.focal: jn}
+    return dict(getattr(result, "contrast_jn", None) or {})
+
+
+def _design_words(result) -> str:
+    """Weights and clusters of a probe, stated in the note."""
+    parts = []
+    if getattr(result, "weights", None):
+        parts.append(f"Weighted least squares (weights: {result.weights}).")
+    if getattr(result, "cluster", None):
+        n = result.fit.cluster.n_clusters if result.fit.cluster is not None else None
+        parts.append(f"Clusters: {result.cluster}" + (f" (G = {apa.fmt_int(n)})." if n else "."))
+    return " ".join(parts) + (" " if parts else "")
+
+
+def _omnibus_words(result) -> str:
+    omni = getattr(result, "omnibus_interaction", None)
+    if not omni:
+        return ""
+    return ("Omnibus test of the interaction: "
+            + apa.apa_test(F=omni["statistic"], df=omni["df_num"], df2=omni["df_den"],
+                           p=omni["p_value"])
+            + f", ΔR² = {apa.fmt_number(omni['r2_change'])}. ")
+
+
 def _at_label(r) -> str:
-    value = apa.fmt_number(r["moderator_value"], 2)
     label = r.get("label")
-    return value if apa.is_missing(label) else f"{label} ({value})"
+    if apa.is_missing(r.get("moderator_value")):
+        return str(label)                               # a group of a multicategorical moderator
+    value = apa.fmt_number(r["moderator_value"], 2)
+    text = value if apa.is_missing(label) else f"{label} ({value})"
+    contrast = r.get("contrast")
+    return text if apa.is_missing(contrast) else f"{contrast} at {text}"
 
 
 def tables_for_analysis(analysis, *, records: Sequence[Mapping], betas: Mapping | None = None

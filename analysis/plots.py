@@ -51,11 +51,18 @@ ROLE_STYLES = {
 }
 #: group name -> role (further DRD2 genotypes get the spare styles below)
 GROUP_ROLES = {"7R carrier": "carrier", "A1 carrier": "carrier", "non-carrier": "non-carrier",
-               "A2/A2": "non-carrier"}
+               "A2/A2": "non-carrier", "carrier": "carrier"}
 #: gene -> (carrier group, non-carrier group), the names used in labels
 GENE_GROUPS = {"DRD4": ("7R carrier", "non-carrier"), "DRD2": ("A1 carrier", "A2/A2")}
 _SPARE_STYLES = ({"color": "#009E73", "linestyle": "-.", "marker": "^", "markerfacecolor": "#009E73"},
-                 {"color": "#CC79A7", "linestyle": ":", "marker": "D", "markerfacecolor": "white"})
+                 {"color": "#CC79A7", "linestyle": ":", "marker": "D", "markerfacecolor": "white"},
+                 # further groups (probe --plot: lines at 3+ values or levels): never a role's look
+                 {"color": "#56B4E9", "linestyle": (0, (5, 1, 1, 1)), "marker": "v",
+                  "markerfacecolor": "white"},
+                 {"color": "#E69F00", "linestyle": (0, (3, 1, 1, 1, 1, 1)), "marker": "P",
+                  "markerfacecolor": "#E69F00"},
+                 {"color": "#000000", "linestyle": (0, (1, 1)), "marker": "X",
+                  "markerfacecolor": "#000000"})
 # carriers first in every panel and legend
 _GROUP_ORDER = ("7R carrier", "A1 carrier", "non-carrier", "A2/A2", "A1/A2", "A1/A1")
 
@@ -174,7 +181,8 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
                          figsize: tuple[float, float] | None = None, binned=None, slopes=None,
                          outcome_range: Sequence[float] | None = None,
                          style_range: Sequence[float] | None = None,
-                         min_group_size: int | None = None):
+                         min_group_size: int | None = None, legend_title: str | None = None,
+                         binned_what: str | None = None):
     """Simple-slope plot: outcome against an attachment style, one line per genotype group.
 
     Produces the study's main figure (CO against avoidant attachment; DRD4 and
@@ -219,6 +227,10 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
         and outcomes compare (CO and SO on the same 1-9 scale).
     min_group_size : int, optional
         Stated in the footnote for the binned means.
+    legend_title, binned_what : str, optional
+        The legend's title (default ``"<gene> group: slope [95% CI]"``) and what the
+        bins of the footnote cut (default "the attachment score"); ``probe --plot``
+        names its own variables.
 
     Returns
     -------
@@ -235,7 +247,7 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
         axes = fig.subplots(1, len(genes), sharey=True, squeeze=False)[0]
         for ax, gene in zip(axes, genes):
             _slopes_panel(ax, frame[frame["gene"] == gene], gene, conf_level,
-                          pick(binned, gene), pick(slopes, gene))
+                          pick(binned, gene), pick(slopes, gene), legend_title)
             ax.set_xlabel(_label(style, style_label, style_range))
             if style_range is not None:
                 ax.set_xlim(*_padded(style_range))
@@ -244,7 +256,8 @@ def simple_slopes_figure(lines, *, outcome: str = "CO", style: str = "avoidant",
         axes[0].set_ylabel(_label(outcome, outcome_label, outcome_range))
         if outcome_range is not None:
             axes[0].set_ylim(*_padded(outcome_range))
-        _finish(fig, title, _slopes_note(assumption_note, binned, min_group_size, conf_level))
+        _finish(fig, title, _slopes_note(assumption_note, binned, min_group_size, conf_level,
+                                         binned_what))
     return fig
 
 
@@ -263,11 +276,12 @@ def _padded(value_range: Sequence[float]) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _slopes_note(note, binned, min_group_size, conf_level) -> str | None:
+def _slopes_note(note, binned, min_group_size, conf_level, binned_what=None) -> str | None:
     parts = [f"Lines: predicted values with {100 * conf_level:g}% CI bands."]
     if binned is not None:
         size = f" of at least {min_group_size} people" if min_group_size else ""
-        parts.append(f"Points: mean outcome in bins of the attachment score{size} per group "
+        what = binned_what or "the attachment score"
+        parts.append(f"Points: mean outcome in bins of {what}{size} per group "
                      "(no individual shown).")
     if note:
         parts.append(str(note))
@@ -290,7 +304,8 @@ def _group_label(group, slopes) -> str:
     return _literal(text)
 
 
-def _slopes_panel(ax, panel, gene: str, conf_level: float, binned=None, slopes=None) -> None:
+def _slopes_panel(ax, panel, gene: str, conf_level: float, binned=None, slopes=None,
+                  legend_title: str | None = None) -> None:
     for spare, group in enumerate(_order_groups(panel["group"])):
         rows = panel[panel["group"] == group].sort_values("style_value")
         x = rows["style_value"].to_numpy(float)
@@ -307,7 +322,9 @@ def _slopes_panel(ax, panel, gene: str, conf_level: float, binned=None, slopes=N
                     linestyle="none", marker=marker, markerfacecolor=face, markersize=4.5,
                     markeredgecolor=kw["color"], color=kw["color"], label="_binned", alpha=0.9)
     ax.set_title(_GENE_TITLES.get(gene, _literal(gene)))
-    ax.legend(title=f"{_literal(gene)} group: slope [{100 * conf_level:g}% CI]", frameon=False,
+    title = (_literal(legend_title) if legend_title is not None
+             else f"{_literal(gene)} group: slope [{100 * conf_level:g}% CI]")
+    ax.legend(title=title, frameon=False,
               loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
 
 
@@ -365,7 +382,8 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
                           title: str | None = None, effect_label: str | None = None,
                           style_label: str | None = None, assumption_note: str | None = None,
                           style_range: Sequence[float] | None = None,
-                          figsize: tuple[float, float] = (5.6, 4.6)):
+                          figsize: tuple[float, float] = (5.6, 4.6),
+                          effect_name: str | None = None):
     """Johnson-Neyman plot: the genotype effect along an attachment style.
 
     Draws the conditional effect (``estimate``, band ``conf_low``..``conf_high``)
@@ -395,6 +413,8 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
     style_range : (float, float), optional
         The attachment instrument's response range (x axis).
     figsize : (float, float)
+    effect_name : str, optional
+        The curve's legend entry (default "effect of <carrier group> status").
 
     Returns
     -------
@@ -415,7 +435,8 @@ def johnson_neyman_figure(grid, jn: Mapping, *, outcome: str, gene: str, style: 
                         color="#555555", alpha=0.2, linewidth=0,
                         label=f"{100 * (1 - float(jn['alpha'])):g}% CI")
         ax.plot(x, g["estimate"].to_numpy(float), color=OKABE_ITO["black"], linewidth=2,
-                label=_literal(f"effect of {GENE_GROUPS.get(gene, (gene,))[0]} status"))
+                label=_literal(effect_name if effect_name is not None
+                               else f"effect of {GENE_GROUPS.get(gene, (gene,))[0]} status"))
         ax.axhline(0.0, color="#777777", linewidth=0.8, label="_zero")
         _jn_bounds(ax, jn)
         _observed_range(ax, jn["observed_range"])

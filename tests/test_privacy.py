@@ -65,6 +65,9 @@ def _runs(f):
         [*probe, "-x", "ATT_11", "-w", "ATT_12"], [*probe, "-x", "ATT_11", "-w", "ATT_12", "--json"],
         [*probe, "-x", "DRD4_VNTR", "-w", "ATT_11"], [*probe, "-x", "ATT_11", "-w", "DRD2_Taq1A"],
         [*probe, "-x", "ResponseId", "-w", "ATT_11"],
+        [*probe, "-x", "ATT_11", "-w", "DRD4_VNTR", "--genotype", "DRD4_VNTR=carrier",
+         "--plot", out("probe_plot"), "--table", "md", "--table-out", out("probe_tables.md"),
+         "--standardized"],
         ["probe", str(b), "-y", "Q1_1", "-x", "DRD2_Taq1A", "-w", "ATT_11", "--json"],
         [*probe, "-x", "DRD4_VNTR", "-w", "ATT_11", "--genotype", "DRD4_VNTR=carrier",
          "--check-linearity", "--linearity-plot", out("linearity.svg"), "--json"],
@@ -125,6 +128,19 @@ def test_issue8_no_id_or_genotype_value_in_any_output_or_message(files, ran):
         data = path.read_bytes()
         leaked = [m for m in markers if m.encode() in data]
         assert not leaked, (path, leaked[:3])
+
+
+@pytest.mark.slow
+def test_probe_plot_and_table_run_is_in_the_leak_check(files, ran):
+    """`probe --plot/--table` (issue 11 item 5) wrote its folder and tables, so the leak check
+    above greps them (figures, CSVs, manifest, Markdown tables)."""
+    argv = next(a for a in ran if "--plot" in a)
+    assert ran[argv][0] == 0, ran[argv][1]
+    folder = files["base"] / "probe_plot"
+    assert {"simple_slopes.svg", "binned_means.csv", "lines.csv",
+            "manifest.json"} <= {p.name for p in folder.iterdir()}
+    assert "7R carrier" in (folder / "slopes.csv").read_text()
+    assert (files["base"] / "probe_tables.md").read_text().startswith("**Table 1**")
 
 
 @pytest.mark.slow
