@@ -365,7 +365,13 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
                         "adds replication metrics per claim")
-    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.add_argument("--export-scored", default=None, metavar="FILE",
+                   help="also write the scored analysis frame (scale scores, genotype codings, "
+                        "covariates; no ids) to FILE (.csv or .parquet) for `probe` or other "
+                        "software. It holds ROW-LEVEL GENETIC DATA: never inside the report "
+                        "folder, never in the report; a notice says so on stderr")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing report folder (and --export-scored file)")
     return p
 
 
@@ -378,8 +384,10 @@ def _run_analyze(args) -> int:
                   reference=_parse_reference(args.reference), **_reader_options(args),
                   replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs, original=args.original,
-                  **_multiverse_args(args))
+                  export_scored=args.export_scored, **_multiverse_args(args))
     _say(f"report written to {out}")
+    if args.export_scored:
+        _say(f"scored data written to {args.export_scored}")
     return 0
 
 
