@@ -18,6 +18,9 @@ genotype columns and the covariates.  Example (``data/examples/codebook.yaml``):
       DRD2: {column: DRD2_Taq1A}        # format: alleles (default) or carrier
       DRD4: {column: drd4_7r, format: carrier}
     covariates: [age, gender]
+    models:                             # optional: your own hypotheses, judged by analyze
+      - {id: H1, outcome: SO, focal: avoidant, moderator: drd4_7r_carrier, se: HC3,
+         prediction: positive}          # positive | negative | null (then sesoi: 0.3)
 
 The file is read with :func:`analysis.safe_yaml.safe_load` only (no YAML tag
 can run code; size, nesting depth, aliases and duplicate keys are bounded in

@@ -209,12 +209,13 @@ def fit_own_models(frame: pd.DataFrame, models: Sequence, *, alpha: float = 0.05
 
 
 def _small_group(frame: pd.DataFrame, model, k: int) -> str | None:
-    """A suppression note when a genotype-coded variable of the model has a group of
-    fewer than ``k`` people among the rows the model uses (listwise deletion)."""
+    """A suppression note when the focal or the moderator is a genotype coding with a group
+    of fewer than ``k`` people among the rows the model uses (listwise deletion): its
+    conditional effects would describe that group.  A genotype covariate only adjusts."""
     from .codebook import GENOTYPE_CODINGS
     from .privacy import suppression_note
     used = frame[[c for _, c in model.variables]].dropna()
-    for col in (c for _, c in model.variables if c in GENOTYPE_CODINGS):
+    for col in (c for c in (model.focal, model.moderator) if c in GENOTYPE_CODINGS):
         counts = used[col].value_counts()
         if len(counts) < 2 or counts.min() < k:
             return suppression_note(k)
