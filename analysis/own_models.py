@@ -284,8 +284,10 @@ def report_section(records: Sequence[dict], tables: dict, *, alpha: float,
     from .report_content import claim_card
     from .report_sections import Section, Table
 
-    cards = tuple(claim_card({**rec, "statement": f"Your hypothesis: {rec['statement']}"},
-                             alpha=alpha, conf_level=conf_level) for rec in records)
+    cards = tuple(_own_words(claim_card({**rec, "statement": f"Your hypothesis: "
+                                                             f"{rec['statement']}"},
+                                        alpha=alpha, conf_level=conf_level))
+                  for rec in records)
     shown = ["id", "outcome", "focal", "moderator", "se_type", "n", "prediction", "estimate",
              "std_error", "statistic", "df", "p_value", "conf_low", "conf_high", "tost_p",
              "verdict"]
@@ -308,6 +310,23 @@ def report_section(records: Sequence[dict], tables: dict, *, alpha: float,
                                "claimed absence, with your SESOI), each with its own "
                                "covariates and standard errors, unadjusted for multiplicity.",),
                    cards=cards, tables=(table,))
+
+
+#: The claim cards' words about "the claim", said of a hypothesis instead (text only).
+_OWN_WORDS = (("the claim asserts an effect", "the hypothesis predicts an effect"),
+              ("as claimed", "as predicted"), ("where the paper reports none",
+                                              "where none was predicted"),
+              ("The claim could not", "The hypothesis could not"))
+
+
+def _own_words(card):
+    from dataclasses import replace
+
+    def say(text: str) -> str:
+        for old, new in _OWN_WORDS:
+            text = text.replace(old, new)
+        return text
+    return replace(card, why=say(card.why), equivalence=say(card.equivalence))
 
 
 def _json(v):
