@@ -404,3 +404,22 @@ def test_readme_python_example_runs(monkeypatch, capsys):
     assert [v.id for v in own.verdicts] == ["H1", "H2"]
     assert "drd4_7r_carrier" in scored.columns and "id" not in scored.columns
     assert "H1" in capsys.readouterr().out
+
+
+def test_hostile_statement_is_inert_in_every_medium(tmp_path):
+    """The statement is user text: Markdown-escaped, HTML-escaped, formula-neutralised in CSV,
+    terminal escapes dropped."""
+    statement = '=HYPERLINK("http://x") <script>alert(1)</script> [link](http://evil) \x1b[31mred'
+    book = tmp_path / "codebook.yaml"
+    book.write_text(yaml.safe_dump(_book_with([{**_GOOD, "statement": statement}],
+                                              EXAMPLE_BOOK)), encoding="utf-8")
+    code, _, err = _run(["analyze", SURVEY, "--codebook", book, "--out", tmp_path / "rep",
+                         "--sims", "0", "--no-multiverse"])
+    assert code == 0, err
+    rep = tmp_path / "rep"
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    html = (rep / "index.html").read_text(encoding="utf-8")
+    assert "Your hypothesis: =HYPERLINK" in md and "\\[link\\]" in md and "\x1b" not in md
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    card = pd.read_csv(rep / "scorecard.csv", dtype=str)
+    assert card.loc[card["id"] == "H1", "statement"].item().startswith("'=HYPERLINK")
