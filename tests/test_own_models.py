@@ -423,3 +423,18 @@ def test_hostile_statement_is_inert_in_every_medium(tmp_path):
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     card = pd.read_csv(rep / "scorecard.csv", dtype=str)
     assert card.loc[card["id"] == "H1", "statement"].item().startswith("'=HYPERLINK")
+
+
+def test_validate_reports_every_bad_model_variable(tmp_path):
+    models = [{**_GOOD, "focal": "avoidnt"}, {**_GOOD, "id": "H2", "moderator": "DRD2_Taq1A"},
+              {**_GOOD, "id": "H3"}]
+    book = tmp_path / "my_codebook.yaml"
+    book.write_text(yaml.safe_dump(_book_with(models, EXAMPLE_BOOK)), encoding="utf-8")
+    code, out, err = _run(["validate", SURVEY, "--codebook", book, "--json"])
+    assert code == 2, err
+    found = [p for p in json.loads(out)["errors"] if p["code"] == "model_variable"]
+    assert [p["message"].split(":")[0] for p in found] == ["models.H1.focal",
+                                                           "models.H2.moderator"]
+    assert all(p["file"].endswith("my_codebook.yaml") for p in found)
+    assert not any(v in json.dumps(found) for v in ("A1/A2", "A2/A2", "A1/A1"))
+    assert "use a coding such as drd2_a1_carrier" in found[1]["message"]
