@@ -134,11 +134,14 @@ def scored_frame(frame: pd.DataFrame, raw: pd.DataFrame | None = None, *, codebo
     scale scores, genotype codings, covariates); its ``id`` column is left out (the
     respondent ids never leave the process).  Raw columns that a model names (a
     cluster column, a single item) are added from ``raw`` (the data as read, same
-    rows), with the codebook's missing-value codes set to missing.
+    rows), with the codebook's missing-value codes set to missing; the codebook's genotype
+    and id columns never (their codings are the variables).
     """
     out = frame.drop(columns=["id"], errors="ignore").copy()
+    sensitive = set() if codebook is None else codebook.sensitive_columns()
     extra = [col for m in models for _, col in m.variables
-             if col not in out.columns and raw is not None and col in raw.columns]
+             if col not in out.columns and raw is not None and col in raw.columns
+             and col not in sensitive]          # raw genotypes and ids never leave
     for col in dict.fromkeys(extra):
         values = raw[col]
         codes = () if codebook is None else codebook.missing_codes_for(col)
@@ -176,13 +179,14 @@ def check_variables(models: Sequence, columns: Sequence[str], *, codebook=None,
 # ---------------------------------------------------------------- fitting and judging
 def fit_own_models(frame: pd.DataFrame, models: Sequence, *, alpha: float = 0.05,
                    equivalence_alpha: float | None = None, min_group_size: int = 10,
-                   file: str | None = None) -> OwnModels:
+                   codebook=None, file: str | None = None) -> OwnModels:
     """Fit each model with :func:`analysis.moderation.probe` and judge it
-    (:func:`judge_probe`).  ``file`` (the codebook) is named in errors."""
+    (:func:`judge_probe`).  ``file`` (the codebook) is named in errors; with ``codebook``
+    its genotype and id columns are refused as variables."""
     from .moderation import ProbeResult, probe
 
     eq_alpha = alpha if equivalence_alpha is None else equivalence_alpha
-    check_variables(models, frame.columns, file=file)
+    check_variables(models, frame.columns, codebook=codebook, file=file)
     verdicts, probes = [], []
     for m in models:
         try:

@@ -757,11 +757,10 @@ def _fit_own(scored: pd.DataFrame, book, config, k: int, codebook_path):
     """The codebook's own hypotheses fitted and judged (None without a ``models:`` list)."""
     if not book.models:
         return None
-    from .own_models import check_variables, fit_own_models
-    check_variables(book.models, scored.columns, codebook=book, file=str(codebook_path))
+    from .own_models import fit_own_models
     return fit_own_models(scored, book.models, alpha=float(config["claims"]["alpha"]),
                           equivalence_alpha=float(config["claims"]["equivalence_alpha"]),
-                          min_group_size=k, file=str(codebook_path))
+                          min_group_size=k, codebook=book, file=str(codebook_path))
 
 
 def _check_export(path, out_dir, force: bool, inputs) -> None:

@@ -438,3 +438,21 @@ def test_validate_reports_every_bad_model_variable(tmp_path):
     assert all(p["file"].endswith("my_codebook.yaml") for p in found)
     assert not any(v in json.dumps(found) for v in ("A1/A2", "A2/A2", "A1/A1"))
     assert "use a coding such as drd2_a1_carrier" in found[1]["message"]
+
+
+def test_scored_frame_never_takes_a_raw_genotype_or_id_column():
+    """Even called directly (bypassing validate), the raw genotype and id columns stay out;
+    fit_own_models then names the key that asked for one."""
+    from analysis.codebook import ModelSpec
+    from analysis.own_models import fit_own_models, scored_frame
+    from analysis.pipeline import load_study
+    book = Codebook.load(EXAMPLE_BOOK)
+    study = load_study("x", SURVEY, book)
+    asks = [ModelSpec(id="g", outcome="CO", focal="avoidant", moderator="DRD4_VNTR",
+                      prediction="positive"),
+            ModelSpec(id="i", outcome="CO", focal="avoidant", moderator="drd4_7r_carrier",
+                      covariates=("ResponseId",), prediction="positive")]
+    frame = scored_frame(study.frame, study.dataset.frame, codebook=book, models=asks)
+    assert not {"DRD4_VNTR", "DRD2_Taq1A", "ResponseId", "id"} & set(frame.columns)
+    with pytest.raises(InputError, match=r"models\.g\.moderator: 'DRD4_VNTR' is the DRD4"):
+        fit_own_models(frame, asks, codebook=book)
