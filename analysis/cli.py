@@ -340,7 +340,9 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
         help="run the full replication analysis and scorecard on your own survey data",
         description="Validate DATA against the codebook, score the scales, code the genotypes, fit "
                     "the Study 1 and Study 2 model families, judge the eight published claims on "
-                    "your data and write the same report as `make replicate`.",
+                    "your data and write the same report as `make replicate`; hypotheses of your "
+                    "own listed under models: in the codebook are fitted and judged by the same "
+                    "rules and reported beside the claims.",
         epilog="example:\n  salesgxe analyze data/examples/survey.sav "
                "--codebook data/examples/codebook.yaml --out reports/my_survey")
     p.add_argument("data", help="data file (.csv, .tsv, .xlsx, .sav, .zsav, .dta, .parquet)")
