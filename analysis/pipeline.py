@@ -559,14 +559,22 @@ def _methods(analysis: Analysis, config):
     """The Methods section from the settings that produced ``analysis`` (text only)."""
     from .report_content import analysis_methods, methods_section
     st, card, cfg = analysis.settings, analysis.scorecard, config.to_dict()
-    return methods_section(analysis_methods(
+    items = analysis_methods(
         studies=st.get("studies", ()), se=st.get("se", "ols"), alpha=card.alpha,
         covariates=st.get("covariates", ()), keller=bool(st.get("keller")),
         family_rule=card.family_rule, p_adjust=card.p_adjust,
         min_answered=float(cfg.get("scoring", {}).get("min_answered", 0.5)),
         sesoi=card.sesoi, n_boot=int(cfg.get("bootstrap", {}).get("n_boot", 0)),
         replication_sims=None if analysis.replication is None else analysis.replication.n_sims,
-        seed=int(cfg["meta"]["seed"])))
+        seed=int(cfg["meta"]["seed"]))
+    if analysis.own_models is not None and analysis.own_models.verdicts:
+        items.append(("Your own hypotheses", (
+            f"{len(analysis.own_models.verdicts)} models from the codebook's models: section, "
+            "each a PROCESS Model 1 probe with its own covariates and standard errors (not the "
+            "covariates above), judged by the claims' verdict rules on its focal x moderator "
+            "interaction: a predicted direction like a claimed effect, a predicted null by "
+            "TOST against its own SESOI; unadjusted for multiplicity.")))
+    return methods_section(items)
 
 
 def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,

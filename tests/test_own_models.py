@@ -173,6 +173,7 @@ def test_report_marks_own_hypotheses_apart_from_the_claims(run):
     assert "## Your own hypotheses" in md and "NOT claims of the paper" in md
     assert "Your hypothesis: Avoidant attachment raises CO in 7R carriers." in md
     assert "8 published claims" in md          # the paper's summary counts the claims only
+    assert "- **Your own hypotheses**: 4 models from the codebook's models: section" in md
     table = pd.read_csv(run["report"] / "tables" / "own_models.csv")
     assert table["id"].tolist() == ["H1", "H2", "H3", "H4"]
     assert set(table["origin"]) == {"your hypothesis"}
