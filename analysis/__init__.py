@@ -51,6 +51,8 @@ _EXPORTS = {
     "roisman_indices": "analysis.susceptibility",
     "load_original_estimates": "analysis.replication_metrics",
     "analyze": "analysis.pipeline",
+    "scored_data": "analysis.pipeline",
+    "fit_own_models": "analysis.own_models",
     # speed and power
     "batch_ols": "analysis.fastols",
     "bootstrap_linear": "analysis.bootstrap",

@@ -496,7 +496,9 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
         help="run the full replication analysis and scorecard on your own survey data",
         description="Validate DATA against the codebook, score the scales, code the genotypes, fit "
                     "the Study 1 and Study 2 model families, judge the eight published claims on "
-                    "your data and write the same report as `make replicate`.",
+                    "your data and write the same report as `make replicate`; hypotheses of your "
+                    "own listed under models: in the codebook are fitted and judged by the same "
+                    "rules and reported beside the claims.",
         epilog="example:\n  salesgxe analyze data/examples/survey.sav "
                "--codebook data/examples/codebook.yaml --out reports/my_survey")
     p.add_argument("data", help="data file (.csv, .tsv, .xlsx, .sav, .zsav, .dta, .parquet)")
@@ -521,7 +523,13 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
                         "adds replication metrics per claim")
-    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.add_argument("--export-scored", default=None, metavar="FILE",
+                   help="also write the scored analysis frame (scale scores, genotype codings, "
+                        "covariates; no ids) to FILE (.csv or .parquet) for `probe` or other "
+                        "software. It holds ROW-LEVEL GENETIC DATA: never inside the report "
+                        "folder, never in the report; a notice says so on stderr")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing report folder (and --export-scored file)")
     return p
 
 
@@ -534,8 +542,10 @@ def _run_analyze(args) -> int:
                   reference=_parse_reference(args.reference), **_reader_options(args),
                   replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs, original=args.original,
-                  **_multiverse_args(args))
+                  export_scored=args.export_scored, **_multiverse_args(args))
     _say(f"report written to {out}")
+    if args.export_scored:
+        _say(f"scored data written to {args.export_scored}")
     return 0
 
 

@@ -18,6 +18,9 @@ genotype columns and the covariates.  Example (``data/examples/codebook.yaml``):
       DRD2: {column: DRD2_Taq1A}        # format: alleles (default) or carrier
       DRD4: {column: drd4_7r, format: carrier}
     covariates: [age, gender]
+    models:                             # optional: your own hypotheses, judged by analyze
+      - {id: H1, outcome: SO, focal: avoidant, moderator: drd4_7r_carrier, se: HC3,
+         prediction: positive}          # positive | negative | null (then sesoi: 0.3)
 
 The file is read with :func:`analysis.safe_yaml.safe_load` only (no YAML tag
 can run code; size, nesting depth, aliases and duplicate keys are bounded in
@@ -44,7 +47,7 @@ from ._errors import InputError
 from .safe_yaml import check_size, safe_load
 
 __all__ = ["ANALYSIS_COLUMNS", "SCALES", "OUTCOMES", "ATTACHMENT", "LOCI", "ScaleSpec", "GenotypeSpec",
-           "Codebook", "init_codebook"]
+           "ModelSpec", "Codebook", "init_codebook", "GENOTYPE_CODINGS", "PREDICTIONS"]
 
 OUTCOMES = ("CO", "SO")
 ATTACHMENT = ("secure", "anxious", "avoidant")
@@ -52,11 +55,18 @@ SCALES = OUTCOMES + ATTACHMENT
 LOCI = ("DRD2", "DRD4")
 GENOTYPE_FORMATS = ("alleles", "carrier")
 _TOP_KEYS = ("source", "id", "missing_codes", "min_group_size", "scales", "genotypes",
-             "covariates", "reference", "multiverse")
+             "covariates", "reference", "multiverse", "models")
 _SCALE_KEYS = ("items", "reverse", "min", "max", "min_answered", "score", "labels")
 _GENO_KEYS = ("column", "format", "allele_map")
 ANALYSIS_COLUMNS = ("id",) + SCALES + (
     "drd2_a1_carrier", "drd2_genotype", "drd2_a1_count", "drd4_7r_carrier", "drd4_7r_count")
+GENOTYPE_CODINGS = ANALYSIS_COLUMNS[1 + len(SCALES):]
+_MODEL_KEYS = ("id", "outcome", "focal", "moderator", "covariates", "se", "cluster",
+               "prediction", "sesoi", "statement")
+#: What a user's own hypothesis predicts about the focal x moderator interaction.
+PREDICTIONS = ("positive", "negative", "null")
+_SE_TYPES = ("ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2")
+_MODEL_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 _DEFAULT_MIN_GROUP = 10
 _DEFAULT_MIN_ANSWERED = 0.5
 
@@ -116,6 +126,61 @@ class GenotypeSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ModelSpec:
+    """One of the user's own hypotheses (the codebook's ``models:`` list).
+
+    ``outcome``, ``focal``, ``moderator`` and ``covariates`` name a scale of the
+    codebook (``CO``, ``avoidant``...), a genotype coding (``drd4_7r_carrier``...),
+    a covariate or a column of the data (checked against the data by
+    :func:`analysis.own_models.check_variables`).  ``prediction`` is about the
+    ``focal x moderator`` interaction: ``positive``, ``negative`` or ``null`` (no
+    interaction; then ``sesoi``, the smallest interaction of interest in raw units,
+    decides equivalence).  ``se``: ``ols``, ``HC0``-``HC4``, or ``CR1``/``CR2`` with
+    a ``cluster`` column (default ``CR2`` with a cluster, else ``ols``).
+    """
+
+    id: str
+    outcome: str
+    focal: str
+    moderator: str
+    prediction: str
+    covariates: tuple[str, ...] = ()
+    se: str = "ols"
+    cluster: str | None = None
+    sesoi: float | None = None
+    statement: str | None = None
+
+    @property
+    def expected_sign(self) -> int:
+        return {"positive": 1, "negative": -1, "null": 0}[self.prediction]
+
+    @property
+    def variables(self) -> tuple[tuple[str, str], ...]:
+        """``(key, column)`` for every variable the model uses (the cluster included)."""
+        out = [("outcome", self.outcome), ("focal", self.focal), ("moderator", self.moderator)]
+        out += [("covariates", c) for c in self.covariates]
+        return tuple(out + ([("cluster", self.cluster)] if self.cluster else []))
+
+    def describe(self) -> str:
+        """The hypothesis in words (the user's ``statement`` when given)."""
+        if self.statement:
+            return self.statement
+        if self.prediction == "null":
+            return (f"{self.moderator} does not moderate the effect of {self.focal} on "
+                    f"{self.outcome} (no {self.focal} x {self.moderator} interaction).")
+        return (f"The {self.focal} x {self.moderator} interaction on {self.outcome} is "
+                f"{self.prediction}.")
+
+    def to_dict(self) -> dict:
+        out = {"id": self.id, "outcome": self.outcome, "focal": self.focal,
+               "moderator": self.moderator, "covariates": list(self.covariates), "se": self.se,
+               "prediction": self.prediction}
+        out.update({k: v for k, v in (("cluster", self.cluster), ("sesoi", self.sesoi),
+                                       ("statement", self.statement)) if v is not None})
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Codebook:
     """A checked codebook.  Build it with :meth:`load` or :meth:`from_dict`.
 
@@ -163,6 +228,7 @@ class Codebook:
     column_missing_codes: dict = field(default_factory=dict)
     min_group_size: int = _DEFAULT_MIN_GROUP
     multiverse: dict | None = field(default=None, repr=False)
+    models: tuple = ()  # ModelSpec: the user's own hypotheses, judged by analyze
 
     @classmethod
     def load(cls, path) -> Codebook:
@@ -189,7 +255,8 @@ class Codebook:
                    reference=_parse_reference(data.get("reference"), path),
                    missing_codes=global_codes, column_missing_codes=column_codes,
                    min_group_size=_min_group(data.get("min_group_size"), path),
-                   multiverse=_multiverse(data.get("multiverse"), path))
+                   multiverse=_multiverse(data.get("multiverse"), path),
+                   models=_parse_models(data.get("models"), path))
         _check_roles(book)
         return book
 
@@ -233,7 +300,8 @@ class Codebook:
                 "scales": {k: v.to_dict() for k, v in self.scales.items()},
                 "genotypes": {k: v.to_dict() for k, v in self.genotypes.items()},
                 "covariates": list(self.covariates),
-                **({"reference": dict(self.reference)} if self.reference else {})}
+                **({"reference": dict(self.reference)} if self.reference else {}),
+                **({"models": [m.to_dict() for m in self.models]} if self.models else {})}
 
     def with_reference(self, reference: Mapping[str, str]) -> Codebook:
         """A copy whose ``reference`` levels are updated (e.g. from ``--reference``)."""
@@ -541,6 +609,115 @@ def _multiverse(value, path) -> dict | None:
     from .specgrid import SpecGrid
     SpecGrid.from_mapping(value, where=f"codebook {path or ''}".strip(), user_defined=True)
     return value
+
+
+def _parse_models(value, path) -> tuple:
+    """The ``models:`` list: each entry a mapping of :data:`_MODEL_KEYS` (a checked
+    :class:`ModelSpec`); ids unique and distinct from the paper's claim ids."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise InputError(f"models: expected a list of models (each with id, outcome, focal, "
+                         f"moderator, prediction), got a {_kind(value)}", file=path,
+                         hint="E.g. models: [{id: H1, outcome: SO, focal: drd4_7r_carrier, "
+                              "moderator: anxious, prediction: positive}]")
+    from .claims import CLAIMS
+    paper = {c.id.lower(): c.id for c in CLAIMS}
+    seen: dict[str, str] = {}
+    out = []
+    for i, entry in enumerate(value, start=1):
+        spec = _parse_model(entry, i, path)
+        key = spec.id.lower()
+        if key in paper:
+            raise InputError(f"models.{spec.id}.id: {spec.id!r} is the id of the paper's claim "
+                             f"{paper[key]}; give your hypothesis an id of its own", file=path,
+                             hint="E.g. H1, H2: your hypotheses are reported beside the "
+                                  "paper's claims, never in their place")
+        if key in seen:
+            raise InputError(f"models.{spec.id}.id: {spec.id!r} is used by two models",
+                             file=path, hint="Each model needs its own id")
+        seen[key] = spec.id
+        out.append(spec)
+    return tuple(out)
+
+
+def _parse_model(entry, i: int, path) -> ModelSpec:
+    if not isinstance(entry, dict):
+        raise InputError(f"models[{i}]: expected a mapping (id, outcome, focal, moderator, "
+                         f"prediction, ...), got a {_kind(entry)}", file=path)
+    entry = {_key_text(k, path, f"models[{i}]"): v for k, v in entry.items()}
+    ident = entry.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, (str, int)) or \
+            not _MODEL_ID.fullmatch(str(ident)):
+        raise InputError(f"models[{i}].id: expected a short name (a letter, then letters, "
+                         f"digits, '_', '.', '-'; at most 40), got {ident!r}", file=path,
+                         hint="E.g. id: H1")
+    where = f"models.{ident}"
+    _unknown_keys(entry, _MODEL_KEYS, where, path)
+    names = {}
+    for key in ("outcome", "focal", "moderator"):
+        if entry.get(key) is None:
+            raise InputError(f"{where}.{key} is required (a scale, genotype coding or column)",
+                             file=path)
+        names[key] = _column_name(entry[key], f"{where}.{key}", path)
+    if len(set(names.values())) < 3:
+        raise InputError(f"{where}: outcome, focal and moderator must be three different "
+                         "variables", file=path)
+    covs = _column_list(entry.get("covariates"), f"{where}.covariates", path)
+    clash = [c for c in covs if c in names.values()]
+    if clash:
+        raise InputError(f"{where}.covariates: {clash[0]!r} is already the model's "
+                         f"{next(k for k, v in names.items() if v == clash[0])}", file=path)
+    se, cluster = _model_se(entry, where, path)
+    prediction, sesoi = _model_prediction(entry, where, path)
+    return ModelSpec(id=str(ident), **names, covariates=covs, se=se, cluster=cluster,
+                     prediction=prediction, sesoi=sesoi,
+                     statement=_optional_text(entry.get("statement"), f"{where}.statement", path))
+
+
+def _model_se(entry: dict, where: str, path) -> tuple[str, str | None]:
+    cluster = _optional_column(entry.get("cluster"), f"{where}.cluster", path)
+    raw = entry.get("se")
+    if raw is None:
+        return ("CR2" if cluster else "ols"), cluster
+    folded = {s.lower(): s for s in _SE_TYPES}
+    if not isinstance(raw, str) or raw.strip().lower() not in folded:
+        raise InputError(f"{where}.se must be one of {', '.join(_SE_TYPES)}, got {raw!r}",
+                         file=path)
+    se = folded[raw.strip().lower()]
+    if se in ("CR1", "CR2") and cluster is None:
+        raise InputError(f"{where}.se {se} needs a cluster column ({where}.cluster)", file=path)
+    if cluster is not None and se not in ("CR1", "CR2"):
+        raise InputError(f"{where}.se {se} ignores the clusters of {where}.cluster "
+                         f"({cluster!r}); use CR1 or CR2 (default CR2)", file=path)
+    return se, cluster
+
+
+def _model_prediction(entry: dict, where: str, path) -> tuple[str, float | None]:
+    if "prediction" not in entry:
+        raise InputError(f"{where}.prediction is required: positive, negative or null (the "
+                         "sign of the focal x moderator interaction)", file=path)
+    raw = entry["prediction"]
+    pred = "null" if raw is None else str(raw).strip().lower()
+    pred = "null" if pred in ("none", "no effect") else pred
+    if isinstance(raw, (bool, dict, list)) or pred not in PREDICTIONS:
+        raise InputError(f"{where}.prediction must be positive, negative or null, got {raw!r}",
+                         file=path)
+    sesoi = entry.get("sesoi")
+    if pred != "null":
+        if sesoi is not None:
+            raise InputError(f"{where}.sesoi only applies to prediction: null (equivalence "
+                             "of a predicted absence)", file=path)
+        return pred, None
+    if sesoi is None:
+        raise InputError(f"{where}.sesoi is required with prediction: null: the smallest "
+                         "interaction of interest in raw units (outcome points per unit of "
+                         "focal x moderator)", file=path,
+                         hint="Without it no absence of an effect could ever be shown")
+    value = _number(sesoi, f"{where}.sesoi", path)
+    if value <= 0:
+        raise InputError(f"{where}.sesoi must be positive, got {value:g}", file=path)
+    return pred, value
 
 
 def _check_roles(book: Codebook) -> None:

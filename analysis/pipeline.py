@@ -20,7 +20,8 @@ import pandas as pd
 from . import paths
 
 __all__ = ["StudyData", "Analysis", "load_study", "run_analysis", "replicate", "analyze",
-           "simulate_exports", "sesoi_in_raw_units", "resolve_covariates"]
+           "simulate_exports", "sesoi_in_raw_units", "resolve_covariates", "scored_data",
+           "EXPORT_NOTICE"]
 
 SIMULATED_NOTE = ("Simulated data: generated from the published claims with assumed effect "
                   "sizes, sample sizes and allele frequencies (data/simulation.yaml). A verdict "
@@ -28,7 +29,8 @@ SIMULATED_NOTE = ("Simulated data: generated from the published claims with assu
 
 
 # Tables shown in index.html / report.md (every table is written to tables/*.csv).
-DISPLAY_TABLES = ("verdict_legend", "covariates", "replication_by_verdict", "study1_models",
+DISPLAY_TABLES = ("verdict_legend", "covariates", "replication_by_verdict", "own_models_effects",
+                  "study1_models",
                   "study2_interactions", "study2_simple_slopes", "study2_bootstrap",
                   "study2_genotype_slopes_drd2", "study2_johnson_neyman", "study2_crossover",
                   "study2_susceptibility", "study2_gene_style_correlation", "study2_keller",
@@ -113,6 +115,7 @@ class Analysis:
     notes: tuple[str, ...] = ()
     min_group_size: int = 10
     small_genes: tuple[frozenset, frozenset] = (frozenset(), frozenset())
+    own_models: object = field(default=None, repr=False)  # analysis.own_models.OwnModels
 
     @property
     def covariates(self) -> dict[str, list[str]]:
@@ -173,6 +176,9 @@ class Analysis:
             out["replication_metrics"] = self.replication_metrics.to_frame()
         if self.multiverse is not None:
             out.update(self.multiverse.to_frames())
+        if self.own_models is not None:
+            out["own_models"] = self.own_models.to_frame()
+            out["own_models_effects"] = self.own_models.effects_frame()
         return out
 
 
@@ -255,9 +261,12 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                  progress: bool | None = None, n_jobs: int = 1,
                  purpose: str = "replicate", originals=None,
                  ranges: Mapping[str, tuple[float, float]] | None = None,
-                 multiverse: bool = True, multiverse_draws: int | None = None) -> Analysis:
+                 multiverse: bool = True, multiverse_draws: int | None = None,
+                 own_models=None) -> Analysis:
     """Fit both model families, judge the claims, attach per-verdict replication probabilities.
 
+    ``own_models`` (:class:`analysis.own_models.OwnModels`, fitted by :func:`analyze` from
+    the codebook's ``models:``) are carried into the report beside the claims.
     ``covariates`` (``"codebook"``, ``"none"`` or names) enter every model of both
     studies as main effects; ``keller`` adds Keller's (2014) covariate x gene and
     covariate x style terms on top (Study 2).  A claim whose variables are not in
@@ -303,7 +312,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                     figure_data=_figure_data(s2, have2),
                     standardized=_betas(s1, s2, have1, have2, covs2),
                     multiverse=_multiverse(s1, s2, config, multiverse_draws, progress, n_jobs)
-                    if multiverse else None,
+                    if multiverse else None, own_models=own_models,
                     notes=(f"Covariates in every model: {', '.join(covs2) or 'none'}"
                            + (" (+ Keller covariate x gene and x style terms in Study 2)"
                               if keller and covs2 else "") + ".",
@@ -550,14 +559,22 @@ def _methods(analysis: Analysis, config):
     """The Methods section from the settings that produced ``analysis`` (text only)."""
     from .report_content import analysis_methods, methods_section
     st, card, cfg = analysis.settings, analysis.scorecard, config.to_dict()
-    return methods_section(analysis_methods(
+    items = analysis_methods(
         studies=st.get("studies", ()), se=st.get("se", "ols"), alpha=card.alpha,
         covariates=st.get("covariates", ()), keller=bool(st.get("keller")),
         family_rule=card.family_rule, p_adjust=card.p_adjust,
         min_answered=float(cfg.get("scoring", {}).get("min_answered", 0.5)),
         sesoi=card.sesoi, n_boot=int(cfg.get("bootstrap", {}).get("n_boot", 0)),
         replication_sims=None if analysis.replication is None else analysis.replication.n_sims,
-        seed=int(cfg["meta"]["seed"])))
+        seed=int(cfg["meta"]["seed"]))
+    if analysis.own_models is not None and analysis.own_models.verdicts:
+        items.append(("Your own hypotheses", (
+            f"{len(analysis.own_models.verdicts)} models from the codebook's models: section, "
+            "each a PROCESS Model 1 probe with its own covariates and standard errors (not the "
+            "covariates above), judged by the claims' verdict rules on its focal x moderator "
+            "interaction: a predicted direction like a claimed effect, a predicted null by "
+            "TOST against its own SESOI; unadjusted for multiplicity.")))
+    return methods_section(items)
 
 
 def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, title, note, force,
@@ -582,12 +599,14 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
     conventions = {"alpha": card.alpha, "family_rule": card.family_rule,
                    "conf_level": 1 - card.alpha}
     files, results = _manuscript(analysis, records, conventions)
+    scorecard, own_sections = _own_hypotheses(analysis, records, tables, conventions)
     return write_report(
-        out_dir, tables=tables, scorecard=records,
+        out_dir, tables=tables, scorecard=scorecard,
         figures=figures, captions=captions, assumptions=assumptions_table(config), meta=meta,
         inputs=[config_path, *inputs], title=title, provenance_note=note, force=force,
         display_tables=_display_tables(tables), conventions=conventions,
-        sections=[_methods(analysis, config), results, *_multiverse_section(analysis, figures)],
+        sections=[_methods(analysis, config), results, *own_sections,
+                  *_multiverse_section(analysis, figures)],
         files=files,
         sensitive_columns=("resp_id", "drd2_taq1a", "drd4_vntr", "drd2_genotype"))
 
@@ -604,6 +623,23 @@ def _multiverse_section(analysis: Analysis, figures: Mapping) -> list:
     return [Section(id="multiverse", title="Multiverse: every defensible analysis of each claim",
                     place="results", order=60, paragraphs=lines,
                     figures=names, figure_columns=2)]
+
+
+def _own_hypotheses(analysis: Analysis, records, tables, conventions) -> tuple[list, list]:
+    """The scorecard with the user's own hypotheses appended (each marked ``origin``: the
+    paper's claims ``paper claim``, the codebook's models ``your hypothesis``), and the
+    sections: the paper's summary built from the claims only, the own hypotheses' own."""
+    own = analysis.own_models
+    if own is None or not own.verdicts:
+        return records, []
+    from .own_models import report_section
+    from .report_content import summary_section
+    paper = [{**rec, "origin": "paper claim"} for rec in records]
+    alpha, level = conventions["alpha"], conventions["conf_level"]
+    summary = summary_section(records, alpha=alpha, family_rule=conventions["family_rule"],
+                              conf_level=level)
+    mine = own.to_records()
+    return paper + mine, [summary, report_section(mine, tables, alpha=alpha, conf_level=level)]
 
 
 def _manuscript(analysis: Analysis, records, conventions) -> tuple[dict, object]:
@@ -670,20 +706,29 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
             sheet=None, decimal=None, encoding=None, header_row=None, skip_rows=None,
             replication_sims: int | None = None, command: str | None = None,
             progress: bool | None = None, n_jobs: int = 1, original=None,
-            multiverse: bool = True, multiverse_draws: int | None = None) -> Path:
+            multiverse: bool = True, multiverse_draws: int | None = None,
+            export_scored=None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies).
 
     ``covariates``: ``"codebook"`` (default: the codebook's covariates in every model of
     both studies), ``"none"`` or names; ``reference``: ``{column: value coded 0}`` for
     two-valued text covariates (adds to the codebook's ``reference``).  The replication
     simulations default to :data:`ANALYZE_DEFAULT_SIMS` studies at the data's N.
-    ``original``: a file of the original study's estimates adds the replication metrics."""
+    ``original``: a file of the original study's estimates adds the replication metrics.
+    The codebook's ``models:`` (the user's own hypotheses) are fitted and judged
+    (:mod:`analysis.own_models`) and reported beside the claims.  ``export_scored``: a
+    ``.csv`` or ``.parquet`` file for the scored analysis frame (:func:`scored_data`),
+    written after a one-line notice on stderr (:data:`EXPORT_NOTICE`): it holds row-level
+    genetic data, is never written inside the report folder, and the report does not
+    contain it."""
     from .codebook import Codebook
     from .config import load_config
 
     config_path = Path(config_path)
-    _check_target(out_dir, force, inputs=[config_path, data_path, codebook_path,
-                                          *([] if original is None else [original])])
+    inputs = [config_path, data_path, codebook_path, *([] if original is None else [original])]
+    _check_target(out_dir, force, inputs=inputs)
+    if export_scored is not None:
+        _check_export(export_scored, out_dir, force, inputs)
     config = load_config(config_path)
     originals = _originals(original)
     book = Codebook.load(codebook_path)
@@ -691,20 +736,88 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
         book = book.with_reference(reference)
     data = load_study("your_data", data_path, book, sheet=sheet, decimal=decimal,
                       encoding=encoding, header_row=header_row, skip_rows=skip_rows)
+    scored = scored_data(data)
+    own = _fit_own(scored, book, config, data.min_group_size, codebook_path)
     analysis = run_analysis(data, data, config, se=se, keller=keller, covariates=covariates,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
                             purpose="analyze", originals=originals,
                             ranges=_codebook_ranges(codebook_path),
-                            multiverse=multiverse, multiverse_draws=multiverse_draws)
+                            multiverse=multiverse, multiverse_draws=multiverse_draws,
+                            own_models=own)
     source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample.")
-    return _write(analysis, out_dir, config=config, config_path=config_path,
-                  inputs=[Path(data_path), Path(codebook_path),
-                          *([] if original is None else [Path(original)])],
-                  title=f"Testing the published claims on {Path(data_path).name}", note=note,
-                  force=force, command=command, extra_meta={"data_source": str(source)},
-                  figure_note=f"Data: {Path(data_path).name} ({source})")
+    out = _write(analysis, out_dir, config=config, config_path=config_path,
+                 inputs=[Path(data_path), Path(codebook_path),
+                         *([] if original is None else [Path(original)])],
+                 title=f"Testing the published claims on {Path(data_path).name}", note=note,
+                 force=force, command=command, extra_meta={"data_source": str(source)},
+                 figure_note=f"Data: {Path(data_path).name} ({source})")
+    if export_scored is not None:
+        _export(scored, export_scored, force=force, inputs=inputs)
+    return out
+
+
+#: The one line printed on stderr before ``--export-scored`` writes its file.
+EXPORT_NOTICE = ("note: {file} holds row-level genetic data (the genotype codings of every "
+                 "respondent, with their scale scores and covariates): store it as securely "
+                 "as the raw data and do not share it")
+EXPORT_FORMATS = (".csv", ".parquet")
+
+
+def scored_data(study: StudyData) -> pd.DataFrame:
+    """The scored analysis frame of a loaded dataset: scale scores, genotype codings,
+    covariates and the raw columns the codebook's ``models:`` name (no respondent id).
+    The own hypotheses are fitted on exactly this frame, and ``--export-scored`` writes it
+    (:func:`analysis.own_models.scored_frame`)."""
+    from .own_models import scored_frame
+    book = study.codebook
+    models = () if book is None else book.models
+    raw = None if study.dataset is None else study.dataset.frame
+    return scored_frame(study.frame, raw, codebook=book, models=models).reset_index(drop=True)
+
+
+def _fit_own(scored: pd.DataFrame, book, config, k: int, codebook_path):
+    """The codebook's own hypotheses fitted and judged (None without a ``models:`` list)."""
+    if not book.models:
+        return None
+    from .own_models import fit_own_models
+    return fit_own_models(scored, book.models, alpha=float(config["claims"]["alpha"]),
+                          equivalence_alpha=float(config["claims"]["equivalence_alpha"]),
+                          min_group_size=k, codebook=book, file=str(codebook_path))
+
+
+def _check_export(path, out_dir, force: bool, inputs) -> None:
+    """Before any work: a .csv/.parquet file, not inside the report folder, writable."""
+    from ._errors import InputError
+    from .safe_output import check_file
+    if Path(path).suffix.lower() not in EXPORT_FORMATS:
+        raise InputError("--export-scored: the file name must end in .csv or .parquet",
+                         file=str(path))
+    target, report = Path(path).resolve(), Path(out_dir).resolve()
+    if target == report or report in target.parents:
+        raise InputError("--export-scored: the scored data (row-level genetic data) must not "
+                         "go inside the report folder", file=str(path),
+                         hint="Choose a file outside the --out folder")
+    check_file(path, force=force, inputs=inputs)
+
+
+def _export(scored: pd.DataFrame, path, *, force: bool, inputs) -> Path:
+    """The notice on stderr, then the file through :func:`analysis.safe_output.write_file`."""
+    import io
+    import sys
+
+    from .safe_output import write_file
+    from .sanitize import neutralize_frame, sanitize_terminal
+    print("salesgxe: " + EXPORT_NOTICE.format(file=sanitize_terminal(Path(path).name)),
+          file=sys.stderr)
+    if Path(path).suffix.lower() == ".parquet":
+        buffer = io.BytesIO()
+        scored.to_parquet(buffer, index=False)
+        payload = buffer.getvalue()
+    else:
+        payload = neutralize_frame(scored).to_csv(index=False, lineterminator="\n").encode()
+    return write_file(path, payload, force=force, inputs=inputs)
 
 
 def simulate_exports(out_dir, *, n: int | None = None, seed: int | None = None,

@@ -201,6 +201,9 @@ TABLE_CAPTIONS = {
     "study2_gene_style_correlation": "Study 2: genotype-attachment association "
                                      "(gene-environment correlation check)",
     "replication_probability": "Replication probability per claim (simulation)",
+    "own_models": "Your own hypotheses (codebook models:): the deciding interactions",
+    "own_models_effects": "Your own hypotheses: conditional effects of each focal variable "
+                          "at its moderator's values",
     "replication_metrics": "Replication metrics against the original estimates",
     "study2_susceptibility": "Study 2: differential susceptibility (crossover, model comparison)",
     "validation": "Validation findings (row counts only)",

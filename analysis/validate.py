@@ -288,6 +288,7 @@ def _run(dataset, codebook) -> tuple[ValidationReport, pd.DataFrame | None]:
         _check_covariates(chk)
         frame = _assemble(chk)
         _check_complete(chk, frame)
+        _check_models(chk, frame)
     report = ValidationReport(file=chk.file, codebook=codebook.path,
                               n_rows=int(chk.frame.shape[0]), problems=tuple(chk.problems),
                               notes=tuple(chk.notes), details=chk.details)
@@ -810,6 +811,23 @@ def complete_rows(frame: pd.DataFrame, covariates) -> dict[str, int]:
                 out[f"Study 2: {y} ~ {gene} x {style}"] = int(
                     frame[[y, col, style, *covs]].notna().all(axis=1).sum())
     return out
+
+
+def _check_models(chk: _Checker, frame: pd.DataFrame) -> None:
+    """Every variable of the codebook's own hypotheses (``models:``) is a scale, a genotype
+    coding, a covariate or a column of the data: one error per model, naming the codebook
+    and the key (:func:`analysis.own_models.check_variables`)."""
+    if not chk.cb.models:
+        return
+    from .own_models import check_variables
+    columns = [c for c in frame.columns if c != "id"] + list(chk.frame.columns)
+    for model in chk.cb.models:
+        try:
+            check_variables([model], columns, codebook=chk.cb)
+        except InputError as err:
+            chk.problems.append(Problem(severity="error", code="model_variable",
+                                        message=err.problem, file=chk.cb.path or chk.file,
+                                        hint=err.hint))
 
 
 def _check_complete(chk: _Checker, frame: pd.DataFrame) -> None:

@@ -45,7 +45,14 @@ def files(tmp_path_factory):
     bad.to_csv(b, index=False)
     book = base / "codebook.yaml"
     book.write_text(CODEBOOK.read_text().replace("min_group_size: 10", "min_group_size: 20"))
-    return {"base": base, "a": a, "b": b, "codebook": book, "n": len(frame)}
+    own = base / "codebook_models.yaml"   # own hypotheses: one on the small A1/A1 group
+    own.write_text(book.read_text() + "\nmodels:\n"
+                   "  - {id: H1, outcome: CO, focal: avoidant, moderator: drd2_a1_count,"
+                   " prediction: positive}\n"
+                   "  - {id: H2, outcome: SO, focal: avoidant, moderator: drd4_7r_carrier,"
+                   " prediction: null, sesoi: 0.3}\n")
+    return {"base": base, "a": a, "b": b, "codebook": book, "n": len(frame),
+            "own_codebook": own, "export": base / "scored_export.csv"}
 
 
 def _markers(n):
@@ -62,6 +69,8 @@ def _runs(f):
         ["init-codebook", a], ["init-codebook", b, "--out", out("cb_guess.yaml")],
         ["analyze", a, "--codebook", cb, "--out", out("report_a"), "--sims", "0"],
         ["analyze", b, "--codebook", cb, "--out", out("report_b"), "--sims", "0"],
+        ["analyze", a, "--codebook", str(f["own_codebook"]), "--out", out("report_own"),
+         "--sims", "0", "--no-multiverse", "--export-scored", str(f["export"])],
         [*probe, "-x", "ATT_11", "-w", "ATT_12"], [*probe, "-x", "ATT_11", "-w", "ATT_12", "--json"],
         [*probe, "-x", "DRD4_VNTR", "-w", "ATT_11"], [*probe, "-x", "ATT_11", "-w", "DRD2_Taq1A"],
         [*probe, "-x", "ResponseId", "-w", "ATT_11"],
@@ -121,8 +130,11 @@ def test_issue8_no_id_or_genotype_value_in_any_output_or_message(files, ran):
     # the probe errors still say where: file and column
     text = ran[("probe", str(files["a"]), "-y", "Q1_1", "-x", "ResponseId", "-w", "ATT_11")][1]
     assert "ResponseId" in text and "survey_a.csv" in text
+    # The --export-scored file is the one deliberate exception to "no genotype in outputs":
+    # it holds every respondent's genotype codings by design (opt-in, announced on stderr,
+    # never inside a report), so it is left out of this grep; test_export_scored_* checks it.
     outputs = [p for p in files["base"].rglob("*")
-               if p.is_file() and p not in (files["a"], files["b"])]
+               if p.is_file() and p not in (files["a"], files["b"], files["export"])]
     assert len(outputs) > 40
     for path in outputs:
         data = path.read_bytes()
@@ -141,6 +153,28 @@ def test_probe_plot_and_table_run_is_in_the_leak_check(files, ran):
             "manifest.json"} <= {p.name for p in folder.iterdir()}
     assert "7R carrier" in (folder / "slopes.csv").read_text()
     assert (files["base"] / "probe_tables.md").read_text().startswith("**Table 1**")
+
+
+@pytest.mark.slow
+def test_export_scored_is_announced_and_stays_out_of_the_report(files, ran):
+    """The row-level export: one notice line on stderr, no ids in it, nothing of it in the
+    report folder, and the own model on the small A1/A1 group has its numbers withheld."""
+    from analysis.pipeline import EXPORT_NOTICE
+    (code, text), = [v for k, v in ran.items() if "--export-scored" in k]
+    assert code == 0
+    notice = "salesgxe: " + EXPORT_NOTICE.format(file="scored_export.csv")
+    assert text.splitlines().count(notice) == 1 and "row-level genetic data" in notice
+    data = files["export"].read_bytes()
+    assert b"drd2_a1_carrier" in data and b"drd4_7r_carrier" in data
+    assert not [m for m in _markers(files["n"]) if m.encode() in data]   # no ids exported
+    report = files["base"] / "report_own"
+    assert files["export"].parent != report and report not in files["export"].parents
+    manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"] and "scored_export" not in json.dumps(manifest["outputs"])
+    own = {r["id"]: r for r in json.loads((report / "scorecard.json").read_text())
+           if r.get("origin") == "your hypothesis"}
+    assert own["H1"]["estimate"] is None and own["H1"]["suppressed"] == "n < 20, suppressed"
+    assert own["H2"]["estimate"] is not None
 
 
 @pytest.mark.slow
