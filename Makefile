@@ -23,7 +23,7 @@ install: $(STAMP) ## Create .venv and install the pinned environment
 
 replicate: $(STAMP) ## Reproduce the study's analysis: report in reports/replication/
 	$(BIN)/salesgxe replicate --out reports/replication --force --jobs 2 --original data/original_estimates.example.yaml
-	$(BIN)/python -m analysis.readme_scorecard
+	$(BIN)/python -m analysis.render.readme_scorecard
 
 test: $(STAMP) ## Run the whole test suite (unit, reference, Monte Carlo, notebooks)
 	$(BIN)/python -m pytest -n 2 -q
@@ -32,7 +32,7 @@ test-fast: $(STAMP) ## Run the tests not marked slow
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 original-example: $(STAMP) ## Rebuild data/original_estimates.example.yaml from the config's assumed effects (an EXAMPLE, not the article)
-	$(BIN)/python -c "from analysis.replication_metrics import write_example; print(write_example())"
+	$(BIN)/python -c "from analysis.study.replication_metrics import write_example; print(write_example())"
 
 bench: $(STAMP) ## Benchmarks (JSON lines): batched OLS vs statsmodels; validate + analyze on 1,000,000 respondents
 	$(BIN)/python -m analysis.bench

@@ -56,8 +56,8 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from .bootstrap import bootstrap_linear
-from .fastols import batch_ols, chunk_size_for, resample_indices
+from .stats.bootstrap import bootstrap_linear
+from .stats.fastols import batch_ols, chunk_size_for, resample_indices
 
 __all__ = ["bench_bootstrap", "bench_power_grid", "bench_memory", "bench_scale", "main"]
 
@@ -264,8 +264,8 @@ def bench_memory(n: int = 10_000, n_boot: int = 10_000) -> dict:
 # ---------------------------------------------------------------------------- (d)
 def _scale_files(n: int, folder: str) -> tuple[str, str]:
     """Write ``n`` simulated Study 2 respondents (CSV) and their codebook into ``folder``."""
-    from .config import load_config
-    from .simulate import save_simulated, simulate_study
+    from .study.config import load_config
+    from .study.simulate import save_simulated, simulate_study
     study = simulate_study(load_config(), "study2", n=n, seed=20140204)
     written = save_simulated(study, folder)
     return str(written["data"]), str(written["codebook"])
@@ -283,7 +283,7 @@ def _scale_child(step: str, data: str, codebook: str, out: str) -> dict:
     start = time.perf_counter()
     code = 0
     if step == "read":
-        from .io import read_data
+        from .io.readers import read_data
         read_data(data)
     elif step == "bootstrap":                  # timed from the prepared frame on
         start = _scale_bootstrap(data, codebook)
@@ -302,7 +302,7 @@ def _scale_child(step: str, data: str, codebook: str, out: str) -> dict:
 def _scale_bootstrap(data: str, codebook: str) -> float:
     """The Study 2 bootstrap table (12 models) with :data:`SCALE_BOOT_TIMED` resamples;
     returns the clock reading after the data were read and prepared."""
-    from . import families
+    from .study import families
     from .pipeline import available, load_study, resolve_covariates
     study = load_study("study2", data, codebook)
     start = time.perf_counter()
@@ -345,7 +345,7 @@ def bench_scale(n: int = 1_000_000) -> dict:
     import shutil
     import tempfile
 
-    from .config import load_config
+    from .study.config import load_config
     folder = tempfile.mkdtemp(prefix="salesgxe-bench-")
     try:
         start = time.perf_counter()

@@ -3,7 +3,7 @@
 Three ways over the committed simulated studies (``data/simulated``):
 
 ``seconds``
-    :func:`analysis.multiverse.run_multiverse` with every claim and ``draws``
+    :func:`analysis.study.multiverse.run_multiverse` with every claim and ``draws``
     null draws (planning, screening, fits, joint tests and tables; the data
     variants are built beforehand, as the pipeline does once per dataset).
 ``baseline_seconds``
@@ -30,11 +30,11 @@ __all__ = ["bench_multiverse"]
 
 def _setup():
     from . import paths
-    from .codebook import Codebook
-    from .config import load_config
-    from .io import read_data
-    from .specdata import build_variants
-    from .specgrid import default_grid
+    from .io.codebook import Codebook
+    from .study.config import load_config
+    from .io.readers import read_data
+    from .study.specdata import build_variants
+    from .study.specgrid import default_grid
 
     config = load_config()
     grid = default_grid(config)
@@ -46,9 +46,9 @@ def _setup():
 
 def _distinct_fits(grid, variants):
     """(X, y, mask) of every distinct fit the multiverse makes (SE types share one)."""
-    from .claims import CLAIMS
-    from .multiverse import plan_claim
-    from .specdata import apply_outlier_rule, spec_design
+    from .study.claims import CLAIMS
+    from .study.multiverse import plan_claim
+    from .study.specdata import apply_outlier_rule, spec_design
 
     fits = []
     for claim in CLAIMS:
@@ -76,7 +76,7 @@ def _loop_one(row, grid, variants, counts) -> float:
     """statsmodels: the observed fit and every null draw of one specification."""
     import statsmodels.api as sm
 
-    from .specdata import apply_outlier_rule, spec_design
+    from .study.specdata import apply_outlier_rule, spec_design
 
     study = 1 if row["claim"].startswith("S1") else 2
     member = (row["outcome"], row["gene"], None if study == 1 else row["style"])
@@ -98,7 +98,7 @@ def _loop_one(row, grid, variants, counts) -> float:
 
 def bench_multiverse(draws: int = 500, sample: int = 8, seed: int = 3) -> dict:
     """Time the default multiverse against a statsmodels loop and the bare batched floor."""
-    from .multiverse import draw_counts, run_multiverse
+    from .study.multiverse import draw_counts, run_multiverse
 
     config, grid, variants = _setup()
     start = time.perf_counter()

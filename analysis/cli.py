@@ -62,7 +62,7 @@ def _covariates_option(p: argparse.ArgumentParser) -> None:
 
 
 def _read_dataset(args):
-    from .io import read_data
+    from .io.readers import read_data
     return read_data(args.data, **_reader_options(args))
 
 
@@ -78,7 +78,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def _add_multiverse_options(p: argparse.ArgumentParser) -> None:
-    """replicate / analyze: the multiverse section of the report (analysis.multiverse)."""
+    """replicate / analyze: the multiverse section of the report (analysis.study.multiverse)."""
     p.add_argument("--multiverse-draws", type=int, default=None, metavar="N",
                    help="null draws of the multiverse joint test (default: multiverse.draws of "
                         "the config, 500; 0 = curves without the joint test)")
@@ -225,7 +225,7 @@ def _add_linearity_options(p: argparse.ArgumentParser) -> None:
 def _check_linearity(args, data, res, reference):
     """``--check-linearity``: the binning-estimator check on the probe's variables."""
     from ._errors import InputError
-    from .linearity import check_linearity
+    from .stats.linearity import check_linearity
     if getattr(res, "moderator_binary", None) is None:
         raise InputError("--check-linearity needs Model 1 with a numeric focal predictor and "
                          "moderator (not a multicategorical variable or a second moderator)")
@@ -258,7 +258,7 @@ def _linearity_plot_target(args):
 
 
 def _write_linearity_plot(chk, args, fmt: str) -> None:
-    from .plots import figure_bytes, linearity_figure
+    from .render.plots import figure_bytes, linearity_figure
     from .safe_output import write_file
     fig = linearity_figure(chk.line, chk.bins, focal=chk.focal, moderator=chk.moderator,
                            outcome=chk.outcome, alpha=chk.alpha)
@@ -279,7 +279,7 @@ def _genotype_option(args) -> dict:
 
 
 def _run_probe(args) -> int:
-    from .moderation import probe
+    from .stats.moderation import probe
     from ._errors import InputError
     reference = _parse_reference(args.reference)
     genotype = _genotype_option(args)
@@ -327,7 +327,7 @@ def _check_probe_outputs(args) -> dict:
     import os
 
     from ._errors import InputError
-    from .probe_outputs import TABLE_FORMATS
+    from .render.probe_outputs import TABLE_FORMATS
     from .safe_output import check_file, check_folder
     fmt, path = args.table, args.table_out
     if fmt is None and path is not None:
@@ -359,7 +359,7 @@ def _check_probe_outputs(args) -> dict:
 def _write_probe_outputs(args, outputs: dict, res, data, genotype: dict) -> None:
     """Tables rendered first (every check of theirs before anything is written), then the
     figure folder, then the table file."""
-    from .probe_outputs import write_probe_plots, write_probe_tables
+    from .render.probe_outputs import write_probe_plots, write_probe_tables
     from .safe_output import relative_command, write_file
     common = {"genotype": genotype, "categorical": args.categorical, "file": args.data}
     content = None
@@ -390,7 +390,7 @@ def _write_region_plot(res, path: str, force: bool) -> None:
         raise InputError("--region-plot must end in .png, .pdf or .svg", file=path)
     if os.path.exists(path) and not force:
         raise InputError("exists already; use --force to replace it", file=path)
-    from .twomoderators import significance_region_figure
+    from .stats.twomoderators import significance_region_figure
     fig = significance_region_figure(res)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".region-", suffix=suffix)
@@ -408,7 +408,7 @@ def _susceptibility(args, data, res, reference):
     """The differential-susceptibility analysis on the probe's variables: the binary one
     of focal / moderator is the genotype, the other the environment."""
     from ._errors import InputError
-    from .susceptibility import susceptibility
+    from .study.susceptibility import susceptibility
     if args.weights or args.cluster:
         raise InputError("--susceptibility fits unweighted OLS models with independent errors; "
                          "it cannot be combined with --weights or --cluster")
@@ -568,8 +568,8 @@ def _add_validate(sub) -> argparse.ArgumentParser:
 
 
 def _run_validate(args) -> int:
-    from .codebook import Codebook
-    from .validate import validate
+    from .io.codebook import Codebook
+    from .io.validate import validate
     book = Codebook.load(args.codebook)
     if args.reference:
         book = book.with_reference(_parse_reference(args.reference))
@@ -598,7 +598,7 @@ def _add_init_codebook(sub) -> argparse.ArgumentParser:
 
 
 def _run_init_codebook(args) -> int:
-    from .codebook import init_codebook
+    from .io.codebook import init_codebook
     from .safe_output import check_file, write_file
     if args.out is not None:
         check_file(args.out, force=args.force, inputs=[args.data])
@@ -656,8 +656,8 @@ def _add_power(sub) -> argparse.ArgumentParser:
 
 
 def _run_power(args) -> int:
-    from .config import load_config
-    from .power import parse_effects, parse_n_grid, power_curve, summary, write_power_outputs
+    from .study.config import load_config
+    from .simulation.power import parse_effects, parse_n_grid, power_curve, summary, write_power_outputs
     from .safe_output import check_folder
     if args.out:
         check_folder(args.out, force=args.force, inputs=[args.config] if args.config else [])
@@ -748,8 +748,8 @@ def _run_multiverse(args) -> int:
     from pathlib import Path
 
     from ._errors import InputError
-    from .multiverse import run_files, summary_text, write_folder
-    from .report import check_target
+    from .study.multiverse import run_files, summary_text, write_folder
+    from .render.report import check_target
     from .sanitize import sanitize_terminal
     if args.draws is not None and args.draws < 0:
         raise InputError(f"--draws must be 0 or more, got {args.draws}")

@@ -3,8 +3,8 @@
 :func:`replicate` simulates both studies from ``data/simulation.yaml``, saves
 the raw exports with their codebooks under ``data/simulated/`` and then runs
 them through exactly the path a user's survey takes (:func:`analyze`):
-:func:`analysis.io.read_data`, :meth:`analysis.codebook.Codebook.load`,
-:func:`analysis.validate.validate` / :func:`~analysis.validate.prepare`, the
+:func:`analysis.io.readers.read_data`, :meth:`analysis.io.codebook.Codebook.load`,
+:func:`analysis.io.validate.validate` / :func:`~analysis.io.validate.prepare`, the
 model families, the scorecard, figures and the report.  Nothing here computes
 a statistic of its own: it wires the modules together.
 """
@@ -73,11 +73,11 @@ class StudyData:
 def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
     """Read, validate and prepare one dataset (raises InputError on any validation error).
 
-    ``reader_options`` go to :func:`analysis.io.read_data` (``sheet``,
+    ``reader_options`` go to :func:`analysis.io.readers.read_data` (``sheet``,
     ``decimal``, ``encoding``, ``header_row``, ``skip_rows``)."""
-    from .codebook import Codebook
-    from .io import read_data
-    from .validate import validate_and_prepare
+    from .io.codebook import Codebook
+    from .io.readers import read_data
+    from .io.validate import validate_and_prepare
 
     dataset = read_data(data_path, **reader_options)
     book = codebook if isinstance(codebook, Codebook) else Codebook.load(codebook)
@@ -94,8 +94,8 @@ def load_study(name: str, data_path, codebook, **reader_options) -> StudyData:
 
 def sesoi_in_raw_units(config, s1: pd.DataFrame, s2: pd.DataFrame) -> dict[str, float]:
     """The config's standardized smallest effects of interest in each claim's raw units
-    (:func:`analysis.claims.sesoi_in_raw_units`, which also returns the standardized values)."""
-    from .claims import sesoi_in_raw_units as convert
+    (:func:`analysis.study.claims.sesoi_in_raw_units`, which also returns the standardized values)."""
+    from .study.claims import sesoi_in_raw_units as convert
 
     return convert(config["claims"]["sesoi"], s1, s2)[0]
 
@@ -115,7 +115,7 @@ class Analysis:
     notes: tuple[str, ...] = ()
     min_group_size: int = 10
     small_genes: tuple[frozenset, frozenset] = (frozenset(), frozenset())
-    own_models: object = field(default=None, repr=False)  # analysis.own_models.OwnModels
+    own_models: object = field(default=None, repr=False)  # analysis.study.own_models.OwnModels
 
     @property
     def covariates(self) -> dict[str, list[str]]:
@@ -138,7 +138,7 @@ class Analysis:
 
     def scorecard_records(self) -> list[dict]:
         """The scorecard's JSON records; with original estimates, each claim's record
-        carries its ``replication_metrics`` rows (analysis.replication_metrics), and S2a/S2b
+        carries its ``replication_metrics`` rows (analysis.study.replication_metrics), and S2a/S2b
         their susceptibility row.  Claims resting on a gene group below ``min_group_size``
         are blanked (:func:`analysis.privacy.suppress_scorecard`)."""
         from .privacy import suppress_scorecard
@@ -148,8 +148,8 @@ class Analysis:
                 rec["replication_metrics"] = self.replication_metrics.for_claim(rec["id"])
         sus = self.checks.get("study2_susceptibility")
         if sus is not None and not sus.empty:
-            from .claims import CLAIMS
-            from .susceptibility import _records as json_rows
+            from .study.claims import CLAIMS
+            from .study.susceptibility import _records as json_rows
             keyed = sus.set_index(["outcome", "gene", "style"])
             for rec, claim in zip(records, CLAIMS):
                 if (rec["id"] == claim.id and len(claim.members) == 1
@@ -187,7 +187,7 @@ def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
     """Validation findings, data quality (missingness, the answered-share rule, reliability,
     item-total statistics), allele frequencies and Hardy-Weinberg tests from the validation
     details: aggregates only (findings give a row count, never row numbers)."""
-    from .quality import item_missingness, item_total_table, reliability_table, scale_missingness
+    from .io.quality import item_missingness, item_total_table, reliability_table, scale_missingness
 
     hwe, alleles, findings = [], [], []
     for sd in studies:
@@ -216,7 +216,7 @@ def _checks(studies: Sequence[StudyData]) -> dict[str, pd.DataFrame]:
 
 def available(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     """The outcomes, styles and genes a prepared frame has (the codebook may leave some out)."""
-    from .families import GENES, OUTCOMES, STYLES
+    from .study.families import GENES, OUTCOMES, STYLES
 
     return {"outcomes": tuple(o for o in OUTCOMES if o in frame.columns),
             "styles": tuple(s for s in STYLES if s in frame.columns),
@@ -265,15 +265,15 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                  own_models=None) -> Analysis:
     """Fit both model families, judge the claims, attach per-verdict replication probabilities.
 
-    ``own_models`` (:class:`analysis.own_models.OwnModels`, fitted by :func:`analyze` from
+    ``own_models`` (:class:`analysis.study.own_models.OwnModels`, fitted by :func:`analyze` from
     the codebook's ``models:``) are carried into the report beside the claims.
     ``covariates`` (``"codebook"``, ``"none"`` or names) enter every model of both
     studies as main effects; ``keller`` adds Keller's (2014) covariate x gene and
     covariate x style terms on top (Study 2).  A claim whose variables are not in
     the data (e.g. DRD2 not genotyped, SO not measured) is ``not tested``.  ``originals``
-    (an :class:`analysis.replication_metrics.OriginalEstimates`) adds the replication
+    (an :class:`analysis.study.replication_metrics.OriginalEstimates`) adds the replication
     metrics; ``ranges`` (response range per scale) decides where raw b is compared."""
-    from . import claims, families
+    from .study import claims, families
     from .privacy import small_genes
 
     alpha = float(config["claims"]["alpha"])
@@ -299,7 +299,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
         checks.update(_study2_extras(s2, study2, config, covs2, have2, alpha))
     metrics = None
     if originals is not None:
-        from .replication_metrics import replication_metrics
+        from .study.replication_metrics import replication_metrics
         metrics = replication_metrics(card, originals, ranges=ranges,
                                       study2_interactions=None if study2 is None
                                       else study2.interactions)
@@ -321,7 +321,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
 
 def _replication(card, s1, s2, config, se, replication_sims, progress, n_jobs, purpose):
     """Per-verdict shares of simulated studies at the data's sizes (none when 0 sims)."""
-    from . import power
+    from .simulation import power
 
     default = (ANALYZE_DEFAULT_SIMS if purpose == "analyze"
                else int(config["replication"]["n_sims"]))
@@ -361,14 +361,14 @@ def _covariate_table(s1, s2, covs1, covs2, keller) -> pd.DataFrame:
 
 
 def _study2_extras(s2, study2, config, covs, have2, alpha) -> dict:
-    from . import families
+    from .study import families
 
-    from .susceptibility import study2_susceptibility
+    from .study.susceptibility import study2_susceptibility
 
     out = {"study2_crossover": families.crossovers(s2.frame, study2, covariates=covs)}
     # The one exception to "covariates in every model": the Widaman/Belsky NLS fit's
     # covariance is not positive definite with the example survey's age and gender
-    # (math domain error in analysis.susceptibility), so the comparison runs without
+    # (math domain error in analysis.study.susceptibility), so the comparison runs without
     # covariates until that is fixed; its table's covariates column says so.
     sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=(),
                                 alpha=alpha)
@@ -394,8 +394,8 @@ def _settings(s1: StudyData, s2: StudyData, se, keller, covs, k) -> dict:
 def _figure_data(s2: StudyData, have2) -> dict:
     """Binned means of each outcome along the avoidant style per genotype group
     (every bin >= the codebook's min_group_size people): what the figures show of the data."""
-    from .families import GENES, GROUP_LABELS
-    from .figure_data import study2_binned_means
+    from .study.families import GENES, GROUP_LABELS
+    from .render.figure_data import study2_binned_means
     if not all(have2.values()) or "avoidant" not in have2["styles"]:
         return {}
     genes = {g: GENES[g] for g in have2["genes"]}
@@ -406,8 +406,8 @@ def _figure_data(s2: StudyData, have2) -> dict:
 
 def _betas(s1: StudyData, s2: StudyData, have1, have2, covs) -> dict:
     """Standardized coefficients (z-scored before the product) for the manuscript tables."""
-    from .families import GENES
-    from .standardized import standardized_coefficients
+    from .study.families import GENES
+    from .stats.standardized import standardized_coefficients
     out = {}
     if have1["outcomes"] and len(have1["genes"]) == 2:
         for outcome in have1["outcomes"]:
@@ -424,10 +424,10 @@ def _betas(s1: StudyData, s2: StudyData, have1, have2, covs) -> dict:
 
 
 def _multiverse(s1: StudyData, s2: StudyData, config, draws, progress, n_jobs):
-    """Every claim's specification curve and joint test (analysis.multiverse), when the
+    """Every claim's specification curve and joint test (analysis.study.multiverse), when the
     config (or the codebook) has a multiverse section and the data came with their codebook."""
-    from .multiverse import grid_for, run_multiverse
-    from .specdata import build_variants
+    from .study.multiverse import grid_for, run_multiverse
+    from .study.specdata import build_variants
 
     if s1.dataset is None or s2.dataset is None or (
             "multiverse" not in config and s2.codebook.multiverse is None):
@@ -451,7 +451,7 @@ def _unique(studies):
 
 def _figures(analysis: Analysis, tables: Mapping, records: list, note: str) -> tuple[dict, dict]:
     """Figures from the suppressed tables: no group below ``min_group_size`` is drawn."""
-    from . import plots
+    from .render import plots
 
     s2 = analysis.study2
     small2 = set(analysis.small_genes[1])
@@ -494,7 +494,7 @@ def _figures(analysis: Analysis, tables: Mapping, records: list, note: str) -> t
     figs["scorecard"] = plots.scorecard_figure(_records_frame(records))
     captions["scorecard"] = "Each published claim: estimate with its confidence interval and verdict."
     if analysis.multiverse is not None:
-        from .multiverse import figures
+        from .study.multiverse import figures
         mv_figs, mv_captions = figures(analysis.multiverse, note)
         figs.update(mv_figs)
         captions.update(mv_captions)
@@ -534,7 +534,7 @@ def _save_exports(simulated: Mapping, data_dir, *, force: bool, config_path: Pat
                   meta: Mapping) -> dict[str, dict[str, Path]]:
     """Write the simulated exports as one owned folder (crash-safe, never over foreign files)."""
     from .safe_output import write_folder
-    from .simulate import save_simulated
+    from .study.simulate import save_simulated
 
     names: dict[str, dict[str, Path]] = {}
 
@@ -557,7 +557,7 @@ def _shared_range(ranges):
 
 def _methods(analysis: Analysis, config):
     """The Methods section from the settings that produced ``analysis`` (text only)."""
-    from .report_content import analysis_methods, methods_section
+    from .render.report_content import analysis_methods, methods_section
     st, card, cfg = analysis.settings, analysis.scorecard, config.to_dict()
     items = analysis_methods(
         studies=st.get("studies", ()), se=st.get("se", "ols"), alpha=card.alpha,
@@ -582,8 +582,8 @@ def _write(analysis: Analysis, out_dir, *, config, config_path: Path, inputs, ti
     import matplotlib
 
     matplotlib.use("Agg")
-    from .config import assumptions_table, config_hash
-    from .report import write_report
+    from .study.config import assumptions_table, config_hash
+    from .render.report import write_report
     from .safe_output import relative_command
 
     tables = analysis.tables()
@@ -616,8 +616,8 @@ def _multiverse_section(analysis: Analysis, figures: Mapping) -> list:
     plain-words summary per claim; no section without a multiverse."""
     if analysis.multiverse is None:
         return []
-    from .multiverse import summary_text
-    from .report_sections import Section, gene_words
+    from .study.multiverse import summary_text
+    from .render.report_sections import Section, gene_words
     names = tuple(n for n in figures if n.startswith("specification_curve_"))
     lines = tuple(gene_words(line) for line in summary_text(analysis.multiverse))
     return [Section(id="multiverse", title="Multiverse: every defensible analysis of each claim",
@@ -632,8 +632,8 @@ def _own_hypotheses(analysis: Analysis, records, tables, conventions) -> tuple[l
     own = analysis.own_models
     if own is None or not own.verdicts:
         return records, []
-    from .own_models import report_section
-    from .report_content import summary_section
+    from .study.own_models import report_section
+    from .render.report_content import summary_section
     paper = [{**rec, "origin": "paper claim"} for rec in records]
     alpha, level = conventions["alpha"], conventions["conf_level"]
     summary = summary_section(records, alpha=alpha, family_rule=conventions["family_rule"],
@@ -644,8 +644,8 @@ def _own_hypotheses(analysis: Analysis, records, tables, conventions) -> tuple[l
 
 def _manuscript(analysis: Analysis, records, conventions) -> tuple[dict, object]:
     """APA tables (docx, tex, md) and draft results paragraphs: files and a report section."""
-    from . import manuscript
-    from .report_sections import Section
+    from .render import manuscript
+    from .render.report_sections import Section
     tables = manuscript.tables_for_analysis(analysis, records=records,
                                             betas=analysis.standardized)
     paragraphs = manuscript.results_paragraphs(
@@ -674,9 +674,9 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
     processes; the numbers do not depend on it.  ``original``: a file of the
     original study's estimates (``data/original_estimates.yaml`` format) adds
     the replication metrics."""
-    from .config import config_hash, load_config
+    from .study.config import config_hash, load_config
     from .safe_output import relative_command
-    from .simulate import simulate_study
+    from .study.simulate import simulate_study
 
     config_path = Path(config_path)
     _check_replicate_targets(out_dir, data_dir, force, config_path, original)
@@ -716,13 +716,13 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     simulations default to :data:`ANALYZE_DEFAULT_SIMS` studies at the data's N.
     ``original``: a file of the original study's estimates adds the replication metrics.
     The codebook's ``models:`` (the user's own hypotheses) are fitted and judged
-    (:mod:`analysis.own_models`) and reported beside the claims.  ``export_scored``: a
+    (:mod:`analysis.study.own_models`) and reported beside the claims.  ``export_scored``: a
     ``.csv`` or ``.parquet`` file for the scored analysis frame (:func:`scored_data`),
     written after a one-line notice on stderr (:data:`EXPORT_NOTICE`): it holds row-level
     genetic data, is never written inside the report folder, and the report does not
     contain it."""
-    from .codebook import Codebook
-    from .config import load_config
+    from .io.codebook import Codebook
+    from .study.config import load_config
 
     config_path = Path(config_path)
     inputs = [config_path, data_path, codebook_path, *([] if original is None else [original])]
@@ -769,8 +769,8 @@ def scored_data(study: StudyData) -> pd.DataFrame:
     """The scored analysis frame of a loaded dataset: scale scores, genotype codings,
     covariates and the raw columns the codebook's ``models:`` name (no respondent id).
     The own hypotheses are fitted on exactly this frame, and ``--export-scored`` writes it
-    (:func:`analysis.own_models.scored_frame`)."""
-    from .own_models import scored_frame
+    (:func:`analysis.study.own_models.scored_frame`)."""
+    from .study.own_models import scored_frame
     book = study.codebook
     models = () if book is None else book.models
     raw = None if study.dataset is None else study.dataset.frame
@@ -781,7 +781,7 @@ def _fit_own(scored: pd.DataFrame, book, config, k: int, codebook_path):
     """The codebook's own hypotheses fitted and judged (None without a ``models:`` list)."""
     if not book.models:
         return None
-    from .own_models import fit_own_models
+    from .study.own_models import fit_own_models
     return fit_own_models(scored, book.models, alpha=float(config["claims"]["alpha"]),
                           equivalence_alpha=float(config["claims"]["equivalence_alpha"]),
                           min_group_size=k, codebook=book, file=str(codebook_path))
@@ -827,15 +827,15 @@ def simulate_exports(out_dir, *, n: int | None = None, seed: int | None = None,
     ``n`` respondents per study (default: the config's ``study1.n`` / ``study2.n``);
     ``seed`` replaces ``meta.seed`` (default: the config's, so that without options
     the files equal ``data/simulated/``).  Large ``n`` lets anyone check the DGP's
-    truth (:func:`analysis.simulate.implied_effects`).  An existing, non-empty
+    truth (:func:`analysis.study.simulate.implied_effects`).  An existing, non-empty
     ``out_dir`` is not written into without ``force``; each file is written to a
     temporary name and moved into place.
 
     Returns ``{study: {kind: path}}``.
     """
     from ._errors import InputError
-    from .config import load_config
-    from .simulate import save_simulated, simulate_study
+    from .study.config import load_config
+    from .study.simulate import save_simulated, simulate_study
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -854,13 +854,13 @@ def _originals(original):
     """Load the original-estimates file first, so a bad file fails before any work."""
     if original is None:
         return None
-    from .replication_metrics import load_original_estimates
+    from .study.replication_metrics import load_original_estimates
     return load_original_estimates(original)
 
 
 def _codebook_ranges(codebook_path) -> dict[str, tuple[float, float]]:
     """Response range per item-scored scale of a codebook (for comparing raw b)."""
-    from .codebook import Codebook
+    from .io.codebook import Codebook
 
     book = Codebook.load(codebook_path)
     return {name: (float(spec.min), float(spec.max)) for name, spec in book.scales.items()

@@ -6,7 +6,7 @@ manifests):
 
 1. **No value of a sensitive column is ever shown.**  A column is sensitive
    if the codebook says so (its genotype and id columns), *or* its values
-   parse as genotypes (any notation :mod:`analysis.genotypes` reads), *or* it
+   parse as genotypes (any notation :mod:`analysis.measures.genotypes` reads), *or* it
    looks like an identifier (every non-missing value distinct, at least two
    of them, and not a float column with fractional values).  Errors on such
    a column name the file, the column and row numbers only
@@ -69,7 +69,7 @@ _LABEL_COLUMNS = {"study", "outcome", "gene", "style", "group", "genotype", "ter
 
 def looks_like_genotypes(values) -> bool:
     """True when at least half the non-missing text values parse as DRD2 or DRD4 genotypes."""
-    from .genotypes import _DEFAULT_SNP_MAP, _parse_drd2, _parse_drd4, _token
+    from .measures.genotypes import _DEFAULT_SNP_MAP, _parse_drd2, _parse_drd4, _token
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return False
@@ -275,7 +275,7 @@ def _suppress_group_rows(tables: dict, small: pd.DataFrame, k: int) -> dict:
 
 def _claims_of(genes: set[str]) -> set[str]:
     """Ids of the claims resting on any of ``genes`` (family claims: any member)."""
-    from .claims import CLAIMS
+    from .study.claims import CLAIMS
     return {c.id for c in CLAIMS if {c.gene, *(m[1] for m in (c.members or ()))} & genes}
 
 

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis._errors import InputError
-from analysis.codebook import Codebook
-from analysis.io import Dataset, read_data
-from analysis.validate import prepare, validate
+from analysis.io.codebook import Codebook
+from analysis.io.readers import Dataset, read_data
+from analysis.io.validate import prepare, validate
 
 N = 30
 GENOS = ["4R/7R", "4R/4R", "2R/4R", "7R/7R", "3R/4R"]

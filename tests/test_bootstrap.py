@@ -14,8 +14,8 @@ import pytest
 from scipy import stats
 
 from analysis._errors import InputError
-from analysis.bootstrap import bootstrap_linear, jackknife_linear
-from analysis.fastols import batch_ols, resample_indices
+from analysis.stats.bootstrap import bootstrap_linear, jackknife_linear
+from analysis.stats.fastols import batch_ols, resample_indices
 
 
 def _moderation(rng, n, hetero=True):

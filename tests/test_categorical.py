@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.moderation import probe
+from analysis.stats.moderation import probe
 
 REF = Path(__file__).resolve().parent / "reference"
 CASES = json.loads((REF / "multicategorical.json").read_text())["cases"]

@@ -10,8 +10,8 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import ttost_ind
 
 from analysis._errors import InputError
-from analysis.claims import CLAIMS, judge, tost, verdict_reproduced
-from analysis.families import GENES, GROUP_LABELS, STYLES, study1, study2
+from analysis.study.claims import CLAIMS, judge, tost, verdict_reproduced
+from analysis.study.families import GENES, GROUP_LABELS, STYLES, study1, study2
 
 DF = 300.0
 
@@ -305,7 +305,7 @@ def test_noise_large_n_shows_equivalence_tiny_n_does_not():
 def test_rules_are_data_every_verdict_is_reachable_and_explained():
     from itertools import product
 
-    from analysis.claims import (CONDITIONS, RULES, VERDICT_MEANING, VERDICTS, apply_rules,
+    from analysis.study.claims import (CONDITIONS, RULES, VERDICT_MEANING, VERDICTS, apply_rules,
                                  rule_set, verdict_legend)
     assert {rule_set(c) for c in CLAIMS} == set(RULES)
     assert set(VERDICT_MEANING) == set(VERDICTS)

@@ -224,7 +224,7 @@ def test_binary_outcome_refused_unless_linear_probability(tmp_path, capsys):
     assert obj["se_type"] == "HC3"
     assert any("linear probability model" in n for n in obj["notes"])
     # the same numbers as a 0/1 outcome fitted directly with HC3
-    from analysis.moderation import probe
+    from analysis.stats.moderation import probe
     one = next(k for k, v in obj["coding"]["y"].items() if v == 1)   # the coding used, reported
     direct = probe(frame.assign(y=(frame["y"] == one).astype(float)), outcome="y",
                    focal="x", moderator="w", se="HC3", linear_probability=True)
@@ -261,7 +261,7 @@ def test_hostile_level_names_reach_the_terminal_inert(tmp_path, capsys):
 @pytest.mark.parametrize("coding,mapping", [("carrier", {"A2/A2": 0, "A1/A2": 1, "A1/A1": 1}),
                                             ("additive", {"A2/A2": 0, "A1/A2": 1, "A1/A1": 2})])
 def test_genotype_codings_equal_hand_coding(coding, mapping):
-    from analysis.moderation import probe
+    from analysis.stats.moderation import probe
     root = Path(__file__).resolve().parents[1]
     df = pd.read_csv(root / "data" / "examples" / "designs_example.csv")
     before = df.copy()

@@ -157,7 +157,7 @@ def test_bootstrap_same_seed_same_numbers_and_matches_bootstrap_module(capsys):
     for row in first["coefficients"] + first["conditional_effects"]:
         assert row["boot_conf_low"] < row["estimate"] < row["boot_conf_high"]
     # Independent of the CLI wiring: the conditional effect at p50 bootstrapped directly.
-    from analysis.bootstrap import bootstrap_linear
+    from analysis.stats.bootstrap import bootstrap_linear
     df = pd.read_csv(EXAMPLE).dropna(subset=["CO", "avoidant", "drd4_7r"])
     g = (df["drd4_7r"] == "carrier").astype(float)      # coded by meaning: carrier = 1
     a = df["avoidant"].to_numpy()

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.covariance import cluster_codes
-from analysis.models import fit_ols
-from analysis.probing import johnson_neyman, linear_combination, wald_test
+from analysis.stats.covariance import cluster_codes
+from analysis.stats.models import fit_ols
+from analysis.stats.probing import johnson_neyman, linear_combination, wald_test
 
 REF = Path(__file__).resolve().parent / "reference"
 CASES = json.loads((REF / "cluster_weights.json").read_text())["cases"]
@@ -71,7 +71,7 @@ def test_cr2_df_and_jn_boundary_consistent():
 
 # ------------------------------------------------------------------ probe layer
 def test_probe_cluster_matches_r_through_the_verb():
-    from analysis.moderation import probe
+    from analysis.stats.moderation import probe
     case = CASES["states_wls_cr2"]
     df = pd.read_csv(REF / "states.csv")
     res = probe(df, outcome="life_exp", focal="illiteracy", moderator="income", cluster="region",
@@ -91,7 +91,7 @@ def test_probe_cluster_matches_r_through_the_verb():
 
 
 def test_default_se_follows_design():
-    from analysis.moderation import probe
+    from analysis.stats.moderation import probe
     df = pd.read_csv(REF / "states.csv")
     kw = dict(outcome="life_exp", focal="illiteracy", moderator="income")
     assert probe(df, **kw).se_type == "ols"
@@ -101,8 +101,8 @@ def test_default_se_follows_design():
 
 
 def test_weighted_probe_values():
-    from analysis.moderation import probe
-    from analysis.probing import weighted_mean_sd, weighted_percentile
+    from analysis.stats.moderation import probe
+    from analysis.stats.probing import weighted_mean_sd, weighted_percentile
     df = pd.read_csv(REF / "states.csv")
     res = probe(df, outcome="life_exp", focal="illiteracy", moderator="income",
                 weights="population")
@@ -149,7 +149,7 @@ def _loop_wild(X, y, codes, se, L, draws, impose_null):
 
 @pytest.mark.parametrize("se,impose_null", [("CR1", True), ("CR2", True), ("CR2", False)])
 def test_wild_bootstrap_equals_refit_loop(se, impose_null):
-    from analysis.wildboot import wild_cluster_bootstrap
+    from analysis.stats.wildboot import wild_cluster_bootstrap
     df = pd.read_csv(REF / "states.csv")
     x, w = df["illiteracy"].to_numpy(float), df["income"].to_numpy(float)
     X = np.column_stack([np.ones(len(df)), x, w, x * w])
@@ -168,7 +168,7 @@ def test_wild_bootstrap_equals_refit_loop(se, impose_null):
 
 
 def test_wild_rademacher_enumerates_small_g():
-    from analysis.wildboot import wild_draws
+    from analysis.stats.wildboot import wild_draws
     draws, exact = wild_draws(4, 999, "rademacher", seed=1)
     assert exact and draws.shape == (16, 4) and len({tuple(r) for r in draws}) == 16
     draws, exact = wild_draws(12, 999, "webb", seed=1)
@@ -179,7 +179,7 @@ def test_wild_rademacher_enumerates_small_g():
 def test_fdr_jn_under_cluster_covariance(name):
     # FDR-JN uses the cluster covariance and df: the BH level comes from the same
     # linear_combination p values, and at each boundary p equals that level.
-    from analysis.probing import fdr_critical_p
+    from analysis.stats.probing import fdr_critical_p
     fit, w = _fit(CASES[name])
     jn = johnson_neyman(fit, "x", "x:w", w, fdr=True)
     p_crit = fdr_critical_p(fit, "x", "x:w", w.min(), w.max(), alpha=0.05)
@@ -196,7 +196,7 @@ def test_fdr_jn_under_cluster_covariance(name):
 
 
 def test_jn_shares_are_weighted_with_weights():
-    from analysis.moderation import probe
+    from analysis.stats.moderation import probe
     df = pd.read_csv(REF / "states.csv")
     res = probe(df, outcome="life_exp", focal="illiteracy", moderator="income",
                 weights="population", se="CR2", cluster="region")

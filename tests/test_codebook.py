@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from analysis import paths
-from analysis.codebook import ANALYSIS_COLUMNS, Codebook, init_codebook
-from analysis.io import Dataset, read_data
+from analysis.io.codebook import ANALYSIS_COLUMNS, Codebook, init_codebook
+from analysis.io.readers import Dataset, read_data
 
 EXAMPLE_CB = paths.EXAMPLES / "codebook.yaml"
 EXAMPLE_SAV = paths.EXAMPLES / "survey.sav"

@@ -1,4 +1,4 @@
-"""Tests for analysis.config: loading, validation, hashing, the assumptions table."""
+"""Tests for analysis.study.config: loading, validation, hashing, the assumptions table."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,7 @@ import yaml
 
 from analysis import paths
 from analysis._errors import InputError
-from analysis.config import (BASES, Config, assumptions_table, config_from_dict, config_hash,
+from analysis.study.config import (BASES, Config, assumptions_table, config_from_dict, config_hash,
                              load_config)
 
 

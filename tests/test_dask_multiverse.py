@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.claims import CLAIMS
-from analysis.codebook import Codebook
-from analysis.config import load_config
-from analysis.io import read_data
-from analysis.multiverse import run_multiverse
-from analysis.specdata import build_variants
-from analysis.specgrid import default_grid
+from analysis.study.claims import CLAIMS
+from analysis.io.codebook import Codebook
+from analysis.study.config import load_config
+from analysis.io.readers import read_data
+from analysis.study.multiverse import run_multiverse
+from analysis.study.specdata import build_variants
+from analysis.study.specgrid import default_grid
 
 distributed = pytest.importorskip("distributed")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import power
+from analysis.simulation import power
 
 distributed = pytest.importorskip("distributed")
 
@@ -40,7 +40,7 @@ def test_power_curve_on_dask_equals_local(cluster):
 
 
 def test_bad_scheduler_address_is_an_input_error(monkeypatch):
-    from analysis import montecarlo
+    from analysis.simulation import montecarlo
     monkeypatch.setattr(montecarlo, "_DASK_TIMEOUT", 2)
     with pytest.raises(power.InputError):
         power.simulated_interaction_power([60], 0.3, 0.36, reps=10, seed=1,

@@ -6,7 +6,7 @@ import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 from analysis._errors import InputError
-from analysis.families import (GENES, GROUP_LABELS, STYLES, benjamini_hochberg,
+from analysis.study.families import (GENES, GROUP_LABELS, STYLES, benjamini_hochberg,
                                descriptives, holm, keller_design, study1, study2)
 
 
@@ -303,8 +303,8 @@ def test_hc3_with_leverage_one_case_in_tiny_a1a1_group_does_not_abort_study2():
     # Regression: 3 A1/A1 cases with only 2 distinct style values give one case leverage 1;
     # HC3 is undefined for that three-genotype model, which must be skipped with a note,
     # not abort the 12 claim models.
-    from analysis.config import load_config
-    from analysis.simulate import simulate_scores
+    from analysis.study.config import load_config
+    from analysis.study.simulate import simulate_scores
     sims = simulate_scores(load_config(), "study2", 120, 30, seed=5)
     df = pd.DataFrame({k: v[0] for k, v in sims.items()})
     df["drd2_genotype"] = df["drd2_a1_count"].map({0: "A2/A2", 1: "A1/A2", 2: "A1/A1"})
@@ -315,8 +315,8 @@ def test_hc3_with_leverage_one_case_in_tiny_a1a1_group_does_not_abort_study2():
 
 def test_bootstrap_study2_matches_bootstrap_linear_with_the_same_seed():
     # Independent path: the same design built here and bootstrapped directly.
-    from analysis.bootstrap import bootstrap_linear
-    from analysis.families import _example_data, bootstrap_study2
+    from analysis.stats.bootstrap import bootstrap_linear
+    from analysis.study.families import _example_data, bootstrap_study2
     df = _example_data(150)
     table = bootstrap_study2(df, n_boot=300, seed=9, outcomes=("CO",), styles=("avoidant",))
     seeds = np.random.SeedSequence(9).spawn(2)       # models in order: DRD2, DRD4
@@ -333,9 +333,9 @@ def test_bootstrap_study2_matches_bootstrap_linear_with_the_same_seed():
 
 
 def test_crossovers_table_matches_probing_crossover_on_a_direct_fit():
-    from analysis.families import _example_data, crossovers
-    from analysis.models import fit_ols
-    from analysis.probing import crossover
+    from analysis.study.families import _example_data, crossovers
+    from analysis.stats.models import fit_ols
+    from analysis.stats.probing import crossover
     df = _example_data(300)
     res = study2(df, outcomes=("CO",), styles=("avoidant",))
     table = crossovers(df, res).set_index("gene")

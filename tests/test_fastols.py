@@ -14,9 +14,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis._errors import InputError
-from analysis.fastols import (batch_ols, bootstrap_ols, chunk_size_for, iter_resample_batches,
+from analysis.stats.fastols import (batch_ols, bootstrap_ols, chunk_size_for, iter_resample_batches,
                               resample_counts, resample_indices)
-from analysis.models import fit_ols
+from analysis.stats.models import fit_ols
 
 SE_ALL = ("ols", "HC0", "HC1", "HC2", "HC3", "HC4")
 RTOL = 1e-10

@@ -1,4 +1,4 @@
-"""Tests for analysis.genotypes: parsing, codings, counts and HWE tests.
+"""Tests for analysis.measures.genotypes: parsing, codings, counts and HWE tests.
 
 Independent checks: the HWE recurrence against the direct formula evaluated in
 exact rational arithmetic (brute-force enumeration of the whole null
@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis._errors import InputError
-from analysis.genotypes import (
+from analysis.measures.genotypes import (
     CODINGS, allele_frequencies, code_genotypes, genotype_counts, hwe_exact,
     hwe_multiallelic_mc, hwe_test, parse_carrier, parse_genotypes, strand_check,
 )
@@ -348,7 +348,7 @@ def test_null_table_sampler_follows_the_exact_null_distribution():
     chi-square goodness of fit over 20,000 draws (cells with expected count < 5 pooled),
     seed fixed; a correct sampler fails this at rate 0.001."""
     from scipy import stats
-    from analysis.genotypes import _null_genotype_tables
+    from analysis.measures.genotypes import _null_genotype_tables
     counts = (5, 8, 5)
     f = math.factorial
     n = sum(counts) // 2

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import io as aio
-from analysis import paths, safe_yaml
+from analysis.io import readers as aio
+from analysis import paths
+from analysis.io import safe_yaml
 from analysis._errors import InputError
 from analysis.cli import main
-from analysis.codebook import Codebook
-from analysis.config import load_config
+from analysis.io.codebook import Codebook
+from analysis.study.config import load_config
 
 SURVEY = paths.ROOT / "data" / "examples" / "survey.sav"
 CODEBOOK = paths.ROOT / "data" / "examples" / "codebook.yaml"

@@ -2,7 +2,7 @@
 
 Independent check: the reference frame is built in memory; each file is
 written by a *different* library (pandas' CSV/Excel/Stata/Parquet writers,
-pyreadstat's SPSS writer) and read back through ``analysis.io.read_data``.
+pyreadstat's SPSS writer) and read back through ``analysis.io.readers.read_data``.
 Numbers are compared exactly (they are binary-exact decimals like 2.25, so no
 tolerance is needed) after casting numeric columns to float, because SPSS
 stores every number as a double.
@@ -18,7 +18,7 @@ import pyreadstat
 import pytest
 
 from analysis._errors import InputError
-from analysis.io import Dataset, read_data, read_table_for_probe
+from analysis.io.readers import Dataset, read_data, read_table_for_probe
 
 REFERENCE = pd.DataFrame({
     "id": [1, 2, 3, 4, 5],

@@ -15,8 +15,8 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from analysis.cli import main
-from analysis.linearity import check_linearity
-from analysis.moderation import probe
+from analysis.stats.linearity import check_linearity
+from analysis.stats.moderation import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "examples" / "designs_example.csv"
@@ -107,7 +107,7 @@ def test_weighted_binned_effects_equal_statsmodels_wls():
 
 def test_linearity_figure_draws_the_given_numbers():
     from matplotlib.collections import PolyCollection
-    from analysis.plots import linearity_figure
+    from analysis.render.plots import linearity_figure
     df = _data(n=200, binary_x=True, seed=3)
     high = df["w"] > 5.2
     df.loc[high, "x"] = 1.0

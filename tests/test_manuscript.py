@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis import apa, manuscript, paths
-from analysis.standardized import standardized_coefficients
+from analysis.render import apa, manuscript
+from analysis import paths
+from analysis.stats.standardized import standardized_coefficients
 
 REFERENCE = paths.REPLICATION_REPORT
 DOCX = REFERENCE / "manuscript" / "tables.docx"
@@ -105,7 +106,7 @@ def test_standardized_betas_equal_statsmodels_on_zscored_data():
 
 
 def test_write_tables_for_a_probe_result(tmp_path):
-    from analysis.moderation import probe
+    from analysis.stats.moderation import probe
     rng = np.random.default_rng(2)
     d = pd.DataFrame({"x": rng.integers(0, 2, 150).astype(float), "w": rng.uniform(1, 7, 150)})
     d["y"] = 5 + 0.4 * d.x * d.w + rng.normal(0, 1, 150)

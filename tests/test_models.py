@@ -4,7 +4,7 @@ import pytest
 import statsmodels.api as sm
 
 from analysis._errors import InputError
-from analysis.models import fit_ols
+from analysis.stats.models import fit_ols
 
 SM_COV = {"ols": "nonrobust", "HC0": "HC0", "HC1": "HC1", "HC2": "HC2", "HC3": "HC3"}
 

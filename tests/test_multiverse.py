@@ -10,13 +10,13 @@ from statsmodels.stats.outliers_influence import OLSInfluence
 
 from analysis import paths
 from analysis._errors import InputError
-from analysis.claims import CLAIMS
-from analysis.codebook import Codebook
-from analysis.config import load_config
-from analysis.io import read_data
-from analysis.multiverse import draw_counts, run_multiverse, weighted_fits
-from analysis.specdata import build_variants
-from analysis.specgrid import SpecGrid, default_grid
+from analysis.study.claims import CLAIMS
+from analysis.io.codebook import Codebook
+from analysis.study.config import load_config
+from analysis.io.readers import read_data
+from analysis.study.multiverse import draw_counts, run_multiverse, weighted_fits
+from analysis.study.specdata import build_variants
+from analysis.study.specgrid import SpecGrid, default_grid
 
 TOL = 1e-10          # estimate and SE against statsmodels (relative, plus this absolute floor)
 
@@ -166,7 +166,7 @@ def test_summaries_follow_from_the_specification_table(result):
 
 
 def test_tost_matches_claims_tost(result):
-    from analysis.claims import tost
+    from analysis.study.claims import tost
     row = result.curves["S2c"].specs.iloc[17]
     assert row["tost_p"] == pytest.approx(tost(row["estimate"], row["std_error"], row["df"],
                                                row["sesoi"])[0], rel=1e-12)

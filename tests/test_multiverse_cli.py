@@ -9,7 +9,7 @@ import yaml
 
 from analysis import paths
 from analysis.cli import main
-from analysis.io import read_data
+from analysis.io.readers import read_data
 
 EXAMPLE = paths.ROOT / "data" / "examples"
 _O = {"why": "a reason", "source": "a source"}

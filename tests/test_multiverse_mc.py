@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.claims import CLAIMS
-from analysis.multiverse import run_multiverse
-from analysis.specdata import variants_from_frames
-from analysis.specgrid import SpecGrid
+from analysis.study.claims import CLAIMS
+from analysis.study.multiverse import run_multiverse
+from analysis.study.specdata import variants_from_frames
+from analysis.study.specgrid import SpecGrid
 
 pytestmark = pytest.mark.slow
 

@@ -41,7 +41,7 @@ def test_notebook_01_leaves_the_statistics_to_the_package():
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "probing.crossover(" not in code and "families.crossovers(" in code
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    from analysis.claims import CLAIMS
+    from analysis.study.claims import CLAIMS
     nulls = [c.id for c in CLAIMS if c.kind == "null"]
     words = {4: "Four", 5: "Five", 6: "Six"}
     assert f"{words[len(nulls)]} of the claims are *null* claims ({', '.join(nulls)}" in text

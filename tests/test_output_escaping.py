@@ -20,7 +20,7 @@ import yaml
 
 from analysis import paths
 from analysis.cli import main
-from analysis.io import read_data
+from analysis.io.readers import read_data
 
 EVIL_COLUMN = "=1+cmd|' /C calc'!A0 ![x](http://host/x.png)"
 EVIL_SOURCE = "Lab $\\frac{a}$ ![x](http://host/x.png) <b>bold</b> \x1b]0;pwned\x07end"

@@ -18,7 +18,7 @@ import yaml
 from analysis import paths
 from analysis._errors import InputError
 from analysis.cli import main
-from analysis.codebook import Codebook
+from analysis.io.codebook import Codebook
 
 SIM_DATA = paths.SIMULATED / "study2.csv"
 SIM_BOOK = paths.SIMULATED / "study2_codebook.yaml"
@@ -296,7 +296,7 @@ def test_raw_column_a_model_names_is_used(tmp_path):
                                            "prediction": "positive"}], EXAMPLE_BOOK))
     from analysis.pipeline import load_study, scored_data
     frame = scored_data(load_study("x", SURVEY, book))
-    from analysis.io import read_data
+    from analysis.io.readers import read_data
     raw = read_data(SURVEY).frame["Q1_1"]
     assert frame["Q1_1"].isna().sum() >= raw.isin([-9, 99]).sum()
     assert not frame["Q1_1"].isin([-9, 99]).any()
@@ -340,7 +340,7 @@ def test_prediction_null_may_be_yaml_null_and_defaults():
 def test_small_genotype_group_blanks_the_numbers_keeps_the_verdict():
     """The example's A1/A1 group has 12 people: with min_group_size 20 a model whose moderator
     is the A1 allele count has its numbers withheld (as the claims' are)."""
-    from analysis.own_models import fit_own_models
+    from analysis.study.own_models import fit_own_models
     from analysis.pipeline import load_study, scored_data
     models = [{"id": "count", "outcome": "CO", "focal": "avoidant", "moderator": "drd2_a1_count",
                "prediction": "positive"}, _GOOD,
@@ -444,8 +444,8 @@ def test_validate_reports_every_bad_model_variable(tmp_path):
 def test_scored_frame_never_takes_a_raw_genotype_or_id_column():
     """Even called directly (bypassing validate), the raw genotype and id columns stay out;
     fit_own_models then names the key that asked for one."""
-    from analysis.codebook import ModelSpec
-    from analysis.own_models import fit_own_models, scored_frame
+    from analysis.io.codebook import ModelSpec
+    from analysis.study.own_models import fit_own_models, scored_frame
     from analysis.pipeline import load_study
     book = Codebook.load(EXAMPLE_BOOK)
     study = load_study("x", SURVEY, book)

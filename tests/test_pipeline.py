@@ -12,7 +12,7 @@ import pytest
 from analysis import paths
 from analysis._errors import InputError
 from analysis.cli import main
-from analysis.report import compare_reports
+from analysis.render.report import compare_reports
 
 ROOT = paths.ROOT
 REFERENCE = paths.REPLICATION_REPORT
@@ -80,7 +80,7 @@ def test_reference_report_says_numbers_are_assumptions():
 
 def test_readme_scorecard_matches_reference():
     """The README's scorecard block is exactly the one generated from the committed report."""
-    from analysis.readme_scorecard import END, START, render
+    from analysis.render.readme_scorecard import END, START, render
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     card = json.loads((REFERENCE / "scorecard.json").read_text())
     sims = json.loads((REFERENCE / "manifest.json").read_text())["meta"]["replication_sims"]
@@ -176,7 +176,7 @@ def test_same_survey_in_every_format_gives_identical_reports(tmp_path):
     # Issue acceptance: CSV, XLSX, SAV, DTA and Parquet exports of the same data give identical
     # results. The SAV is the original; the others are written from its analysis-relevant
     # columns (user-missing codes already applied), under the same codebook.
-    from analysis.io import read_data
+    from analysis.io.readers import read_data
     frame = read_data(SURVEY).frame
     exports = {"survey.csv": lambda p: frame.to_csv(p, index=False),
                "survey.xlsx": lambda p: frame.to_excel(p, index=False),
@@ -250,7 +250,7 @@ def test_codebook_covariates_enter_every_model_and_n_matches_validate():
     """Issue 9 item 4: the codebook's covariates are in every model of both studies by
     default, --covariates none removes them, and validate's complete rows per model equal the
     N each fitted model used."""
-    from analysis.config import load_config
+    from analysis.study.config import load_config
     from analysis.pipeline import load_study, run_analysis
 
     data = load_study("mine", SURVEY, CODEBOOK)

@@ -8,7 +8,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
-from analysis import plots
+from analysis.render import plots
 
 # Okabe & Ito (2008), "Color Universal Design", https://jfly.uni-koeln.de/color/ (RGB 0-255)
 OKABE_ITO_RGB = {(0, 0, 0), (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),

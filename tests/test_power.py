@@ -1,4 +1,4 @@
-"""Power curves and replication probabilities (analysis.power).
+"""Power curves and replication probabilities (analysis.simulation.power).
 
 Independent checks: the noncentral-t closed form for one G x A interaction
 (methods.md section 7), Gelman & Carlin's (2014) closed-form type S / type M,
@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from analysis import batchclaims, montecarlo, power
+from analysis.study import batchclaims
+from analysis.simulation import montecarlo, power
 from analysis._errors import InputError
-from analysis.config import load_config
+from analysis.study.config import load_config
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +234,7 @@ def test_complete_case_fits_match_statsmodels():
 
 
 def test_adjust_rows_equals_families_adjustments():
-    from analysis.families import benjamini_hochberg, holm
+    from analysis.study.families import benjamini_hochberg, holm
 
     rng = np.random.default_rng(3)
     P = rng.uniform(size=(50, 8)) ** 3
@@ -255,9 +256,9 @@ def test_vectorised_verdicts_equal_judge_study_by_study(config):
     Both sides get the SESOI converted from the config on that dataset
     (claims.sesoi_in_raw_units on the frame vs batchclaims.sesoi_arrays on the arrays)
     and TOST at equivalence_alpha, so every branch of claims.RULES is compared."""
-    from analysis.claims import judge, sesoi_in_raw_units
-    from analysis.families import study1, study2
-    from analysis.simulate import simulate_scores
+    from analysis.study.claims import judge, sesoi_in_raw_units
+    from analysis.study.families import study1, study2
+    from analysis.study.simulate import simulate_scores
 
     weak = config.with_overrides({"study2": {"CO": {"effects": {
         "drd4_7r_x_avoidant": 0.4, "drd2_a2a2_x_avoidant": 0.3}}}})
@@ -290,8 +291,8 @@ def test_vectorised_verdicts_equal_judge_study_by_study(config):
 
 def test_sesoi_arrays_equal_frame_conversion(config):
     """batchclaims.sesoi_arrays == claims.sesoi_in_raw_units study by study (1e-12)."""
-    from analysis.claims import sesoi_in_raw_units
-    from analysis.simulate import simulate_scores
+    from analysis.study.claims import sesoi_in_raw_units
+    from analysis.study.simulate import simulate_scores
 
     s1 = simulate_scores(config, "study1", 80, 5, seed=3)
     s2 = simulate_scores(config, "study2", 80, 5, seed=4)
@@ -304,13 +305,13 @@ def test_sesoi_arrays_equal_frame_conversion(config):
 
 
 def test_verdict_codes_are_the_claims_vocabulary():
-    from analysis.claims import VERDICTS
+    from analysis.study.claims import VERDICTS
     assert batchclaims.VERDICT_CODES == VERDICTS
 
 
 # ----------------------------------------------------------------- effects
 def test_apply_effects_reliability_and_carrier_shares(config):
-    from analysis.simulate import score_scaling
+    from analysis.study.simulate import score_scaling
 
     cfg, applied = power.apply_effects(config, {"reliability.avoidant": 0.7,
                                                 "drd4_7r_carrier": 0.5, "drd2_a1_carrier": 0.3,

@@ -12,7 +12,7 @@ import pytest
 
 from analysis import paths
 from analysis.cli import COMMANDS, build_parser, main
-from analysis.io import read_data
+from analysis.io.readers import read_data
 from analysis.privacy import (is_sensitive, looks_like_genotypes, looks_like_identifier,
                               sensitive_columns, suppress_counts, suppress_rows)
 

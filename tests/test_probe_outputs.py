@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.moderation import probe
-from analysis.probe_outputs import probe_plot_data, write_probe_plots, write_probe_tables
+from analysis.stats.moderation import probe
+from analysis.render.probe_outputs import probe_plot_data, write_probe_plots, write_probe_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "examples" / "probe_example.csv"
@@ -369,8 +369,8 @@ def test_multicategorical_small_group_not_drawn(tmp_path):
 def test_cli_table_docx_with_standardized_betas(tmp_path, capsys):
     import docx
 
-    from analysis import apa
-    from analysis.standardized import standardized_coefficients
+    from analysis.render import apa
+    from analysis.stats.standardized import standardized_coefficients
     path = _cli_data(tmp_path)
     target = tmp_path / "tables.docx"
     code, out, err = _run(["probe", path, *BASE, "--se", "HC3", "--table", "docx", "--table-out",
@@ -395,7 +395,7 @@ def test_cli_table_docx_with_standardized_betas(tmp_path, capsys):
 
 
 def test_python_api_tables_match_the_report_writer():
-    from analysis import manuscript
+    from analysis.render import manuscript
     d = _data()
     res = probe(d, outcome="y", focal="x", moderator="w")
     assert write_probe_tables(res, "tex", data=d) == manuscript.write_tables(res, "tex")
@@ -474,8 +474,8 @@ def test_cli_standardized_refusals_leave_nothing_written(tmp_path, capsys):
 def test_no_label_overlaps_in_the_probe_figures(kw):
     """Rendered bounding boxes of every text (legend entries with slopes, JN bounds, titles)
     never overlap, for 2-4 lines and per-contrast JN figures (the report's rule)."""
-    from analysis.plots import text_overlaps
-    from analysis.probe_outputs import probe_figures
+    from analysis.render.plots import text_overlaps
+    from analysis.render.probe_outputs import probe_figures
     data = pd.read_csv(ROOT / "data" / "examples" / "designs_example.csv")
     res = probe(data, **kw)
     pdata = probe_plot_data(res, data, genotype=kw.get("genotype"))

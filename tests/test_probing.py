@@ -8,8 +8,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis import probe
-from analysis.models import fit_ols
-from analysis.probing import jn_roots, johnson_neyman, linear_combination
+from analysis.stats.models import fit_ols
+from analysis.stats.probing import jn_roots, johnson_neyman, linear_combination
 
 REF = Path(__file__).parent / "reference"
 
@@ -196,7 +196,7 @@ def test_fdr_critical_t_reproduces_benjamini_hochberg(seed, b3):
     # exactly the ones statsmodels' BH procedure rejects at the same alpha.
     from statsmodels.stats.multitest import multipletests
 
-    from analysis.probing import fdr_critical_t
+    from analysis.stats.probing import fdr_critical_t
     df = _data(seed, b3=b3, n=150)
     res = probe(df, outcome="y", focal="x", moderator="w")
     lo, hi = res.johnson_neyman().observed_range
@@ -215,7 +215,7 @@ def test_crossover_matches_widaman_reparameterisation_and_fieller():
     # crossover; scipy's curve_fit gives C and an SE to compare with the delta method.
     from scipy.optimize import curve_fit
 
-    from analysis.probing import crossover
+    from analysis.stats.probing import crossover
     rng = np.random.default_rng(11)
     n = 400
     g = rng.integers(0, 2, n).astype(float)
@@ -242,7 +242,7 @@ def test_crossover_matches_widaman_reparameterisation_and_fieller():
 
 
 def test_crossover_outside_range_is_ordinal():
-    from analysis.probing import crossover
+    from analysis.stats.probing import crossover
     rng = np.random.default_rng(12)
     n = 400
     g = rng.integers(0, 2, n).astype(float)

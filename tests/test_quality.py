@@ -17,7 +17,7 @@ import yaml
 from analysis import paths
 from analysis.cli import main
 from analysis.pipeline import load_study
-from analysis.quality import NOT_COMPUTABLE
+from analysis.io.quality import NOT_COMPUTABLE
 
 PLAIN = paths.SIMULATED / "study2.csv"
 CODEBOOK = paths.SIMULATED / "study2_codebook.yaml"

@@ -1,4 +1,4 @@
-"""Replication metrics (analysis.replication_metrics) against independent computations.
+"""Replication metrics (analysis.study.replication_metrics) against independent computations.
 
 References used (each test names its own):
 - statsmodels OLS residual correlation (partial r), statsmodels power solvers
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from analysis import replication_metrics as rm
+from analysis.study import replication_metrics as rm
 from analysis._errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,8 +202,8 @@ def test_prediction_interval_coverage_by_simulation():
 # ------------------------------------------------------------------ end to end
 @functools.lru_cache(maxsize=1)
 def _card():
-    from analysis.claims import judge
-    from analysis.families import _example_data, study1, study2
+    from analysis.study.claims import judge
+    from analysis.study.families import _example_data, study1, study2
 
     d = _example_data(300, seed=3)
     s2 = study2(d)
@@ -298,7 +298,7 @@ def test_bad_original_files_raise_one_clear_error(tmp_path, text, needle):
 def test_pipeline_carries_metrics_into_tables_and_scorecard_records():
     """run_analysis with original estimates: a replication_metrics table and each
     scorecard record's replication_metrics rows (the report's inputs)."""
-    from analysis.config import load_config
+    from analysis.study.config import load_config
     from analysis.pipeline import load_study, run_analysis
 
     from analysis import paths
@@ -317,7 +317,7 @@ def test_pipeline_carries_metrics_into_tables_and_scorecard_records():
     assert next(r for r in records if r["id"] == "S2b")["susceptibility"]["gene"] == "DRD4"
     para = ana.replication_metrics.paragraph()
     assert para.startswith("Compared with the original estimates (EXAMPLE") and "of 8 claims" in para
-    from analysis.susceptibility import summary_paragraph
+    from analysis.study.susceptibility import summary_paragraph
     assert "CO ~ DRD4 x avoidant" in summary_paragraph(ana.checks["study2_susceptibility"])
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import plots, report
+from analysis.render import plots, report
 from analysis._errors import InputError
-from analysis.report import compare_reports, write_report
+from analysis.render.report import compare_reports, write_report
 
 EVIL = "<script>alert(1)</script>"
 EVIL_CODE = "__import__('os').system('x')"
@@ -266,7 +266,7 @@ def test_refuses_per_person_columns_and_bad_scorecard(tmp_path, inputs):
 
 
 def test_display_formatting_only_rounds():
-    from analysis.report_sections import Table, display_table
+    from analysis.render.report_sections import Table, display_table
     frame = pd.DataFrame({"estimate": [0.12345, -2e-5, np.nan], "p_value": [0.0004, 0.04321, 1.0],
                           "n": [10.0, 20.0, np.nan], "label": ["a", None, "c"],
                           "conf_low": [-0.1, -0.2, np.nan], "conf_high": [0.3, 0.4, np.nan]})

@@ -121,7 +121,7 @@ def test_issue8_replicate_data_dir_needs_force(tmp_path, capsys):
 
 def test_issue8_killed_runs_leftovers_are_cleaned_only_when_their_process_is_gone(tmp_path):
     """Reproduced: hidden .tmp-* folders of killed runs stayed forever."""
-    from analysis.report import write_report  # the report path, as on the old main
+    from analysis.render.report import write_report  # the report path, as on the old main
     from tests.test_report import _kwargs
     config = tmp_path / "simulation.yaml"
     config.write_text("seed: 1\n")

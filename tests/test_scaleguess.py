@@ -16,10 +16,10 @@ import yaml
 
 from analysis import paths
 from analysis.cli import main
-from analysis.codebook import Codebook, init_codebook
-from analysis.io import Dataset, read_data
-from analysis.scaleguess import parallel_analysis, propose_scales, stem_of
-from analysis.validate import validate
+from analysis.io.codebook import Codebook, init_codebook
+from analysis.io.readers import Dataset, read_data
+from analysis.io.scaleguess import parallel_analysis, propose_scales, stem_of
+from analysis.io.validate import validate
 
 sys.path.insert(0, os.path.dirname(__file__))
 import survey_exports as se  # noqa: E402
@@ -145,7 +145,7 @@ def test_choice_text_export_gets_labels_that_read_it_back_exactly(plain, tmp_pat
     assert 'labels: {1: "Strongly disagree", 2: "Disagree"' in text
     cb = tmp_path / "cb.yaml"
     cb.write_text(text)
-    from analysis.codebook import Codebook
+    from analysis.io.codebook import Codebook
     # text covariates are never coded alphabetically: name gender's value coded 0
     got = load_study("s", path, Codebook.load(cb).with_reference({"gender": "male"})).frame
     ref = load_study("s", PLAIN, paths.SIMULATED / "study2_codebook.yaml").frame

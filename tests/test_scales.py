@@ -1,4 +1,4 @@
-"""Tests for analysis.scales: scoring rules, alpha, standardised alpha, omega.
+"""Tests for analysis.measures.scales: scoring rules, alpha, standardised alpha, omega.
 
 Independent checks: hand computation with the standard library, two published
 examples (R performance::cronbachs_alpha on mtcars; Julia StatsBase
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis._errors import InputError
-from analysis.scales import (
+from analysis.measures.scales import (
     alpha_from_cov, cronbach_alpha, fit_one_factor, item_total, mcdonald_omega,
     omega_from_cov, reliability, reverse_key, score_scale, standardized_alpha,
 )

@@ -1,4 +1,4 @@
-"""Tests for analysis.simulate: determinism, genetics, parameter recovery, items, saving.
+"""Tests for analysis.study.simulate: determinism, genetics, parameter recovery, items, saving.
 
 Tolerances are Monte Carlo based: "4 SE" means four standard errors of the
 estimate at the sample size used (binomial SE for shares, the OLS SE from
@@ -17,11 +17,11 @@ import statsmodels.api as sm
 import yaml
 from scipy import stats
 
-from analysis import simulate as sim
+from analysis.study import simulate as sim
 from analysis._errors import InputError
-from analysis.config import SCALES, load_config
-from analysis.genotypes import code_genotypes, parse_genotypes
-from analysis.scales import score_scale
+from analysis.study.config import SCALES, load_config
+from analysis.measures.genotypes import code_genotypes, parse_genotypes
+from analysis.measures.scales import score_scale
 
 N_BIG = 20_000
 
@@ -162,7 +162,7 @@ def test_latent_model_recovers_every_coefficient(cfg, big1, big2, study, outcome
     assert _within(math.sqrt(fit.scale), resid_sd, resid_sd / math.sqrt(2 * N_BIG))
 
 
-# Score-level checks: score ~ intercept + slope * latent (analysis.simulate.score_scaling).
+# Score-level checks: score ~ intercept + slope * latent (analysis.study.simulate.score_scaling).
 # Rounding to categories is unbiased, but the ceiling/floor of the response scale
 # flattens the highest latent values: measured at n = 200,000 the Study 2
 # 7R x avoidant coefficient of the CO score is 1.6% below slope * beta (0.4% for

@@ -21,11 +21,11 @@ import yaml
 from analysis import paths
 from analysis._errors import InputError
 from analysis.cli import main
-from analysis.codebook import Codebook
-from analysis.config import load_config
-from analysis.io import read_data
+from analysis.io.codebook import Codebook
+from analysis.study.config import load_config
+from analysis.io.readers import read_data
 from analysis.pipeline import load_study, run_analysis
-from analysis.validate import validate
+from analysis.io.validate import validate
 
 sys.path.insert(0, os.path.dirname(__file__))
 import survey_exports as se  # noqa: E402

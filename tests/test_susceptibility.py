@@ -1,4 +1,4 @@
-"""Differential susceptibility (analysis.susceptibility) against independent computations.
+"""Differential susceptibility (analysis.study.susceptibility) against independent computations.
 
 - The nonlinear fits (free crossover C) against statsmodels OLS on the closed-form
   equivalent (weak DS = the interaction model reparameterised: identical RSS,
@@ -18,8 +18,8 @@ import statsmodels.api as sm
 from scipy import integrate, stats
 from scipy.optimize import curve_fit
 
-from analysis import susceptibility as ds
-from analysis.models import fit_ols
+from analysis.study import susceptibility as ds
+from analysis.stats.models import fit_ols
 
 
 def _data(n=500, seed=5, c_true=4.3, b1=0.0, b3=0.8):
@@ -172,8 +172,8 @@ def test_roisman_indices_range_is_stated_and_never_clipped():
     for rule in ("2sd", "observed"):
         lo, hi = rows.loc[rule, ["range_low", "range_high"]]
         assert rows.loc[rule, "poi_right"] == pytest.approx(ds.poi_right(c, lo, hi))
-    # the crossover table of analysis.probing no longer clips either
-    from analysis.probing import crossover
+    # the crossover table of analysis.stats.probing no longer clips either
+    from analysis.stats.probing import crossover
     cr = crossover(fit, "g", "g:w", w)
     assert cr.bounds == pytest.approx((m - 2 * s, m + 2 * s))
     assert cr.observed_range == (float(w.min()), 7.0)
@@ -184,7 +184,7 @@ def test_both_sides_significance_matches_conditional_effects():
     fit = fit_ols(np.column_stack([np.ones_like(w), g, w, g * w]), y, ["1", "g", "w", "g:w"])
     res = ds.roisman_indices(fit, "g", "g:w", w)
     row = res.frame.set_index("range_rule").loc["2sd"]
-    from analysis.probing import linear_combination
+    from analysis.stats.probing import linear_combination
     ends = linear_combination(fit, [{"g": 1, "g:w": row["range_low"]},
                                     {"g": 1, "g:w": row["range_high"]}])
     t_crit = stats.t.ppf(0.975, fit.df_resid)
@@ -198,7 +198,7 @@ def test_study2_tables_and_probe_cli(capsys):
 
     from analysis import paths
     from analysis.cli import main
-    from analysis.families import _example_data, study2
+    from analysis.study.families import _example_data, study2
 
     d = _example_data(300)
     tables = ds.study2_susceptibility(d, list(study2(d).reverse_probes))

@@ -2,7 +2,7 @@
 
 One simulated Study 1 and one Study 2 at n = 200,000 (the score-level fast path,
 the same generator as the item-level exports), fitted with the models that judge
-the claims (batchclaims: the array form of analysis.families).  Each asserted-null
+the claims (batchclaims: the array form of analysis.study.families).  Each asserted-null
 term must lie within 4 of its OLS standard errors of 0 (two-sided chance of a
 false alarm per term 6e-5; 19 terms); each asserted non-null term must be
 significant with the claimed sign and within 4 SE + 2% of its value on the score
@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import batchclaims
-from analysis import simulate as sim
-from analysis.claims import CLAIMS
-from analysis.config import load_config
+from analysis.study import batchclaims
+from analysis.study import simulate as sim
+from analysis.study.claims import CLAIMS
+from analysis.study.config import load_config
 
 N = 200_000
 CEILING_ALLOWANCE = 0.02
@@ -33,7 +33,7 @@ def fits():
 
 def _null_terms(s1, s2):
     """(label, estimate, se) of every term a claim asserts to be 0."""
-    from analysis.families import GROUP_LABELS
+    from analysis.study.families import GROUP_LABELS
 
     out = []
     for claim in CLAIMS:
@@ -86,7 +86,7 @@ def _score_factor(cfg, outcome, style=None):
 
 
 def test_every_asserted_effect_is_recovered(fits):
-    from analysis.families import GROUP_LABELS
+    from analysis.study.families import GROUP_LABELS
 
     cfg, s1, s2 = fits
     implied1 = sim.implied_effects(cfg, "study1")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.moderation import probe
+from analysis.stats.moderation import probe
 
 REF = Path(__file__).resolve().parent / "reference"
 CASES = json.loads((REF / "two_moderators.json").read_text())["cases"]
@@ -74,7 +74,7 @@ def test_region_grid_is_the_same_core():
 
 
 def test_region_figure_draws(tmp_path):
-    from analysis.twomoderators import significance_region_figure
+    from analysis.stats.twomoderators import significance_region_figure
     res = _probe(CASES["co2_model3_cr2"])
     fig = significance_region_figure(res)
     fig.savefig(tmp_path / "region.png")

@@ -20,10 +20,10 @@ import pytest
 
 from analysis import paths
 from analysis._errors import InputError
-from analysis.codebook import Codebook
-from analysis.genotypes import hwe_test, parse_genotypes
-from analysis.io import Dataset, read_data
-from analysis.validate import prepare, validate
+from analysis.io.codebook import Codebook
+from analysis.measures.genotypes import hwe_test, parse_genotypes
+from analysis.io.readers import Dataset, read_data
+from analysis.io.validate import prepare, validate
 
 EXAMPLE_CB = paths.EXAMPLES / "codebook.yaml"
 EXAMPLE_SAV = paths.EXAMPLES / "survey.sav"
@@ -232,7 +232,7 @@ def test_prepare_without_optional_parts_and_with_carrier_format():
 
 
 def test_validate_and_prepare_is_one_pass_of_both(example):
-    from analysis.validate import validate_and_prepare
+    from analysis.io.validate import validate_and_prepare
     ds, cb, report, frame = example
     again, got = validate_and_prepare(ds, cb)
     assert again.to_dict() == report.to_dict()

@@ -1,0 +1,1 @@
+"""Layer ``analysis.io.readers``: reading survey exports, codebooks, validation and data quality."""

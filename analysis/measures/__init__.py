@@ -1,0 +1,1 @@
+"""Layer ``analysis.measures``: scoring scales and coding genotypes."""

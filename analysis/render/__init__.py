@@ -1,0 +1,1 @@
+"""Layer ``analysis.render``: figures, tables, APA text, the report and the manuscript."""

@@ -1,0 +1,1 @@
+"""Layer ``analysis.simulation``: Monte Carlo: power curves and replication probabilities."""

@@ -1,0 +1,1 @@
+"""Layer ``analysis.stats``: model fits, covariances, probing, bootstrap and batched OLS."""

@@ -1,0 +1,295 @@
+"""Ordinary least squares with classical and HC0-HC4 covariance matrices.
+
+This is the one regression routine of the package: the moderation probe, the
+Study 1 and Study 2 model families and the reference tests all go through
+:func:`fit_ols`.  Designs are numpy arrays with named columns, built from
+column names as data; no formula string is ever parsed.
+
+Inference uses the t distribution with the residual degrees of freedom for
+every covariance type, HC types included, as PROCESS and R's
+``lmtest::coeftest(vcov = sandwich::vcovHC)`` do.
+
+References
+----------
+MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent
+covariance matrix estimators with improved finite sample properties.
+Journal of Econometrics, 29(3), 305-325. (HC1-HC3)
+
+Cribari-Neto, F. (2004). Asymptotic inference under heteroskedasticity of
+unknown form. Computational Statistics & Data Analysis, 45(2), 215-233. (HC4)
+
+Long, J. S., & Ervin, L. H. (2000). Using heteroscedasticity consistent
+standard errors in the linear regression model. The American Statistician,
+54(3), 217-224.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from .._errors import InputError
+
+__all__ = ["SE_TYPES", "OLSFit", "fit_ols", "hc_weights", "inference_frame"]
+
+SE_TYPES = ("ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2")
+_RANK_TOL = 1e-9
+
+
+def normalise_se_type(se: str) -> str:
+    """Accept ``ols``/``OLS``/``nonrobust`` and ``hc3``/``HC3``; return canonical spelling."""
+    key = str(se).strip()
+    if key.lower() in {"ols", "nonrobust", "classical", "none"}:
+        return "ols"
+    if key.upper() in SE_TYPES:
+        return key.upper()
+    raise InputError(f"unknown standard-error type {se!r}; choose one of {', '.join(SE_TYPES)}")
+
+
+def hc_weights(resid: np.ndarray, leverage: np.ndarray, n: int, k: int, se: str) -> np.ndarray:
+    r"""Per-observation weights :math:`\omega_i` of the sandwich :math:`(X'X)^{-1} X' \Omega X (X'X)^{-1}`.
+
+    .. math::
+
+        \text{HC0: } e_i^2 \qquad \text{HC1: } \tfrac{n}{n-k} e_i^2 \qquad
+        \text{HC2: } \tfrac{e_i^2}{1-h_i} \qquad \text{HC3: } \tfrac{e_i^2}{(1-h_i)^2}
+        \qquad \text{HC4: } \tfrac{e_i^2}{(1-h_i)^{\delta_i}},\;
+        \delta_i = \min(4, n h_i / k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hc_weights(np.array([1.0, -2.0]), np.array([0.5, 0.5]), n=2, k=1, se="HC3").tolist()
+    [4.0, 16.0]
+    """
+    e2 = resid ** 2
+    if se == "HC0":
+        return e2
+    if se == "HC1":
+        return e2 * n / (n - k)
+    one_minus_h = 1.0 - leverage
+    if se == "HC2":
+        return e2 / one_minus_h
+    if se == "HC3":
+        return e2 / one_minus_h ** 2
+    if se == "HC4":
+        delta = np.minimum(4.0, n * leverage / k)
+        return e2 / one_minus_h ** delta
+    raise ValueError(f"not an HC type: {se}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OLSFit:
+    """A fitted linear model: coefficients, covariance and fit statistics.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        Column names of the design, in order (``Intercept`` first when present).
+    params : ndarray, shape (k,)
+        Least-squares coefficients.
+    vcov : ndarray, shape (k, k)
+        Covariance of ``params`` under ``se_type``.
+    se_type : str
+        ``ols`` or ``HC0``..``HC4``.
+    nobs, df_resid : int
+        Number of observations and residual degrees of freedom ``n - k``.
+    rss, tss : float
+        Residual and (centred) total sum of squares.
+    alpha : float
+        Level used for confidence intervals (``1 - alpha`` coverage).
+    weighted : bool
+        Weighted least squares (``rss``/``tss`` are then weighted sums).
+    n_effective : float or None
+        Kish's effective sample size ``(sum w)^2 / sum w^2`` of a weighted fit.
+    cluster : ClusterCovariance or None
+        For CR1/CR2: the number of clusters and the degrees-of-freedom machinery
+        (:mod:`analysis.stats.covariance`).
+    """
+
+    terms: tuple[str, ...]
+    params: np.ndarray = field(repr=False)
+    vcov: np.ndarray = field(repr=False)
+    se_type: str
+    nobs: int
+    df_resid: int
+    rss: float
+    tss: float
+    alpha: float = 0.05
+    weighted: bool = False
+    n_effective: float | None = None
+    cluster: object = field(default=None, repr=False)
+
+    def df_for(self, L) -> np.ndarray:
+        """Degrees of freedom of each linear combination ``L b`` (rows of ``L``):
+        ``df_resid`` for OLS/HC, ``G - 1`` for CR1, Satterthwaite for CR2."""
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if self.cluster is None:
+            return np.full(L.shape[0], float(self.df_resid))
+        return self.cluster.df(L)
+
+    def wald(self, L) -> tuple[float, float, float, float]:
+        """F test of ``L b = 0`` under this fit's covariance: ``(F, df_num, df_den, p)``.
+
+        OLS/HC: ``F = b'L'(L V L')^{-1} L b / q`` on ``(q, df_resid)``; CR1 on
+        ``(q, G - 1)``; CR2 the HTZ test (:meth:`analysis.stats.covariance.ClusterCovariance.wald`).
+        """
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        if self.cluster is not None:
+            return self.cluster.wald(L, self.params)
+        est = L @ self.params
+        q = L.shape[0]
+        F = float(est @ np.linalg.solve(L @ self.vcov @ L.T, est)) / q
+        return F, float(q), float(self.df_resid), float(stats.f.sf(F, q, self.df_resid))
+
+    @property
+    def r2(self) -> float:
+        return 1.0 - self.rss / self.tss
+
+    @property
+    def r2_adj(self) -> float:
+        return 1.0 - (1.0 - self.r2) * (self.nobs - 1) / self.df_resid
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard error, sqrt(RSS / df)."""
+        return float(np.sqrt(self.rss / self.df_resid))
+
+    def index(self, term: str) -> int:
+        try:
+            return self.terms.index(term)
+        except ValueError:
+            raise KeyError(f"term {term!r} not in model terms {list(self.terms)}") from None
+
+    def to_frame(self):
+        """Coefficient table: ``term, estimate, std_error, statistic, df, p_value, conf_low, conf_high``."""
+        se = np.sqrt(np.diag(self.vcov))
+        frame = inference_frame(self.params, se, self.df_for(np.eye(len(self.terms))), self.alpha)
+        frame.insert(0, "term", list(self.terms))
+        return frame
+
+
+def inference_frame(estimate, std_error, df, alpha: float):
+    """t-based inference table from estimates and standard errors (``df`` scalar or per row).
+
+    Returns a DataFrame with ``estimate, std_error, statistic, df, p_value,
+    conf_low, conf_high``: ``statistic = estimate / std_error``, two-sided p
+    from ``t(df)`` and the ``1 - alpha`` interval ``estimate +/- t* std_error``.
+    """
+    import pandas as pd
+
+    est = np.asarray(estimate, dtype=float)
+    se = np.asarray(std_error, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    df = np.broadcast_to(np.asarray(df, dtype=float), est.shape)
+    tcrit = stats.t.ppf(1.0 - alpha / 2.0, df)
+    return pd.DataFrame({
+        "estimate": est,
+        "std_error": se,
+        "statistic": t,
+        "df": np.array(df),
+        "p_value": 2.0 * stats.t.sf(np.abs(t), df),
+        "conf_low": est - tcrit * se,
+        "conf_high": est + tcrit * se,
+    })
+
+
+def fit_ols(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...] | list[str], *,
+            se: str = "ols", alpha: float = 0.05, weights: np.ndarray | None = None,
+            cluster: np.ndarray | None = None) -> OLSFit:
+    """Fit ``y = X b + e`` by (weighted) least squares (QR) with the chosen covariance.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, k)
+        Design matrix, intercept column included by the caller.
+    y : ndarray, shape (n,)
+    terms : sequence of str
+        Names of the columns of ``X``.
+    se : {"ols", "HC0", "HC1", "HC2", "HC3", "HC4", "CR1", "CR2"}
+        CR1/CR2 need ``cluster`` (:mod:`analysis.stats.covariance`).
+    alpha : float
+        For confidence intervals.
+    weights : ndarray (n,), optional
+        Positive regression weights: WLS, ``b = (X'WX)^{-1} X'Wy`` (R ``lm(weights=)``);
+        HC types equal ``sandwich::vcovHC`` on the weighted fit.
+    cluster : ndarray of int (n,), optional
+        Cluster codes 0..G-1 (:func:`analysis.stats.covariance.cluster_codes`).
+
+    Raises
+    ------
+    InputError
+        If ``n < k + 2``, ``X`` is rank deficient (names the collinear term),
+        or an HC2-HC4 covariance meets an observation with leverage 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [0., 1., 2., 3.]])
+    >>> fit = fit_ols(X, np.array([1., 3., 5., 7.1]), ["Intercept", "x"])
+    >>> np.round(fit.params, 3).tolist()
+    [0.98, 2.03]
+    """
+    se = normalise_se_type(se)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, k = X.shape
+    terms = tuple(terms)
+    if n < k + 2:
+        raise InputError(f"{n} complete rows is too few for a model with {k} parameters "
+                         f"(need at least {k + 2})")
+    if (se in {"CR1", "CR2"}) != (cluster is not None):
+        raise InputError(f"standard-error type {se} "
+                         + ("needs a cluster column" if cluster is None
+                            else "ignores clusters: choose CR1 or CR2 with a cluster column"))
+    sw = None if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+    Xs, ys = (X, y) if sw is None else (X * sw[:, None], y * sw)
+    q, r = _checked_qr(Xs, terms)
+    params = np.linalg.solve(r, q.T @ ys)
+    resid_s = ys - Xs @ params
+    r_inv = np.linalg.solve(r, np.eye(k))
+    xtx_inv = r_inv @ r_inv.T
+    rss = float(resid_s @ resid_s)
+    vcov, clus = _covariance(se, X, Xs, q, y - X @ params, resid_s, weights, cluster, xtx_inv, rss)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    ybar = float(w @ y / w.sum())
+    return OLSFit(terms=terms, params=params, vcov=vcov, se_type=se, nobs=n,
+                  df_resid=n - k, rss=rss, tss=float(w @ (y - ybar) ** 2), alpha=alpha,
+                  weighted=weights is not None, cluster=clus,
+                  n_effective=None if weights is None else float(w.sum() ** 2 / (w @ w)))
+
+
+def _checked_qr(X: np.ndarray, terms: tuple[str, ...]):
+    """QR of the design; a constant or collinear column is an :class:`InputError`."""
+    q, r = np.linalg.qr(X)
+    # |R_jj| is the length of column j orthogonal to the columns before it.
+    diag = np.abs(np.diag(r))
+    norms = np.linalg.norm(X, axis=0)
+    bad = np.flatnonzero((norms == 0) | (diag <= _RANK_TOL * norms) | ~np.isfinite(diag))
+    if bad.size:
+        j = int(bad[0])
+        before = ", ".join(terms[:j]) or "nothing"
+        raise InputError(f"the model is not estimable: term {terms[j]!r} is constant or perfectly "
+                         f"collinear with {before}", hint="drop or recode that variable")
+    return q, r
+
+
+def _covariance(se, X, Xs, q, resid, resid_s, weights, cluster, xtx_inv, rss):
+    """Covariance of the coefficients: classical, HC0-HC4 (on the sqrt(w)-scaled
+    design, = sandwich::vcovHC of a weighted lm), or CR1/CR2 (analysis.stats.covariance)."""
+    n, k = X.shape
+    if se == "ols":
+        return xtx_inv * (rss / (n - k)), None
+    if se in {"CR1", "CR2"}:
+        from .covariance import cluster_covariance
+        clus = cluster_covariance(X, resid, weights, np.asarray(cluster), xtx_inv, se)
+        return clus.vcov, clus
+    leverage = np.einsum("ij,ij->i", q, q)
+    if se in {"HC2", "HC3", "HC4"} and np.any(leverage > 1 - 1e-10):
+        raise InputError(f"{se} standard errors are undefined: an observation has leverage 1 "
+                         "(it alone determines a coefficient)", hint="use --se HC0 or HC1")
+    omega = hc_weights(resid_s, leverage, n, k, se)
+    meat = (Xs * omega[:, None]).T @ Xs
+    return xtx_inv @ meat @ xtx_inv, None

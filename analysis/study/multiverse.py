@@ -1,0 +1,804 @@
+"""The multiverse of each claim: every specification's estimate, the curve, the joint test.
+
+For every published claim (S1a-S2d) the grid of :mod:`analysis.study.specgrid` is
+expanded into specifications (genotype coding x scoring x covariate set x SE
+type x outlier rule x sample rule [x loci in Study 1] [x member model for the
+S2c/S2d families]); each is fitted, giving the deciding estimate (Study 1: the
+carrier difference; Study 2: the gene x style product term) with its SE, t, p
+and CI.  Summaries: median estimate, share significant in the predicted
+direction and against it, share showing equivalence (TOST, null claims) and a
+variance decomposition of the estimates over the dimensions.
+
+Joint inference (Simonsohn, Simmons & Nelson 2020, Nature Human Behaviour
+4:1208-1214, doi:10.1038/s41562-020-0912-z)
+------------------------------------------------------------------------
+Null method: **null-imposed pairs bootstrap**, as Simonsohn et al. propose.
+For each specification the deciding term's estimated effect is removed from
+the outcome, ``y* = y - b_j x_j`` (for an interaction: the fitted product term
+removed, main effects and covariates kept), so the deciding coefficient of
+``y*`` is exactly 0; then the *same* resampled rows (one vector of case counts
+per draw over the rows of the data file, drawn once per dataset) are used for
+every specification, each specification keeping the rows it analyses.  Why not
+a Freedman-Lane residual permutation of the reduced model: specifications
+differ in their analysis samples (listwise deletion of different variables,
+the sample rule, removed outliers), and only a resample given as case counts
+over the whole file can be shared across different samples; the bootstrap
+also keeps the heteroskedasticity the HC3 specifications guard against.
+
+Because ``x_j`` is a column of the design, the fit of a draw to ``y*`` equals
+the fit to ``y`` with ``b_j`` subtracted from the deciding coefficient and
+identical residuals (so identical SEs): ``b*_j = b_dj - b_j``.  Every
+specification is therefore one count-weighted batched fit of the observed
+data and all draws at once (:func:`weighted_fits`: ``X'diag(c)X`` for all
+draws as one product of the count matrix with the per-case outer products, as
+:func:`analysis.stats.fastols.bootstrap_ols`).  The outlier rule is applied once to
+the observed data (it defines the specification's sample); a draw's degrees
+of freedom are its own resample size minus ``k``.
+
+Joint statistics, each compared with its distribution over the draws, ``p =
+(1 + #{draws at least as extreme}) / (1 + draws)`` (Phipson & Smyth 2010):
+the median estimate, the number of significant specifications, and Stouffer's
+``Z = sum_i z_i / sqrt(K)`` with ``z_i = sign(t_i) Phi^-1(1 - p_i / 2)``.  For a
+positive claim all three are one-sided in the predicted direction (counting
+only specifications significant in that direction), as in Simonsohn et al.;
+for a null claim two-sided (``|median|``, significant in either direction,
+``|Z|``), since any effect contradicts it.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .._errors import InputError
+from ..stats.models import hc_weights
+from .specdata import StudyVariants, apply_outlier_rule, spec_design
+from .specgrid import DIMENSIONS, SpecGrid, applicable_options, enumerate_specs
+
+__all__ = ["NULL_METHOD", "weighted_fits", "ClaimCurve", "MultiverseResult", "plan_claim",
+           "run_multiverse", "influence_sentences", "draw_counts"]
+
+NULL_METHOD = ("null-imposed pairs bootstrap (Simonsohn, Simmons & Nelson 2020): the deciding "
+               "term's estimate removed from the outcome, the same resampled rows for every "
+               "specification")
+_STREAM = 1206                 # spawn-key prefix of the multiverse's random streams
+_LEV_ONE = 1.0 - 1e-10
+_SPEC_COLS = ["term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
+              "conf_high", "n"]
+
+
+# ----------------------------------------------------------------------------- kernel
+@np.errstate(divide="ignore", invalid="ignore")
+def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
+                  se_types: Sequence[str] = ("ols",), xtx: np.ndarray | None = None) -> dict:
+    """Count-weighted least squares of several outcomes on one design, for many weight rows.
+
+    Row ``r`` of ``W`` (shape ``(R, N)``) weights the cases of fit ``r``: a 0/1 mask
+    for the observed data, case counts times the mask for a bootstrap draw.  With
+    ``c = W[r]``: ``b = (X'CX)^-1 X'Cy``, ``e = y - Xb``, ``n = sum c``, OLS
+    ``var(b_j) = [(X'CX)^-1]_jj e'Ce / (n - k)``, and the HC sandwich
+    ``var(b_j) = sum_i c_i w_i (q_j' x_i)^2`` with ``q_j`` row ``j`` of
+    ``(X'CX)^-1`` and the weights ``w_i`` of :func:`analysis.stats.models.hc_weights`
+    at leverage ``h_i = x_i'(X'CX)^-1 x_i`` (identical to refitting the gathered
+    resample, as in :func:`analysis.stats.fastols.bootstrap_ols`).  Rank-deficient fits
+    (checked as in :mod:`analysis.stats.fastols`) give NaN.
+
+    Returns ``{"estimate": (m, R), "se": {type: (m, R)}, "df": (R,)}`` for the
+    ``m`` outcomes in ``ys`` and coefficient ``column``.  ``xtx``: the ``(R, k, k)``
+    cross products ``X'CX`` when already known (a sub-block of a wider design's).
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(5), np.arange(5.0)])
+    >>> out = weighted_fits(X, np.array([[1.0, 3.0, 5.0, 7.0, 9.5]]), np.ones((1, 5)), 1)
+    >>> round(float(out["estimate"][0, 0]), 3), float(out["df"][0])
+    (2.1, 3.0)
+    """
+    from ..stats.fastols import _safe_inverse
+
+    R, N = W.shape
+    k = X.shape[1]
+    Z = (X[:, :, None] * X[:, None, :]).reshape(N, k * k)
+    inv, _ = _safe_inverse((W @ Z).reshape(R, k, k) if xtx is None else xtx)
+    n_eff = W.sum(axis=1)
+    df = n_eff - k
+    hc = [s for s in se_types if s != "ols"]
+    lev = (Z @ inv.reshape(R, k * k).T).T if hc else None
+    a2 = np.square(inv[:, column, :] @ X.T) if hc else None
+    drawn = W > 0
+    est, ses = [], {s: [] for s in se_types}
+    for y in np.atleast_2d(ys):
+        b = np.einsum("rij,rj->ri", inv, W @ (X * y[:, None]))
+        resid = y[None, :] - b @ X.T
+        est.append(b[:, column])
+        if "ols" in se_types:
+            rss = np.einsum("rn,rn->r", W * resid, resid)
+            ses["ols"].append(np.sqrt(inv[:, column, column] * rss / df))
+        for s in hc:
+            omega = np.where(drawn, hc_weights(resid, lev, n_eff[:, None], k, s), 0.0)
+            var = np.einsum("rn,rn->r", W * omega, a2)
+            if s in ("HC2", "HC3", "HC4"):
+                var[np.where(drawn, lev, 0.0).max(axis=1) > _LEV_ONE] = np.nan
+            ses[s].append(np.sqrt(var))
+    return {"estimate": np.array(est), "se": {s: np.array(v) for s, v in ses.items()}, "df": df}
+
+
+def draw_counts(n: int, draws: int, seed: int, study: int) -> np.ndarray:
+    """Case counts ``(draws, n)`` of the pairs bootstrap, shared by every specification of a
+    dataset: stream ``SeedSequence(seed, spawn_key=(1206, study))``."""
+    from ..stats.fastols import resample_counts, resample_indices
+
+    if draws == 0:
+        return np.zeros((0, n))
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAM, study)))
+    return resample_counts(resample_indices(n, draws, rng))
+
+
+# ----------------------------------------------------------------------------- planning
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Specifications sharing one coding, scoring and sample (they differ in covariate set,
+    outlier rule and SE type only); ``rows``: (spec index, covariates, outliers, se kind)."""
+
+    study: int
+    member: tuple
+    spec: tuple                      # (dimension, option) pairs of the design dimensions
+    rows: tuple                      # (spec index, outlier option name, se kind)
+
+    @property
+    def n_sims(self) -> int:         # for analysis.simulation.montecarlo.execute's progress bar
+        return len(self.rows)
+
+
+_DESIGN_DIMS = ("genotype", "scoring", "sample", "loci")
+
+
+def _members(claim) -> tuple:
+    if claim.study == 1:
+        return ((claim.outcome, claim.gene, None),)
+    return claim.members
+
+
+def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list) -> tuple[list, list]:
+    """The specifications of one claim (rows of the table) and their design groups.
+
+    Screened before any fit: a specification whose genotype coding leaves a group
+    (carriers or non-carriers) smaller than ``min_group_size`` in its sample is
+    dropped, and so is one whose data and model equal an earlier one's (e.g. a
+    scoring rule that changes nothing on a scale without reworded items).
+    """
+    rows, groups, seen = [], [], set()
+    dropped = {"small": 0, "duplicate": 0}
+    for member in _members(claim):
+        options = _usable(applicable_options(grid, study=claim.study, gene=member[1]),
+                          variants, grid, claim, notes)
+        by_design: dict = {}
+        for spec in enumerate_specs(options, grid.exclusions):
+            key = tuple((d, spec[d]) for d in _DESIGN_DIMS if d in spec)
+            by_design.setdefault(key, []).append(spec)
+        for key, specs in by_design.items():
+            screen = _screen(variants, member, dict(key), specs, grid)
+            entries = []
+            for spec in specs:
+                cov, out = spec.get("covariates", "none"), spec.get("outliers", "none")
+                se = _se_kind(grid, spec.get("se", "ols"))
+                small, digest = screen[(cov, out)]
+                if small or digest + se in seen:
+                    dropped["small" if small else "duplicate"] += 1
+                    continue
+                seen.add(digest + se)
+                entries.append((len(rows), cov, out, se))
+                rows.append({"claim": claim.id, "outcome": member[0], "gene": member[1],
+                             "style": member[2], **spec})
+            if entries:
+                groups.append(_Group(claim.study, member, key, tuple(entries)))
+    _drop_notes(claim.id, dropped, notes)
+    return rows, groups
+
+
+def _screen(v: StudyVariants, member, spec: dict, specs: list, grid: SpecGrid) -> dict:
+    """(covariates, outliers) -> (too-small genotype group, digest of data and model)."""
+    out = {}
+    designs = {}
+    for s in specs:
+        cov, outlier = s.get("covariates", "none"), s.get("outliers", "none")
+        if (cov, outlier) in out:
+            continue
+        if cov not in designs:
+            designs[cov] = spec_design(v, member, {**spec, "covariates": cov}, grid)
+        d = designs[cov]
+        opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
+        y, mask = apply_outlier_rule(d, opt)
+        out[(cov, outlier)] = (_small_group(d.gene, mask, v.min_group_size),
+                               _digest(d.X, y, mask) + "|".join(d.terms[d.column:d.column + 1]))
+    return out
+
+
+def _drop_notes(claim_id: str, dropped: dict, notes: list) -> None:
+    if dropped["small"]:
+        notes.append(f"{claim_id}: {dropped['small']} specification(s) dropped: a genotype group "
+                     "smaller than min_group_size.")
+    if dropped["duplicate"]:
+        notes.append(f"{claim_id}: {dropped['duplicate']} specification(s) dropped: the same "
+                     "data and model as another specification.")
+
+
+def _se_kind(grid, name):
+    try:
+        return grid.option("se", name).kind
+    except KeyError:
+        return name
+
+
+def _usable(options: dict, v: StudyVariants, grid: SpecGrid, claim, notes: list) -> dict:
+    """Drop options the data cannot support: an error for a user's own grid, a note otherwise."""
+    out = {}
+    for dim, opts in options.items():
+        kept = []
+        for o in opts:
+            reason = v.unavailable.get((dim, o.name))
+            if reason is None and dim == "genotype" and o.kind not in v.genes:
+                reason = "this locus was not genotyped"
+            if reason is None and dim == "sample" and o.name in v.rare_drd4:
+                reason = _sample_reason(v, o.name)
+            if reason is None:
+                kept.append(o)
+                continue
+            if grid.user_defined and reason != _SMALL:
+                raise InputError(f"{grid.where}: multiverse option {dim}.{o.name} cannot apply "
+                                 f"to the {v.name} data: {reason}")
+            note = f"{v.name}: option {dim}.{o.name} not used ({reason})."
+            if note not in notes:
+                notes.append(note)
+        out[dim] = tuple(kept)
+    return out
+
+
+_SMALL = ("it would exclude fewer respondents than min_group_size, and the difference "
+          "between the samples would reveal a small genotype group")
+
+
+def _sample_reason(v: StudyVariants, name: str):
+    removed = int(v.rare_drd4[name].sum())
+    if removed == 0:
+        return "no respondent carries a rare DRD4 allele: it equals every-respondent sample"
+    return _SMALL if removed < v.min_group_size else None
+
+
+# ----------------------------------------------------------------------------- fitting
+def _fit_chunk(groups: Sequence[_Group], *, variants: Mapping, counts: Mapping,
+               grid: SpecGrid, sesoi: Mapping) -> list[dict]:
+    """Fit every group of a chunk (module-level so joblib and Dask can ship it)."""
+    return [_fit_group(g, variants[g.study], counts[g.study], grid, sesoi) for g in groups]
+
+
+def _fit_group(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
+               sesoi: Mapping) -> dict:
+    """Fit every specification of a group: one Gram matrix per analysis sample (mask),
+    shared by the nested covariate sets; one kernel call per design for all its outcomes
+    (the outcome with and without winsorizing)."""
+    spec = dict(g.spec)
+    se_types = tuple(dict.fromkeys(se for *_, se in g.rows))
+    designs = {cov: spec_design(v, g.member, {**spec, "covariates": cov}, grid)
+               for cov in dict.fromkeys(r[1] for r in g.rows)}
+    fits = {}                       # (cov, outlier) -> (y, mask, design)
+    for _, cov, outlier, _ in g.rows:
+        if (cov, outlier) not in fits:
+            opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
+            fits[(cov, outlier)] = (*apply_outlier_rule(designs[cov], opt), designs[cov])
+    by_mask: dict = {}
+    for key, (y, mask, d) in fits.items():
+        by_mask.setdefault(mask.tobytes(), []).append(key)
+    stats_of = {}
+    for keys in by_mask.values():
+        stats_of.update(_fit_mask_group(keys, fits, counts, se_types))
+    out = {k: [] for k in ("index", "estimate", "se", "df", "null_estimate", "null_se",
+                           "null_df", "n", "sesoi")}
+    for idx, cov, outlier, se in g.rows:
+        y, mask, d = fits[(cov, outlier)]
+        est, sev, df = stats_of[(cov, outlier)]
+        out["index"].append(idx)
+        out["estimate"].append(est[0])
+        out["se"].append(sev[se][0])
+        out["df"].append(df[0])
+        out["null_estimate"].append(est[1:] - est[0])
+        out["null_se"].append(sev[se][1:])
+        out["null_df"].append(df[1:])
+        out["n"].append(int(mask.sum()))
+        out["sesoi"].append(_raw_sesoi(d, y, mask, g.member, sesoi))
+    return out
+
+
+def _fit_mask_group(keys: list, fits: Mapping, counts: np.ndarray, se_types) -> dict:
+    """Specifications analysing the same rows: the Gram matrix of the widest design once,
+    sub-blocks for the nested ones (a design's columns are a subset of the widest's)."""
+    widest = max(keys, key=lambda k: len(fits[k][2].terms))
+    full = fits[widest][2]
+    mask = fits[widest][1]
+    W = np.vstack([mask.astype(float), counts * mask])
+    K = full.X.shape[1]
+    gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
+    gram = gram.reshape(-1, K, K)
+    out = {}
+    for cov in dict.fromkeys(k[0] for k in keys):
+        mine = [k for k in keys if k[0] == cov]
+        d = fits[mine[0]][2]
+        idx = np.array([full.terms.index(t) for t in d.terms])
+        ys = np.array([fits[k][0] for k in mine])
+        res = weighted_fits(full.X[:, idx], ys, W, d.column, se_types,
+                            xtx=gram[:, idx][:, :, idx])
+        for i, k in enumerate(mine):
+            out[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types}, res["df"])
+    return out
+
+
+def _small_group(gene: np.ndarray, mask: np.ndarray, m: int) -> bool:
+    g = gene[mask]
+    return bool(min((g > 0).sum(), (g == 0).sum()) < m)
+
+
+def _raw_sesoi(design, y, mask, member, sesoi: Mapping) -> float:
+    """The config's standardised SESOI in the specification's raw units: Study 1
+    ``d x pooled within-level SD of y``; Study 2 ``k x SD(y) / SD(style)``
+    (as :func:`analysis.pipeline.sesoi_in_raw_units`, per specification)."""
+    ym = y[mask]
+    if member[2] is None:
+        d = sesoi.get("main_effect_d")
+        if d is None:
+            return math.nan
+        g = design.gene[mask]
+        levels = np.unique(g)
+        ss = sum(((ym[g == lv] - ym[g == lv].mean()) ** 2).sum() for lv in levels)
+        return float(d * math.sqrt(ss / (len(ym) - len(levels))))
+    k = sesoi.get("interaction_std")
+    if k is None:
+        return math.nan
+    return float(k * ym.std(ddof=1) / design.style[mask].std(ddof=1))
+
+
+def _digest(X, y, mask) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for arr in (X[mask], y[mask], mask):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ClaimCurve:
+    """One claim's multiverse: the specification table, its summary and influence table.
+
+    ``null`` holds the joint statistics of each null draw (``median``, ``share``,
+    ``stouffer``; oriented as the test: times the expected sign for a positive
+    claim, absolute values for a null claim) and their ``observed`` values.
+    """
+
+    claim: str
+    kind: str
+    expected_sign: int
+    dimensions: tuple[str, ...]
+    specs: pd.DataFrame = field(repr=False)
+    summary: dict = field(repr=False)
+    influence: pd.DataFrame = field(repr=False)
+    null: dict = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class MultiverseResult:
+    """Every claim's curve plus the settings.  ``to_frames()`` gives the report's tables."""
+
+    curves: dict = field(repr=False)
+    grid: SpecGrid = field(repr=False)
+    draws: int
+    seed: int
+    alpha: float
+    null_method: str = NULL_METHOD
+    notes: tuple[str, ...] = ()
+
+    def summary_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([c.summary for c in self.curves.values()])
+
+    def specifications(self) -> pd.DataFrame:
+        parts = [c.specs for c in self.curves.values()]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def influence(self) -> pd.DataFrame:
+        parts = [c.influence for c in self.curves.values()]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        return {"multiverse_findings": pd.DataFrame(
+                    {"claim": list(self.curves), "finding": summary_text(self)}),
+                "multiverse_summary": self.summary_frame(),
+                "multiverse_specifications": self.specifications(),
+                "multiverse_influence": self.influence(),
+                "multiverse_options": self.grid.options_frame()}
+
+    def to_dict(self) -> dict:
+        from ..stats.probing import _records
+        return {"draws": self.draws, "seed": self.seed, "alpha": self.alpha,
+                "null_method": self.null_method, "notes": list(self.notes),
+                "summary": _records(self.summary_frame()),
+                "influence": _records(self.influence())}
+
+
+# ----------------------------------------------------------------------------- runner
+def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alpha: float = 0.05,
+                   sesoi: Mapping | None = None, seed: int = 0, draws: int | None = None,
+                   claims=None, n_jobs: int = 1, scheduler: str | None = None,
+                   progress: bool | None = None, tables: bool = True) -> MultiverseResult:
+    """Every claim's specification curve and joint test.
+
+    Parameters
+    ----------
+    studies : mapping
+        ``{1: StudyVariants, 2: StudyVariants}`` (the same object twice for one survey);
+        a claim whose study or variables are missing is skipped with a note.
+    grid : SpecGrid
+    alpha : float
+        Two-sided level of every specification's test (and of TOST's one-sided tests).
+    sesoi : mapping, optional
+        ``{"main_effect_d": d, "interaction_std": k}`` (the config's ``claims.sesoi``);
+        converted to each specification's raw units for TOST.
+    seed, draws : int
+        Random streams and number of null draws (default: the grid's ``draws``).
+    n_jobs, scheduler, progress
+        Local processes, or a Dask scheduler address (identical numbers), progress bar.
+    tables : bool
+        False: summaries only (no specification and influence tables; for simulations).
+    """
+    from ..simulation import montecarlo
+    from .claims import CLAIMS
+
+    draws = grid.draws if draws is None else int(draws)
+    notes: list[str] = []
+    plans = {}
+    for claim in (CLAIMS if claims is None else claims):
+        v = studies.get(claim.study)
+        if v is None or not _testable(claim, v):
+            notes.append(f"{claim.id}: not tested (the data lack a variable of its models).")
+            continue
+        plans[claim.id] = (claim, *plan_claim(claim, v, grid, notes))
+    counts = {s: draw_counts(v.n, draws, seed, s) for s, v in studies.items()}
+    groups = [g for _, _, gs in plans.values() for g in gs]
+    chunks = _chunks(groups, n_jobs if not scheduler else 8)
+    kwargs = {"variants": dict(studies), "counts": counts, "grid": grid, "sesoi": dict(sesoi or {})}
+    results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
+                                 progress=progress, expected_seconds=len(groups) * 2e-3,
+                                 desc="multiverse")
+    fitted = [r for chunk in results for r in chunk]
+    curves, pos = {}, 0
+    for cid, (claim, rows, gs) in plans.items():
+        part, pos = fitted[pos:pos + len(gs)], pos + len(gs)
+        curve = _curve(claim, rows, part, grid, alpha, tables)
+        if curve is not None:
+            curves[cid] = curve
+    return MultiverseResult(curves=curves, grid=grid, draws=draws, seed=seed, alpha=alpha,
+                            notes=tuple(notes))
+
+
+def _testable(claim, v: StudyVariants) -> bool:
+    scores = v.scores["codebook_rule"]
+    for outcome, gene, style in _members(claim):
+        if outcome not in scores or (style is not None and style not in scores):
+            return False
+        if {"DRD4": "drd4_7r_carrier", "DRD2": "drd2_a1_carrier"}[gene] not in v.genes:
+            return False
+    return True
+
+
+def _chunks(groups: list, workers: int) -> list[list]:
+    if not groups:
+        return []
+    size = max(1, math.ceil(len(groups) / (4 * max(1, workers if workers > 0 else 2))))
+    return [_Chunk(groups[i:i + size]) for i in range(0, len(groups), size)]
+
+
+class _Chunk(list):
+    """A list of groups with the ``n_sims`` the Monte Carlo engine's progress bar counts."""
+
+    @property
+    def n_sims(self) -> int:
+        return sum(g.n_sims for g in self)
+
+
+def _curve(claim, rows: list, parts: list, grid: SpecGrid, alpha: float, tables: bool):
+    if not rows:
+        raise InputError(f"{grid.where}: no specification of claim {claim.id} is left after the "
+                         "exclusions and the data checks (zero specifications)")
+    arrays = _gather(parts, len(rows))
+    return claim_curve(claim, pd.DataFrame(rows) if tables else None, arrays, alpha)
+
+
+def _gather(parts: list, n: int) -> dict:
+    out = {"estimate": np.full(n, np.nan), "se": np.full(n, np.nan), "df": np.full(n, np.nan),
+           "n": np.zeros(n, int), "sesoi": np.full(n, np.nan)}
+    draws = len(parts[0]["null_estimate"][0]) if parts and parts[0]["index"] else 0
+    for key in ("null_estimate", "null_se", "null_df"):
+        out[key] = np.full((n, draws), np.nan)
+    for p in parts:
+        idx = np.asarray(p["index"], int)
+        for key in ("estimate", "se", "df", "n", "sesoi"):
+            out[key][idx] = p[key]
+        for key in ("null_estimate", "null_se", "null_df"):
+            if idx.size:
+                out[key][idx] = np.asarray(p[key]).reshape(idx.size, draws)
+    return out
+
+
+def influence_sentences(result: MultiverseResult, claim: str, top: int = 2) -> list[str]:
+    """The choices that move a claim's estimate most, and those its significance hangs on,
+    in plain words (from the influence table; nothing recomputed)."""
+    inf = result.curves[claim].influence
+    out = []
+    for row in inf.sort_values("eta_squared", ascending=False).head(top).itertuples():
+        if not row.eta_squared > 0.005:
+            continue
+        out.append(f"The {row.dimension} choice explains {row.eta_squared:.0%} of the variation "
+                   f"of the estimate across specifications (median {row.median_low:.3g} with "
+                   f"'{row.option_low}', {row.median_high:.3g} with '{row.option_high}').")
+    if not out:
+        out.append("No single choice moves the estimate much (each explains under 1% of its "
+                   "variation across specifications).")
+    swing = inf.assign(swing=inf["share_significant_max"] - inf["share_significant_min"])
+    for row in swing.sort_values("swing", ascending=False).head(1).itertuples():
+        if row.swing >= 0.10:
+            out.append(f"Significance depends most on the {row.dimension} choice: between "
+                       f"{row.share_significant_min:.0%} and {row.share_significant_max:.0%} of "
+                       "the specifications are significant across its options.")
+    return out
+
+
+# ----------------------------------------------------------------------------- statistics
+def claim_curve(claim, frame: pd.DataFrame | None, a: Mapping, alpha: float) -> ClaimCurve:
+    """Summary (from the arrays), and unless ``frame`` is None the specification table
+    and the influence table, of one claim."""
+    sign = int(claim.expected_sign)
+    obs = _joint(a["estimate"][:, None], a["se"][:, None], a["df"][:, None], sign, alpha)
+    null = _joint(a["null_estimate"], a["null_se"], a["null_df"], sign, alpha)
+    draws = a["null_estimate"].shape[1]
+    p = {k: _perm_p(obs[k][0], null[k]) if draws else math.nan
+         for k in ("median", "share", "stouffer")}
+    est, se, df = a["estimate"], a["se"], a["df"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv = 2.0 * special.stdtr(df, -np.abs(est / se))
+        sig = pv < alpha
+        tost_p = _tost(est, se, df, a["sesoi"])
+    summary = {
+        "claim": claim.id, "kind": claim.kind, "expected_sign": sign, "n_specs": len(est),
+        "median_estimate": float(np.nanmedian(est)), "estimate_min": float(np.nanmin(est)),
+        "estimate_max": float(np.nanmax(est)), "share_significant": float(sig.mean()),
+        "share_significant_predicted": float((sig & (np.sign(est) == sign)).mean()) if sign
+        else math.nan,
+        "share_significant_against": float((sig & (np.sign(est) == -sign)).mean()) if sign
+        else math.nan,
+        "share_equivalent": float((tost_p < alpha).mean()) if claim.kind == "null"
+        else math.nan,
+        "stouffer_z": float(obs["z"][0]), "p_median": p["median"], "p_share": p["share"],
+        "p_stouffer": p["stouffer"], "draws": int(draws),
+        "test_direction": "one-sided, predicted direction" if sign else "two-sided"}
+    nulls = {k: null[k] for k in ("median", "share", "stouffer")}
+    nulls["observed"] = {k: float(obs[k][0]) for k in ("median", "share", "stouffer")}
+    if frame is None:
+        return ClaimCurve(claim=claim.id, kind=claim.kind, expected_sign=sign, dimensions=(),
+                          specs=pd.DataFrame(), summary=summary, influence=pd.DataFrame(),
+                          null=nulls)
+    frame = _spec_table(claim, frame, a, alpha)
+    dims = tuple(d for d in ("model", *DIMENSIONS) if d in frame and frame[d].nunique() > 0)
+    return ClaimCurve(claim=claim.id, kind=claim.kind, expected_sign=sign, dimensions=dims,
+                      specs=frame, summary=summary, influence=_influence(claim.id, frame, dims),
+                      null=nulls)
+
+
+def _tost(est, se, df, sesoi):
+    """TOST p (Schuirmann 1987; as :func:`analysis.study.claims.tost`), vectorised."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(special.stdtr(df, -(est + sesoi) / se),
+                          special.stdtr(df, (est - sesoi) / se))
+
+
+def _spec_table(claim, frame: pd.DataFrame, a: Mapping, alpha: float) -> pd.DataFrame:
+    est, se, df = a["estimate"], a["se"], a["df"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    half = stats.t.ppf(1.0 - alpha / 2.0, df) * se
+    frame = frame.copy()
+    if claim.study == 2:
+        frame.insert(1, "model", [f"{o} ~ {g} x {s}" for o, g, s in
+                                  zip(frame["outcome"], frame["gene"], frame["style"])])
+        frame["term"] = frame["style"] + ":" + frame["genotype"]
+    else:
+        frame["term"] = frame["genotype"]
+    p = 2.0 * special.stdtr(df, -np.abs(t))
+    frame = frame.assign(estimate=est, std_error=se, statistic=t, df=df, p_value=p,
+                         conf_low=est - half, conf_high=est + half, n=a["n"])
+    frame["significant"] = p < alpha
+    sign = int(claim.expected_sign)
+    frame["direction"] = np.where(~frame["significant"], "not significant",
+                                  np.where(np.sign(est) == sign, "predicted", "against")
+                                  if sign else np.where(est > 0, "positive", "negative"))
+    frame["sesoi"] = a["sesoi"]
+    frame["tost_p"] = _tost(est, se, df, a["sesoi"])
+    frame["equivalent"] = frame["tost_p"] < alpha
+    frame.insert(1, "spec_id", np.arange(1, len(frame) + 1))
+    return frame
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _joint(est: np.ndarray, se: np.ndarray, df: np.ndarray, sign: int, alpha: float) -> dict:
+    """Median, share significant and Stouffer's Z over specifications (axis 0), per column."""
+    t = est / se
+    p = 2.0 * special.stdtr(df, -np.abs(t))
+    ok = np.isfinite(t)
+    z = np.where(ok, np.sign(t) * -special.ndtri(np.clip(p / 2.0, 1e-300, 0.5)), 0.0)
+    k = np.maximum(ok.sum(axis=0), 1)
+    stouffer = z.sum(axis=0) / np.sqrt(k)
+    sig = ok & (p < alpha)
+    if not est.shape[1]:
+        empty = np.zeros(0)
+        return {"median": empty, "share": empty, "stouffer": empty, "z": empty}
+    median = np.nanmedian(np.where(ok, est, np.nan), axis=0)
+    if sign:
+        return {"median": sign * median, "share": (sig & (np.sign(t) == sign)).sum(0) / k,
+                "stouffer": sign * stouffer, "z": stouffer}
+    return {"median": np.abs(median), "share": sig.sum(0) / k, "stouffer": np.abs(stouffer),
+            "z": stouffer}
+
+
+def _perm_p(observed: float, null: np.ndarray) -> float:
+    """``(1 + #{null >= observed}) / (1 + B)`` over the finite draws (Phipson & Smyth 2010)."""
+    null = null[np.isfinite(null)]
+    return float((1 + np.sum(null >= observed - 1e-12)) / (1 + null.size))
+
+
+def _influence(claim_id: str, frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """Per dimension: eta squared of the estimates (between-option share of their sum of
+    squares, Cohen 1973) and the options with the lowest and highest median estimate."""
+    est = frame["estimate"].to_numpy()
+    total = float(np.nansum((est - np.nanmean(est)) ** 2))
+    rows = []
+    for dim in dims:
+        groups = frame.groupby(dim, sort=False)["estimate"]
+        if groups.ngroups < 2:
+            continue
+        between = float(sum(len(g) * (g.mean() - np.nanmean(est)) ** 2 for _, g in groups))
+        med = groups.median()
+        share = frame.groupby(dim, sort=False)["significant"].mean()
+        rows.append({"claim": claim_id, "dimension": dim, "n_options": groups.ngroups,
+                     "eta_squared": between / total if total > 0 else 0.0,
+                     "option_low": str(med.idxmin()), "median_low": float(med.min()),
+                     "option_high": str(med.idxmax()), "median_high": float(med.max()),
+                     "share_significant_min": float(share.min()),
+                     "share_significant_max": float(share.max())})
+    columns = ["claim", "dimension", "n_options", "eta_squared", "option_low", "median_low",
+               "option_high", "median_high", "share_significant_min", "share_significant_max"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ----------------------------------------------------------------------------- entry points
+def grid_for(codebook, config) -> SpecGrid:
+    """The codebook's own ``multiverse:`` section (strict: an option that cannot apply
+    is an error), else the default grid of the simulation config."""
+    from .specgrid import default_grid
+
+    if codebook is not None and getattr(codebook, "multiverse", None) is not None:
+        return SpecGrid.from_mapping(codebook.multiverse, where=f"codebook {codebook.path}",
+                                     user_defined=True, default_draws=default_grid(config).draws)
+    return default_grid(config)
+
+
+def figures(result: MultiverseResult, note: str | None = None) -> tuple[dict, dict]:
+    """One specification-curve figure per claim, with captions."""
+    from ..render.specplot import specification_curve_figure
+
+    figs, captions = {}, {}
+    for cid, curve in result.curves.items():
+        name = f"specification_curve_{cid}"
+        s = curve.summary
+        figs[name] = specification_curve_figure(
+            curve.specs, curve.dimensions, title=f"{cid}: {s['n_specs']} specifications",
+            estimate_label="Interaction estimate" if cid.startswith("S2") else "Carrier difference",
+            assumption_note=note)
+        captions[name] = (f"{cid}: every specification's deciding estimate, sorted, with its "
+                          f"{1 - result.alpha:.0%} CI; beneath, the choices each one made.")
+    return figs, captions
+
+
+def summary_text(result: MultiverseResult) -> list[str]:
+    """Plain-words summary per claim: the curve, the joint test, the influential choices."""
+    lines = []
+    for cid, c in result.curves.items():
+        s = c.summary
+        if s["kind"] == "positive":
+            head = (f"{cid}: {s['n_specs']} specifications, median estimate "
+                    f"{s['median_estimate']:.3g}; {s['share_significant_predicted']:.0%} "
+                    f"significant in the predicted direction, "
+                    f"{s['share_significant_against']:.0%} against it")
+        else:
+            head = (f"{cid}: {s['n_specs']} specifications, median estimate "
+                    f"{s['median_estimate']:.3g}; {s['share_significant']:.0%} significant, "
+                    f"{s['share_equivalent']:.0%} show equivalence (TOST)")
+        joint = (f"joint test ({s['draws']} null draws, {s['test_direction']}): p = "
+                 f"{s['p_median']:.3g} (median), {s['p_share']:.3g} (share significant), "
+                 f"{s['p_stouffer']:.3g} (Stouffer)") if s["draws"] else "no joint test (0 draws)"
+        lines.append(f"{head}; {joint}. " + " ".join(influence_sentences(result, cid)))
+    return lines
+
+
+def run_files(data_path, codebook_path, *, config_path=None, draws: int | None = None,
+              seed: int | None = None, n_jobs: int = 1, scheduler: str | None = None,
+              progress: bool | None = None, claims: Sequence[str] | None = None,
+              **reader_options) -> MultiverseResult:
+    """The multiverse of every claim on one survey (it serves Study 1 and Study 2);
+    ``reader_options`` go to :func:`analysis.io.readers.read_data`."""
+    from .. import paths
+    from ..io.codebook import Codebook
+    from .config import load_config
+    from ..io.readers import read_data
+    from .specdata import build_variants
+
+    config = load_config(config_path or paths.CONFIG)
+    book = Codebook.load(codebook_path)
+    grid = grid_for(book, config)
+    dataset = read_data(data_path, **reader_options)
+    v = build_variants("your_data", dataset, book, grid)
+    return run_multiverse({1: v, 2: v}, grid, alpha=float(config["claims"]["alpha"]),
+                          sesoi=dict(config["claims"]["sesoi"]),
+                          seed=int(config["meta"]["seed"]) if seed is None else seed,
+                          draws=draws, claims=_select_claims(claims), n_jobs=n_jobs,
+                          scheduler=scheduler, progress=progress)
+
+
+def _select_claims(ids: Sequence[str] | None):
+    from .claims import CLAIMS
+
+    if not ids:
+        return CLAIMS
+    known = {c.id: c for c in CLAIMS}
+    bad = [i for i in ids if i not in known]
+    if bad:
+        raise InputError(f"unknown claim(s) {', '.join(bad)} (choose from {', '.join(known)})")
+    return tuple(known[i] for i in ids)
+
+
+def write_folder(result: MultiverseResult, out_dir, *, force: bool, meta: Mapping,
+                 note: str, inputs=()) -> Path:
+    """``tables/*.csv``, ``figures/*.png``, ``multiverse.json``, ``summary.md`` and
+    ``manifest.json``, through the package's one safe writer
+    (:func:`analysis.safe_output.write_folder`: owned folders only, no overwrite without
+    ``force``, crash-safe swap, refused when an input lies inside ``out_dir``)."""
+    from ..safe_output import write_folder as safe_write_folder
+
+    def fill(tmp: Path) -> None:
+        _fill_folder(result, tmp, note)
+    return safe_write_folder(out_dir, fill, force=force, inputs=inputs, meta=dict(meta))
+
+
+def _fill_folder(result: MultiverseResult, tmp: Path, note: str) -> None:
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from ..sanitize import escape_markdown, neutralize_frame
+    (tmp / "tables").mkdir()
+    for name, frame in result.to_frames().items():
+        neutralize_frame(frame).to_csv(tmp / "tables" / f"{name}.csv", index=False,
+                                       float_format="%.10g", lineterminator="\n")
+    figs, _ = figures(result, note)
+    (tmp / "figures").mkdir()
+    for name, fig in figs.items():
+        fig.savefig(tmp / "figures" / f"{name}.png", dpi=200)
+        plt.close(fig)
+    payload = {**result.to_dict(), "note": note, "summary_text": summary_text(result)}
+    (tmp / "multiverse.json").write_text(json.dumps(payload, indent=2, allow_nan=False)
+                                         + "\n", encoding="utf-8")
+    md = ["# Multiverse", "", escape_markdown(note, inline=False), ""]
+    md += [f"- {escape_markdown(line)}" for line in summary_text(result)]
+    md += ["", f"Null method: {result.null_method}.", ""]
+    md += [f"- {escape_markdown(n)}" for n in result.notes]
+    (tmp / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")
