@@ -108,9 +108,8 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
     n_eff = W.sum(axis=1)
     df = n_eff - k
     hc = [s for s in se_types if s != "ols"]
-    lev = (Z @ inv.reshape(R, k * k).T).T if hc else None
-    a2 = np.square(inv[:, column, :] @ X.T) if hc else None
     drawn = W > 0
+    hc_parts = _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) if hc else {}
     est, ses = [], {s: [] for s in se_types}
     for y in np.atleast_2d(ys):
         b = np.einsum("rij,rj->ri", inv, W @ (X * y[:, None]))
@@ -120,12 +119,45 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
             rss = np.einsum("rn,rn->r", W * resid, resid)
             ses["ols"].append(np.sqrt(inv[:, column, column] * rss / df))
         for s in hc:
-            omega = np.where(drawn, hc_weights(resid, lev, n_eff[:, None], k, s), 0.0)
-            var = np.einsum("rn,rn->r", W * omega, a2)
-            if s in ("HC2", "HC3", "HC4"):
-                var[np.where(drawn, lev, 0.0).max(axis=1) > _LEV_ONE] = np.nan
-            ses[s].append(np.sqrt(var))
+            ses[s].append(_hc_se(resid, W, drawn, hc_parts, n_eff, k, s))
     return {"estimate": np.array(est), "se": {s: np.array(v) for s, v in ses.items()}, "df": df}
+
+
+def _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) -> dict:
+    """The outcome-free parts of the HC sandwich of every draw, computed once per design
+    (shared by its outcomes): leverages ``h (R, N)`` (C-ordered, so the elementwise
+    passes over them run at memory speed), ``a2 = (q_j' x_i)^2``, the denominators of
+    the HC2-HC4 weights, and the fits with a drawn case of leverage 1."""
+    R = inv.shape[0]
+    lev = np.ascontiguousarray((Z @ inv.reshape(R, k * k).T).T)
+    parts = {"lev": lev, "a2": np.square(inv[:, column, :] @ X.T)}
+    if any(s in ("HC2", "HC3", "HC4") for s in hc):
+        # max over drawn cases of h > 1 - 1e-10 (as np.where(drawn, lev, 0).max(1) > ...;
+        # a NaN leverage only occurs in a rank-deficient fit, whose SE is NaN anyway)
+        parts["lev_one"] = np.any(drawn & (lev > _LEV_ONE), axis=1)
+        one_minus_h = 1.0 - lev
+        parts["HC2"] = one_minus_h
+        parts["HC3"] = one_minus_h ** 2
+        if "HC4" in hc:
+            parts["HC4"] = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
+    return parts
+
+
+def _hc_se(resid, W, drawn, parts, n_eff, k, s) -> np.ndarray:
+    """HC SE of the deciding coefficient of every draw: ``sqrt(sum_i c_i w_i a2_i)`` with
+    the weights of :func:`analysis.models.hc_weights` (the same operations, in the same
+    order, with the outcome-free denominators from :func:`_hc_parts`)."""
+    if s in ("HC2", "HC3", "HC4"):
+        w = resid ** 2 / parts[s]
+    else:
+        w = hc_weights(resid, parts["lev"], n_eff[:, None], k, s)
+    cw = W * w              # = W * where(drawn, w, 0) wherever w is finite (W = 0 undrawn)
+    if not np.isfinite(cw).all():
+        np.copyto(cw, 0.0, where=~drawn)
+    var = np.einsum("rn,rn->r", cw, parts["a2"])
+    if s in ("HC2", "HC3", "HC4"):
+        var[parts["lev_one"]] = np.nan
+    return np.sqrt(var)
 
 
 def draw_counts(n: int, draws: int, seed: int, study: int) -> np.ndarray:
