@@ -235,19 +235,32 @@ def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list) -> t
 
 def _screen(v: StudyVariants, member, spec: dict, specs: list, grid: SpecGrid) -> dict:
     """(covariates, outliers) -> (too-small genotype group, digest of data and model)."""
+    pairs = dict.fromkeys((s.get("covariates", "none"), s.get("outliers", "none")) for s in specs)
     out = {}
-    designs = {}
-    for s in specs:
-        cov, outlier = s.get("covariates", "none"), s.get("outliers", "none")
-        if (cov, outlier) in out:
-            continue
+    for key, (y, mask, d) in _prepare(v, member, spec, pairs, grid).items():
+        out[key] = (_small_group(d.gene, mask, v.min_group_size),
+                    _digest(d.X, y, mask) + "|".join(d.terms[d.column:d.column + 1]))
+    return out
+
+
+def _prepare(v: StudyVariants, member, spec: dict, pairs, grid: SpecGrid) -> dict:
+    """(covariates, outliers) -> (y, mask, design) for the given pairs: one design per
+    covariate set, one outlier rule per pair; a winsorized outcome is computed once per
+    distinct (outcome, sample) and shared by the covariate sets analysing the same rows
+    (it depends on nothing else)."""
+    designs, out, winsorized = {}, {}, {}
+    for cov, outlier in pairs:
         if cov not in designs:
             designs[cov] = spec_design(v, member, {**spec, "covariates": cov}, grid)
         d = designs[cov]
         opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
-        y, mask = apply_outlier_rule(d, opt)
-        out[(cov, outlier)] = (_small_group(d.gene, mask, v.min_group_size),
-                               _digest(d.X, y, mask) + "|".join(d.terms[d.column:d.column + 1]))
+        if opt is not None and opt.kind == "winsorize":
+            memo = (outlier, d.y.tobytes(), d.mask.tobytes())
+            if memo not in winsorized:
+                winsorized[memo] = apply_outlier_rule(d, opt)
+            out[(cov, outlier)] = (*winsorized[memo], d)
+        else:
+            out[(cov, outlier)] = (*apply_outlier_rule(d, opt), d)
     return out
 
 
@@ -316,13 +329,8 @@ def _fit_group(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
     (the outcome with and without winsorizing)."""
     spec = dict(g.spec)
     se_types = tuple(dict.fromkeys(se for *_, se in g.rows))
-    designs = {cov: spec_design(v, g.member, {**spec, "covariates": cov}, grid)
-               for cov in dict.fromkeys(r[1] for r in g.rows)}
-    fits = {}                       # (cov, outlier) -> (y, mask, design)
-    for _, cov, outlier, _ in g.rows:
-        if (cov, outlier) not in fits:
-            opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
-            fits[(cov, outlier)] = (*apply_outlier_rule(designs[cov], opt), designs[cov])
+    # (cov, outlier) -> (y, mask, design)
+    fits = _prepare(v, g.member, spec, dict.fromkeys((r[1], r[2]) for r in g.rows), grid)
     by_mask: dict = {}
     for key, (y, mask, d) in fits.items():
         by_mask.setdefault(mask.tobytes(), []).append(key)
@@ -497,16 +505,16 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
             continue
         plans[claim.id] = (claim, *plan_claim(claim, v, grid, notes))
     counts = {s: draw_counts(v.n, draws, seed, s) for s, v in studies.items()}
-    groups = [g for _, _, gs in plans.values() for g in gs]
+    groups, offsets, total = _shared_groups(plans)
     chunks = _chunks(groups, n_jobs if not scheduler else 8)
     kwargs = {"variants": dict(studies), "counts": counts, "grid": grid, "sesoi": dict(sesoi or {})}
     results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
                                  progress=progress, expected_seconds=len(groups) * 2e-3,
                                  desc="multiverse")
-    fitted = [r for chunk in results for r in chunk]
-    curves, pos = {}, 0
-    for cid, (claim, rows, gs) in plans.items():
-        part, pos = fitted[pos:pos + len(gs)], pos + len(gs)
+    arrays = _gather([r for chunk in results for r in chunk], total)
+    curves = {}
+    for cid, (claim, rows, _) in plans.items():
+        part = {k: a[offsets[cid]:offsets[cid] + len(rows)] for k, a in arrays.items()}
         curve = _curve(claim, rows, part, grid, alpha, tables)
         if curve is not None:
             curves[cid] = curve
@@ -539,11 +547,31 @@ class _Chunk(list):
         return sum(g.n_sims for g in self)
 
 
-def _curve(claim, rows: list, parts: list, grid: SpecGrid, alpha: float, tables: bool):
+def _shared_groups(plans: Mapping) -> tuple[list, dict, int]:
+    """The design groups of all claims, a group shared by claims fitted once.
+
+    Claims share models (S2c and S2d both contain ``SO ~ DRD2 x secure``, ...), so
+    groups with the same study, model and design options are merged into one whose
+    rows carry indices into all claims' rows laid end to end (``offsets[claim]``
+    is where a claim's rows start); :func:`_fit_group` fits each (covariates,
+    outliers) pair of a group once, whichever claims ask for it.
+    """
+    merged: dict = {}
+    offsets, total = {}, 0
+    for cid, (_, rows, gs) in plans.items():
+        offsets[cid] = total
+        for g in gs:
+            entries = tuple((total + i, *rest) for i, *rest in g.rows)
+            key = (g.study, g.member, g.spec)
+            merged[key] = entries if key not in merged else merged[key] + entries
+        total += len(rows)
+    return [_Group(k[0], k[1], k[2], rows) for k, rows in merged.items()], offsets, total
+
+
+def _curve(claim, rows: list, arrays: Mapping, grid: SpecGrid, alpha: float, tables: bool):
     if not rows:
         raise InputError(f"{grid.where}: no specification of claim {claim.id} is left after the "
                          "exclusions and the data checks (zero specifications)")
-    arrays = _gather(parts, len(rows))
     return claim_curve(claim, pd.DataFrame(rows) if tables else None, arrays, alpha)
 
 
