@@ -99,16 +99,21 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
     >>> round(float(out["estimate"][0, 0]), 3), float(out["df"][0])
     (2.1, 3.0)
     """
+    return _weighted_fits(X, ys, W, column, se_types, xtx, W > 0, W.sum(axis=1))
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff) -> dict:
+    """:func:`weighted_fits` given ``drawn = W > 0`` and ``n_eff = W.sum(axis=1)`` (shared by
+    the designs fitted with the same weights)."""
     from .fastols import _safe_inverse
 
     R, N = W.shape
     k = X.shape[1]
     Z = (X[:, :, None] * X[:, None, :]).reshape(N, k * k)
     inv, _ = _safe_inverse((W @ Z).reshape(R, k, k) if xtx is None else xtx)
-    n_eff = W.sum(axis=1)
     df = n_eff - k
     hc = [s for s in se_types if s != "ols"]
-    drawn = W > 0
     hc_parts = _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) if hc else {}
     est, ses = [], {s: [] for s in se_types}
     for y in np.atleast_2d(ys):
@@ -339,18 +344,22 @@ def _fit_group(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
         stats_of.update(_fit_mask_group(keys, fits, counts, se_types))
     out = {k: [] for k in ("index", "estimate", "se", "df", "null_estimate", "null_se",
                            "null_df", "n", "sesoi")}
+    shared = {}                     # (cov, outlier) -> what its SE types have in common
+    for key, (y, mask, d) in fits.items():
+        est = stats_of[key][0]
+        shared[key] = (est[1:] - est[0], int(mask.sum()), _raw_sesoi(d, y, mask, g.member, sesoi))
     for idx, cov, outlier, se in g.rows:
-        y, mask, d = fits[(cov, outlier)]
         est, sev, df = stats_of[(cov, outlier)]
+        null_est, n, raw_sesoi = shared[(cov, outlier)]
         out["index"].append(idx)
         out["estimate"].append(est[0])
         out["se"].append(sev[se][0])
         out["df"].append(df[0])
-        out["null_estimate"].append(est[1:] - est[0])
+        out["null_estimate"].append(null_est)
         out["null_se"].append(sev[se][1:])
         out["null_df"].append(df[1:])
-        out["n"].append(int(mask.sum()))
-        out["sesoi"].append(_raw_sesoi(d, y, mask, g.member, sesoi))
+        out["n"].append(n)
+        out["sesoi"].append(raw_sesoi)
     return out
 
 
@@ -364,14 +373,15 @@ def _fit_mask_group(keys: list, fits: Mapping, counts: np.ndarray, se_types) -> 
     K = full.X.shape[1]
     gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
     gram = gram.reshape(-1, K, K)
+    drawn, n_eff = W > 0, W.sum(axis=1)
     out = {}
     for cov in dict.fromkeys(k[0] for k in keys):
         mine = [k for k in keys if k[0] == cov]
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
         ys = np.array([fits[k][0] for k in mine])
-        res = weighted_fits(full.X[:, idx], ys, W, d.column, se_types,
-                            xtx=gram[:, idx][:, :, idx])
+        res = _weighted_fits(full.X[:, idx], ys, W, d.column, se_types,
+                             gram[:, idx][:, :, idx], drawn, n_eff)
         for i, k in enumerate(mine):
             out[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types}, res["df"])
     return out
