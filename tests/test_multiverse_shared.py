@@ -151,3 +151,19 @@ def test_the_far_case_makes_the_hc4_weight_nan_where_it_is_not_drawn():
         w = hc_weights(np.array([y[0] - X[0] @ b]), np.array([h0]), W[2].sum(), X.shape[1],
                        "HC4")
     assert np.isnan(w[0])
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 600, 1301])
+def test_column_medians_equal_nanmedian(n):
+    from analysis.multiverse import _column_medians
+
+    rng = np.random.default_rng(n)
+    a = rng.normal(size=(n, 40))
+    assert np.array_equal(_column_medians(a), np.nanmedian(a, axis=0))
+    a[rng.random(a.shape) < 0.05] = np.nan
+    a[:, 3] = np.nan
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning, match="All-NaN"):
+        expected = np.nanmedian(a, axis=0)
+    with pytest.warns(RuntimeWarning, match="All-NaN"):
+        got = _column_medians(a)
+    assert np.array_equal(got, expected, equal_nan=True)
