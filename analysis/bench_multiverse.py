@@ -12,9 +12,15 @@ Three ways over the committed simulated studies (``data/simulated``):
     specification's SE type), timed on a random sample of specifications and
     scaled up linearly to all of them (``baseline_extrapolated_from``).
 ``floor_seconds``
-    The bare batched floor: for every distinct fitted design (shared by its SE
-    types), ``X'CX`` of all draws as one count-matrix product and one batched
-    ``numpy.linalg.solve`` for the coefficients; no SEs, checks or statistics.
+    The bare batched floor: for every distinct fit (design, outcome and sample;
+    shared by its SE types and by the claims containing the same model), ``X'CX``
+    of the observed data and all draws as one count-matrix product and one
+    batched ``numpy.linalg.solve`` for the coefficients; no SEs, checks or
+    statistics.  It is the floor of the coefficients alone: the run also computes
+    the OLS and HC3 SEs of every draw (the leverage of every case in every draw,
+    a product as large as ``X'CX``, and a rank-checked inverse in place of the
+    solve), while sharing one ``X'CX`` among the nested designs of a sample, which
+    the floor does not.
 
 Targets (issue 12; reported, not asserted): ``ratio_vs_loop >= 100`` and
 ``ratio_vs_floor <= 2``.
@@ -45,21 +51,25 @@ def _setup():
 
 
 def _distinct_fits(grid, variants):
-    """(X, y, mask) of every distinct fit the multiverse makes (SE types share one)."""
+    """(X, y, mask) of every distinct fit the multiverse makes: SE types share one, and
+    so do claims sharing a model (S2c and S2d both contain ``SO ~ DRD2 x secure``, ...)."""
     from .study.claims import CLAIMS
     from .study.multiverse import plan_claim
     from .study.specdata import apply_outlier_rule, spec_design
 
-    fits = []
+    fits = {}
     for claim in CLAIMS:
         v = variants[claim.study]
         _, groups = plan_claim(claim, v, grid, [])
         for g in groups:
             for cov, outlier in dict.fromkeys((r[1], r[2]) for r in g.rows):
+                key = (g.study, g.member, g.spec, cov, outlier)
+                if key in fits:
+                    continue
                 d = spec_design(v, g.member, {**dict(g.spec), "covariates": cov}, grid)
                 y, mask = apply_outlier_rule(d, grid.option("outliers", outlier))
-                fits.append((g.study, d.X, y, mask))
-    return fits
+                fits[key] = (g.study, d.X, y, mask)
+    return list(fits.values())
 
 
 def _floor(fits, counts) -> float:

@@ -99,18 +99,22 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
     >>> round(float(out["estimate"][0, 0]), 3), float(out["df"][0])
     (2.1, 3.0)
     """
+    return _weighted_fits(X, ys, W, column, se_types, xtx, W > 0, W.sum(axis=1))
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff) -> dict:
+    """:func:`weighted_fits` given ``drawn = W > 0`` and ``n_eff = W.sum(axis=1)`` (shared by
+    the designs fitted with the same weights)."""
     from ..stats.fastols import _safe_inverse
 
     R, N = W.shape
     k = X.shape[1]
     Z = (X[:, :, None] * X[:, None, :]).reshape(N, k * k)
     inv, _ = _safe_inverse((W @ Z).reshape(R, k, k) if xtx is None else xtx)
-    n_eff = W.sum(axis=1)
     df = n_eff - k
     hc = [s for s in se_types if s != "ols"]
-    lev = (Z @ inv.reshape(R, k * k).T).T if hc else None
-    a2 = np.square(inv[:, column, :] @ X.T) if hc else None
-    drawn = W > 0
+    hc_parts = _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) if hc else {}
     est, ses = [], {s: [] for s in se_types}
     for y in np.atleast_2d(ys):
         b = np.einsum("rij,rj->ri", inv, W @ (X * y[:, None]))
@@ -120,12 +124,45 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
             rss = np.einsum("rn,rn->r", W * resid, resid)
             ses["ols"].append(np.sqrt(inv[:, column, column] * rss / df))
         for s in hc:
-            omega = np.where(drawn, hc_weights(resid, lev, n_eff[:, None], k, s), 0.0)
-            var = np.einsum("rn,rn->r", W * omega, a2)
-            if s in ("HC2", "HC3", "HC4"):
-                var[np.where(drawn, lev, 0.0).max(axis=1) > _LEV_ONE] = np.nan
-            ses[s].append(np.sqrt(var))
+            ses[s].append(_hc_se(resid, W, drawn, hc_parts, n_eff, k, s))
     return {"estimate": np.array(est), "se": {s: np.array(v) for s, v in ses.items()}, "df": df}
+
+
+def _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) -> dict:
+    """The outcome-free parts of the HC sandwich of every draw, computed once per design
+    (shared by its outcomes): leverages ``h (R, N)`` (C-ordered, so the elementwise
+    passes over them run at memory speed), ``a2 = (q_j' x_i)^2``, the denominators of
+    the HC2-HC4 weights, and the fits with a drawn case of leverage 1."""
+    R = inv.shape[0]
+    lev = np.ascontiguousarray((Z @ inv.reshape(R, k * k).T).T)
+    parts = {"lev": lev, "a2": np.square(inv[:, column, :] @ X.T)}
+    if any(s in ("HC2", "HC3", "HC4") for s in hc):
+        # max over drawn cases of h > 1 - 1e-10 (as np.where(drawn, lev, 0).max(1) > ...;
+        # a NaN leverage only occurs in a rank-deficient fit, whose SE is NaN anyway)
+        parts["lev_one"] = np.any(drawn & (lev > _LEV_ONE), axis=1)
+        one_minus_h = 1.0 - lev
+        parts["HC2"] = one_minus_h
+        parts["HC3"] = one_minus_h ** 2
+        if "HC4" in hc:
+            parts["HC4"] = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
+    return parts
+
+
+def _hc_se(resid, W, drawn, parts, n_eff, k, s) -> np.ndarray:
+    """HC SE of the deciding coefficient of every draw: ``sqrt(sum_i c_i w_i a2_i)`` with
+    the weights of :func:`analysis.models.hc_weights` (the same operations, in the same
+    order, with the outcome-free denominators from :func:`_hc_parts`)."""
+    if s in ("HC2", "HC3", "HC4"):
+        w = resid ** 2 / parts[s]
+    else:
+        w = hc_weights(resid, parts["lev"], n_eff[:, None], k, s)
+    cw = W * w              # = W * where(drawn, w, 0) wherever w is finite (W = 0 undrawn)
+    if not np.isfinite(cw).all():
+        np.copyto(cw, 0.0, where=~drawn)
+    var = np.einsum("rn,rn->r", cw, parts["a2"])
+    if s in ("HC2", "HC3", "HC4"):
+        var[parts["lev_one"]] = np.nan
+    return np.sqrt(var)
 
 
 def draw_counts(n: int, draws: int, seed: int, study: int) -> np.ndarray:
@@ -203,19 +240,32 @@ def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list) -> t
 
 def _screen(v: StudyVariants, member, spec: dict, specs: list, grid: SpecGrid) -> dict:
     """(covariates, outliers) -> (too-small genotype group, digest of data and model)."""
+    pairs = dict.fromkeys((s.get("covariates", "none"), s.get("outliers", "none")) for s in specs)
     out = {}
-    designs = {}
-    for s in specs:
-        cov, outlier = s.get("covariates", "none"), s.get("outliers", "none")
-        if (cov, outlier) in out:
-            continue
+    for key, (y, mask, d) in _prepare(v, member, spec, pairs, grid).items():
+        out[key] = (_small_group(d.gene, mask, v.min_group_size),
+                    _digest(d.X, y, mask) + "|".join(d.terms[d.column:d.column + 1]))
+    return out
+
+
+def _prepare(v: StudyVariants, member, spec: dict, pairs, grid: SpecGrid) -> dict:
+    """(covariates, outliers) -> (y, mask, design) for the given pairs: one design per
+    covariate set, one outlier rule per pair; a winsorized outcome is computed once per
+    distinct (outcome, sample) and shared by the covariate sets analysing the same rows
+    (it depends on nothing else)."""
+    designs, out, winsorized = {}, {}, {}
+    for cov, outlier in pairs:
         if cov not in designs:
             designs[cov] = spec_design(v, member, {**spec, "covariates": cov}, grid)
         d = designs[cov]
         opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
-        y, mask = apply_outlier_rule(d, opt)
-        out[(cov, outlier)] = (_small_group(d.gene, mask, v.min_group_size),
-                               _digest(d.X, y, mask) + "|".join(d.terms[d.column:d.column + 1]))
+        if opt is not None and opt.kind == "winsorize":
+            memo = (outlier, d.y.tobytes(), d.mask.tobytes())
+            if memo not in winsorized:
+                winsorized[memo] = apply_outlier_rule(d, opt)
+            out[(cov, outlier)] = (*winsorized[memo], d)
+        else:
+            out[(cov, outlier)] = (*apply_outlier_rule(d, opt), d)
     return out
 
 
@@ -284,13 +334,8 @@ def _fit_group(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
     (the outcome with and without winsorizing)."""
     spec = dict(g.spec)
     se_types = tuple(dict.fromkeys(se for *_, se in g.rows))
-    designs = {cov: spec_design(v, g.member, {**spec, "covariates": cov}, grid)
-               for cov in dict.fromkeys(r[1] for r in g.rows)}
-    fits = {}                       # (cov, outlier) -> (y, mask, design)
-    for _, cov, outlier, _ in g.rows:
-        if (cov, outlier) not in fits:
-            opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
-            fits[(cov, outlier)] = (*apply_outlier_rule(designs[cov], opt), designs[cov])
+    # (cov, outlier) -> (y, mask, design)
+    fits = _prepare(v, g.member, spec, dict.fromkeys((r[1], r[2]) for r in g.rows), grid)
     by_mask: dict = {}
     for key, (y, mask, d) in fits.items():
         by_mask.setdefault(mask.tobytes(), []).append(key)
@@ -299,18 +344,22 @@ def _fit_group(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
         stats_of.update(_fit_mask_group(keys, fits, counts, se_types))
     out = {k: [] for k in ("index", "estimate", "se", "df", "null_estimate", "null_se",
                            "null_df", "n", "sesoi")}
+    shared = {}                     # (cov, outlier) -> what its SE types have in common
+    for key, (y, mask, d) in fits.items():
+        est = stats_of[key][0]
+        shared[key] = (est[1:] - est[0], int(mask.sum()), _raw_sesoi(d, y, mask, g.member, sesoi))
     for idx, cov, outlier, se in g.rows:
-        y, mask, d = fits[(cov, outlier)]
         est, sev, df = stats_of[(cov, outlier)]
+        null_est, n, raw_sesoi = shared[(cov, outlier)]
         out["index"].append(idx)
         out["estimate"].append(est[0])
         out["se"].append(sev[se][0])
         out["df"].append(df[0])
-        out["null_estimate"].append(est[1:] - est[0])
+        out["null_estimate"].append(null_est)
         out["null_se"].append(sev[se][1:])
         out["null_df"].append(df[1:])
-        out["n"].append(int(mask.sum()))
-        out["sesoi"].append(_raw_sesoi(d, y, mask, g.member, sesoi))
+        out["n"].append(n)
+        out["sesoi"].append(raw_sesoi)
     return out
 
 
@@ -324,14 +373,15 @@ def _fit_mask_group(keys: list, fits: Mapping, counts: np.ndarray, se_types) -> 
     K = full.X.shape[1]
     gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
     gram = gram.reshape(-1, K, K)
+    drawn, n_eff = W > 0, W.sum(axis=1)
     out = {}
     for cov in dict.fromkeys(k[0] for k in keys):
         mine = [k for k in keys if k[0] == cov]
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
         ys = np.array([fits[k][0] for k in mine])
-        res = weighted_fits(full.X[:, idx], ys, W, d.column, se_types,
-                            xtx=gram[:, idx][:, :, idx])
+        res = _weighted_fits(full.X[:, idx], ys, W, d.column, se_types,
+                             gram[:, idx][:, :, idx], drawn, n_eff)
         for i, k in enumerate(mine):
             out[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types}, res["df"])
     return out
@@ -465,16 +515,16 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
             continue
         plans[claim.id] = (claim, *plan_claim(claim, v, grid, notes))
     counts = {s: draw_counts(v.n, draws, seed, s) for s, v in studies.items()}
-    groups = [g for _, _, gs in plans.values() for g in gs]
+    groups, offsets, total = _shared_groups(plans)
     chunks = _chunks(groups, n_jobs if not scheduler else 8)
     kwargs = {"variants": dict(studies), "counts": counts, "grid": grid, "sesoi": dict(sesoi or {})}
     results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
                                  progress=progress, expected_seconds=len(groups) * 2e-3,
                                  desc="multiverse")
-    fitted = [r for chunk in results for r in chunk]
-    curves, pos = {}, 0
-    for cid, (claim, rows, gs) in plans.items():
-        part, pos = fitted[pos:pos + len(gs)], pos + len(gs)
+    arrays = _gather([r for chunk in results for r in chunk], total)
+    curves = {}
+    for cid, (claim, rows, _) in plans.items():
+        part = {k: a[offsets[cid]:offsets[cid] + len(rows)] for k, a in arrays.items()}
         curve = _curve(claim, rows, part, grid, alpha, tables)
         if curve is not None:
             curves[cid] = curve
@@ -507,11 +557,31 @@ class _Chunk(list):
         return sum(g.n_sims for g in self)
 
 
-def _curve(claim, rows: list, parts: list, grid: SpecGrid, alpha: float, tables: bool):
+def _shared_groups(plans: Mapping) -> tuple[list, dict, int]:
+    """The design groups of all claims, a group shared by claims fitted once.
+
+    Claims share models (S2c and S2d both contain ``SO ~ DRD2 x secure``, ...), so
+    groups with the same study, model and design options are merged into one whose
+    rows carry indices into all claims' rows laid end to end (``offsets[claim]``
+    is where a claim's rows start); :func:`_fit_group` fits each (covariates,
+    outliers) pair of a group once, whichever claims ask for it.
+    """
+    merged: dict = {}
+    offsets, total = {}, 0
+    for cid, (_, rows, gs) in plans.items():
+        offsets[cid] = total
+        for g in gs:
+            entries = tuple((total + i, *rest) for i, *rest in g.rows)
+            key = (g.study, g.member, g.spec)
+            merged[key] = entries if key not in merged else merged[key] + entries
+        total += len(rows)
+    return [_Group(k[0], k[1], k[2], rows) for k, rows in merged.items()], offsets, total
+
+
+def _curve(claim, rows: list, arrays: Mapping, grid: SpecGrid, alpha: float, tables: bool):
     if not rows:
         raise InputError(f"{grid.where}: no specification of claim {claim.id} is left after the "
                          "exclusions and the data checks (zero specifications)")
-    arrays = _gather(parts, len(rows))
     return claim_curve(claim, pd.DataFrame(rows) if tables else None, arrays, alpha)
 
 
@@ -642,12 +712,24 @@ def _joint(est: np.ndarray, se: np.ndarray, df: np.ndarray, sign: int, alpha: fl
     if not est.shape[1]:
         empty = np.zeros(0)
         return {"median": empty, "share": empty, "stouffer": empty, "z": empty}
-    median = np.nanmedian(np.where(ok, est, np.nan), axis=0)
+    median = _column_medians(np.where(ok, est, np.nan))
     if sign:
         return {"median": sign * median, "share": (sig & (np.sign(t) == sign)).sum(0) / k,
                 "stouffer": sign * stouffer, "z": stouffer}
     return {"median": np.abs(median), "share": sig.sum(0) / k, "stouffer": np.abs(stouffer),
             "z": stouffer}
+
+
+def _column_medians(a: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(a, axis=0)``, with ``np.median`` on the columns without NaN (the same
+    partition and midpoint, without nanmedian's column-by-column loop)."""
+    nan_cols = np.isnan(a).any(axis=0)
+    if not nan_cols.any():
+        return np.median(a, axis=0)
+    out = np.empty(a.shape[1])
+    out[~nan_cols] = np.median(a[:, ~nan_cols], axis=0)
+    out[nan_cols] = np.nanmedian(a[:, nan_cols], axis=0)
+    return out
 
 
 def _perm_p(observed: float, null: np.ndarray) -> float:
