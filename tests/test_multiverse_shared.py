@@ -155,7 +155,7 @@ def test_the_far_case_makes_the_hc4_weight_nan_where_it_is_not_drawn():
 
 @pytest.mark.parametrize("n", [1, 2, 7, 600, 1301])
 def test_column_medians_equal_nanmedian(n):
-    from analysis.multiverse import _column_medians
+    from analysis.study.multiverse import _column_medians
 
     rng = np.random.default_rng(n)
     a = rng.normal(size=(n, 40))
