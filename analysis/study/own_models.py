@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .claims import _json  # the one JSON-scalar converter (NaN -> None)
 
 __all__ = ["OwnVerdict", "OwnModels", "ORIGIN", "scored_frame", "check_variables",
            "fit_own_models", "judge_probe", "report_section"]
@@ -331,13 +332,3 @@ def _own_words(card):
             text = text.replace(old, new)
         return text
     return replace(card, why=say(card.why), equivalence=say(card.equivalence))
-
-
-def _json(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if np.isfinite(v) else None
-    return v
