@@ -150,7 +150,7 @@ def _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) -> dict:
 
 def _hc_se(resid, W, drawn, parts, n_eff, k, s) -> np.ndarray:
     """HC SE of the deciding coefficient of every draw: ``sqrt(sum_i c_i w_i a2_i)`` with
-    the weights of :func:`analysis.models.hc_weights` (the same operations, in the same
+    the weights of :func:`analysis.stats.models.hc_weights` (the same operations, in the same
     order, with the outcome-free denominators from :func:`_hc_parts`)."""
     if s in ("HC2", "HC3", "HC4"):
         w = resid ** 2 / parts[s]
