@@ -299,9 +299,9 @@ def _run_probe(args) -> int:
                 at2=args.at2, linear_probability=args.linear_probability, file=args.data)
     if args.region_plot:
         _write_region_plot(res, args.region_plot, args.force)
-    _write_probe_outputs(args, outputs, res, data, genotype)
-    sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
     lin = _check_linearity(args, data, res, reference) if args.check_linearity else None
+    _write_probe_outputs(args, outputs, res, data, genotype, lin)
+    sus = _susceptibility(args, data, res, reference) if args.susceptibility else None
     if plot_format is not None:
         _write_linearity_plot(lin, args, plot_format)
     if args.json:
@@ -356,9 +356,10 @@ def _check_probe_outputs(args) -> dict:
     return {"fmt": fmt, "table": path, "plot": args.plot}
 
 
-def _write_probe_outputs(args, outputs: dict, res, data, genotype: dict) -> None:
+def _write_probe_outputs(args, outputs: dict, res, data, genotype: dict, lin=None) -> None:
     """Tables rendered first (every check of theirs before anything is written), then the
-    figure folder, then the table file."""
+    figure folder (with the linearity check's figure and tables when it ran), then the
+    table file."""
     from .render.probe_outputs import write_probe_plots, write_probe_tables
     from .safe_output import relative_command, write_file
     common = {"genotype": genotype, "categorical": args.categorical, "file": args.data}
@@ -369,7 +370,7 @@ def _write_probe_outputs(args, outputs: dict, res, data, genotype: dict) -> None
     if outputs["plot"]:
         write_probe_plots(res, data, outputs["plot"], min_group_size=args.min_group_size or 10,
                           jn_fdr=args.jn_fdr, meta={"command": relative_command()},
-                          inputs=[args.data], force=args.force, **common)
+                          inputs=[args.data], force=args.force, linearity=lin, **common)
         _say(f"probe figures written to {outputs['plot']}", file=sys.stderr)
     if content is not None:
         write_file(outputs["table"], content, force=args.force, inputs=[args.data])

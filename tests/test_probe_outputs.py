@@ -483,3 +483,27 @@ def test_no_label_overlaps_in_the_probe_figures(kw):
     assert len(figs) >= 2
     for name, fig in figs.items():
         assert text_overlaps(fig) == [], name
+
+
+def test_cli_plot_with_check_linearity_adds_its_figure_and_tables(tmp_path, capsys):
+    """`--plot DIR --check-linearity`: the linearity figure and its data join the folder,
+    the same numbers as `--json` (nothing recomputed for the files)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    d = pd.DataFrame({"x": rng.normal(size=n), "w": rng.uniform(1, 7, n)})
+    d["y"] = 1 + 0.3 * d.x * d.w + rng.normal(size=n)
+    path = tmp_path / "lin.csv"
+    d.to_csv(path, index=False)
+    out = tmp_path / "figs"
+    code, stdout, err = _run(["probe", path, "-y", "y", "-x", "x", "-w", "w",
+                              "--check-linearity", "--plot", out, "--json"], capsys)
+    assert code == 0, err
+    names = {p.name for p in out.iterdir()}
+    assert {"linearity.png", "linearity.svg", "linearity_bins.csv",
+            "linearity_line.csv"} <= names
+    bins = pd.read_csv(out / "linearity_bins.csv")
+    shown = pd.DataFrame(json.loads(stdout)["linearity"]["bins"])
+    assert len(bins) == len(shown) == 3
+    np.testing.assert_allclose(bins["estimate"], shown["estimate"], rtol=1e-12)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "linearity" in manifest["meta"]["files"]

@@ -97,6 +97,11 @@ PLOT_FILES = {
                         "min_group_size people)",
     "johnson_neyman.csv": "the effect along the continuous variable(s), drawn in the JN figures",
     "johnson_neyman_bounds.csv": "Johnson-Neyman boundaries, region and shares below / above",
+    "linearity": "with --check-linearity: binned effects (Hainmueller, Mummolo & Xu 2019) "
+                 "against the linear interaction's line",
+    "linearity_bins.csv": "with --check-linearity: each bin's effect, the linear prediction "
+                          "and their difference",
+    "linearity_line.csv": "with --check-linearity: the linear model's marginal-effect line",
 }
 
 
@@ -531,8 +536,11 @@ def write_probe_plots(result, data: pd.DataFrame, folder, *, force: bool = False
                       min_group_size: int = 10, jn_fdr: bool | None = None,
                       genotype: dict | None = None, categorical: Sequence[str] = (),
                       inputs: Sequence = (), meta: dict | None = None,
-                      file: str | None = None) -> Path:
+                      file: str | None = None, linearity=None) -> Path:
     """Write the probe figures (PNG + SVG), their data (CSV) and a manifest into ``folder``.
+
+    ``linearity`` (an :class:`analysis.stats.linearity.LinearityCheck` of the same model)
+    adds its figure and its bins and line tables; nothing is recomputed.
 
     Through :func:`analysis.safe_output.write_folder`: an existing folder is replaced only
     with ``force`` and only when this package wrote it; no file of ``inputs`` may lie
@@ -558,6 +566,13 @@ def write_probe_plots(result, data: pd.DataFrame, folder, *, force: bool = False
                             genotype=genotype, categorical=categorical, file=file)
     figs = probe_figures(result, pdata)
     frames = pdata.frames()
+    if linearity is not None:
+        from .plots import linearity_figure
+        figs["linearity"] = linearity_figure(
+            linearity.line, linearity.bins, focal=linearity.focal,
+            moderator=linearity.moderator, outcome=linearity.outcome, alpha=linearity.alpha)
+        frames["linearity_bins.csv"] = linearity.bins
+        frames["linearity_line.csv"] = linearity.line
 
     def fill(staging: Path) -> None:
         for stem, fig in figs.items():
