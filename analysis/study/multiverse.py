@@ -123,19 +123,19 @@ def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff) -> dict:
     Y = np.atleast_2d(ys)
     m = Y.shape[0]
     xty = W @ (X[None, :, :] * Y[:, :, None])                      # (m, R, k)
-    b = np.einsum("rij,mrj->mri", inv, xty)
+    b = (inv @ xty[..., None])[..., 0]
     # residuals e = y - Xb as one product per outcome: [1, -b] @ [y, X]'
     coef = np.concatenate([np.ones((m, R, 1)), -b], axis=2)
     e2 = coef @ np.concatenate([Y[:, None, :], np.broadcast_to(X.T, (m, k, N))], axis=1)
     np.square(e2, out=e2)
     ses = {}
     if "ols" in se_types:
-        rss = np.einsum("rn,mrn->mr", W, e2)
+        rss = np.vecdot(W, e2)                                      # (m, R)
         ses["ols"] = np.sqrt(inv[:, column, column] * rss / df)
     if hc:
         for s, (g, lev_one, scale) in _hc_factors(inv, X, column, W, drawn, n_eff, k,
                                                   hc).items():
-            var = np.einsum("rn,mrn->mr", g, e2)
+            var = np.vecdot(g, e2)
             if scale is not None:
                 var *= scale
             var[:, lev_one] = np.nan
