@@ -18,9 +18,10 @@ Three ways over the committed simulated studies (``data/simulated``):
     batched ``numpy.linalg.solve`` for the coefficients; no SEs, checks or
     statistics.  It is the floor of the coefficients alone: the run also computes
     the OLS and HC3 SEs of every draw (the leverage of every case in every draw,
-    a product as large as ``X'CX``, and a rank-checked inverse in place of the
-    solve), while sharing one ``X'CX`` among the nested designs of a sample, which
-    the floor does not.
+    a product about half as large as ``X'CX`` since it uses the ``k(k+1)/2``
+    distinct entries of the symmetric inverse, the residuals of every draw, and a
+    rank-checked Cholesky inverse in place of the solve), while sharing one ``X'CX``
+    among the nested designs of a sample, which the floor does not.
 
 Targets (issue 12; reported, not asserted): ``ratio_vs_loop >= 100`` and
 ``ratio_vs_floor <= 2``.

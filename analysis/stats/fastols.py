@@ -373,34 +373,67 @@ def _lev_one(lev: np.ndarray, se: str) -> np.ndarray:
 
 
 def _safe_inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched ``(X'X)^{-1}`` with a per-fit rank check; deficient fits get NaN."""
+    """Batched ``(X'X)^{-1}`` with a per-fit rank check; deficient fits get NaN.
+
+    The column-scaled matrix ``C = S^{-1} X'X S^{-1}`` (``S = diag(sqrt(x_j'x_j))``, unit
+    diagonal) is factored ``C = L L'`` (:func:`_cholesky`), whose pivots ``L_jj^2`` are
+    ``1 - R^2`` of column ``j`` on the columns before it, the quantity of the rank check
+    (fits with a pivot ``<= 1e-10`` are rank deficient); then
+    ``(X'X)^{-1} = S^{-1} L^{-T} L^{-1} S^{-1}`` with ``L^{-1}`` by forward substitution
+    (Golub & Van Loan 2013, sections 4.2 and 3.1).  Vectorised over the batch: the
+    loops run over the ``k`` columns only, on ``(k, k, c)`` arrays (the batch contiguous).
+    """
     c, k, _ = xtx.shape
     d = np.diagonal(xtx, axis1=1, axis2=2)
     zero = ~(d > 0) | ~np.isfinite(d)
-    s = np.sqrt(np.where(zero, 1.0, d))
-    scaled = xtx / s[:, :, None] / s[:, None, :]
-    bad = zero.any(axis=1) | ~np.isfinite(scaled).all(axis=(1, 2))
-    bad |= _cholesky_pivots(np.where(bad[:, None, None], np.eye(k), scaled)).min(axis=1) <= _PIVOT_TOL
-    scaled[bad] = np.eye(k)
-    inv = np.linalg.inv(scaled) / s[:, :, None] / s[:, None, :]
-    inv[bad] = np.nan
-    return inv, bad
-
-
-def _cholesky_pivots(C: np.ndarray) -> np.ndarray:
-    """Pivots ``d_j`` of a batched Cholesky of ``C`` (unit diagonal): ``1 - R^2_{j|<j}``.
-
-    Vectorised over the batch; the loop runs over the ``k`` columns only.
-    """
-    A = C.copy()
-    c, k, _ = A.shape
-    piv = np.empty((c, k))
+    s = np.sqrt(np.where(zero, 1.0, d)).T                       # (k, c)
+    ss = s[:, None, :] * s[None, :, :]
+    scaled = np.divide(xtx.transpose(1, 2, 0), ss, out=np.empty((k, k, c)))
+    bad = zero.any(axis=1) | ~np.isfinite(scaled).all(axis=(0, 1))
+    if bad.any():
+        scaled[:, :, bad] = np.eye(k)[:, :, None]
+    L, piv = _cholesky(scaled)
+    bad |= piv.min(axis=0) <= _PIVOT_TOL
+    M = _lower_inverse(L)
+    inv = np.zeros_like(M)                                      # (L^-1)' L^-1
     for j in range(k):
-        piv[:, j] = A[:, j, j]
-        root = np.sqrt(np.where(piv[:, j] > _PIVOT_TOL, piv[:, j], 1.0))
-        col = A[:, j + 1:, j] / root[:, None]
-        A[:, j + 1:, j + 1:] -= col[:, :, None] * col[:, None, :]
-    return piv
+        inv[:j + 1, :j + 1] += M[j, :j + 1, None, :] * M[j, None, :j + 1, :]
+    out = np.empty((c, k, k))
+    np.divide(inv, ss, out=out.transpose(1, 2, 0))
+    out[bad] = np.nan
+    return out, bad
+
+
+def _cholesky(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cholesky ``A = L L'`` of a batch ``A (k, k, c)`` (unit diagonal), column by column
+    (left-looking); returns ``L (k, k, c)`` and the pivots ``(k, c)``.  A pivot
+    ``<= 1e-10`` (rank deficient) is replaced by 1 so that the factor stays finite."""
+    k, _, c = A.shape
+    L = np.zeros_like(A)
+    piv = np.empty((k, c))
+    for j in range(k):
+        v = A[j:, j, :].copy()
+        for p in range(j):          # elementwise over the batch: the same bits whatever c
+            v -= L[j:, p, :] * L[j, p, :]
+        piv[j] = v[0]
+        v /= np.sqrt(np.where(v[0] > _PIVOT_TOL, v[0], 1.0))
+        L[j:, j, :] = v
+    return L, piv
+
+
+def _lower_inverse(L: np.ndarray) -> np.ndarray:
+    """``L^{-1}`` of a batch of lower-triangular ``L (k, k, c)``, row by row
+    (forward substitution: ``M_ii = 1 / L_ii``, ``M_il = -M_ii sum_{l<=j<i} L_ij M_jl``)."""
+    k, _, c = L.shape
+    M = np.zeros_like(L)
+    for i in range(k):
+        d = 1.0 / L[i, i]
+        row = M[i, :i, :]
+        for j in range(i):
+            row -= L[i, j, :] * M[j, :i, :]
+        row *= d
+        M[i, i, :] = d
+    return M
 
 
 # ----------------------------------------------------------------------------- assembly

@@ -56,7 +56,6 @@ import pandas as pd
 from scipy import special, stats
 
 from .._errors import InputError
-from ..stats.models import hc_weights
 from .specdata import StudyVariants, apply_outlier_rule, spec_design
 from .specgrid import DIMENSIONS, SpecGrid, applicable_options, enumerate_specs
 
@@ -105,64 +104,85 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
 @np.errstate(divide="ignore", invalid="ignore")
 def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff) -> dict:
     """:func:`weighted_fits` given ``drawn = W > 0`` and ``n_eff = W.sum(axis=1)`` (shared by
-    the designs fitted with the same weights)."""
+    the designs fitted with the same weights).
+
+    All outcomes at once: ``b = (X'CX)^-1 X'Cy`` per weight row, the squared residuals
+    ``e^2 (m, R, N)`` once, then each variance is one weighted sum over the cases,
+    ``rss = sum_i c_i e_i^2`` and ``var_HC = sum_i g_i e_i^2`` with the outcome-free
+    factors ``g`` of :func:`_hc_factors`.
+    """
     from ..stats.fastols import _safe_inverse
 
     R, N = W.shape
     k = X.shape[1]
-    Z = (X[:, :, None] * X[:, None, :]).reshape(N, k * k)
-    inv, _ = _safe_inverse((W @ Z).reshape(R, k, k) if xtx is None else xtx)
+    if xtx is None:
+        xtx = (W @ (X[:, :, None] * X[:, None, :]).reshape(N, k * k)).reshape(R, k, k)
+    inv, _ = _safe_inverse(xtx)
     df = n_eff - k
     hc = [s for s in se_types if s != "ols"]
-    hc_parts = _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) if hc else {}
-    est, ses = [], {s: [] for s in se_types}
-    for y in np.atleast_2d(ys):
-        b = np.einsum("rij,rj->ri", inv, W @ (X * y[:, None]))
-        resid = y[None, :] - b @ X.T
-        est.append(b[:, column])
-        if "ols" in se_types:
-            rss = np.einsum("rn,rn->r", W * resid, resid)
-            ses["ols"].append(np.sqrt(inv[:, column, column] * rss / df))
-        for s in hc:
-            ses[s].append(_hc_se(resid, W, drawn, hc_parts, n_eff, k, s))
-    return {"estimate": np.array(est), "se": {s: np.array(v) for s, v in ses.items()}, "df": df}
+    Y = np.atleast_2d(ys)
+    m = Y.shape[0]
+    xty = W @ (X[None, :, :] * Y[:, :, None])                      # (m, R, k)
+    b = (inv @ xty[..., None])[..., 0]
+    # residuals e = y - Xb as one product per outcome: [1, -b] @ [y, X]'
+    coef = np.concatenate([np.ones((m, R, 1)), -b], axis=2)
+    e2 = coef @ np.concatenate([Y[:, None, :], np.broadcast_to(X.T, (m, k, N))], axis=1)
+    np.square(e2, out=e2)
+    ses = {}
+    if "ols" in se_types:
+        rss = np.vecdot(W, e2)                                      # (m, R)
+        ses["ols"] = np.sqrt(inv[:, column, column] * rss / df)
+    if hc:
+        for s, (g, lev_one, scale) in _hc_factors(inv, X, column, W, drawn, n_eff, k,
+                                                  hc).items():
+            var = np.vecdot(g, e2)
+            if scale is not None:
+                var *= scale
+            var[:, lev_one] = np.nan
+            ses[s] = np.sqrt(var)
+    return {"estimate": b[:, :, column], "se": {s: ses[s] for s in se_types}, "df": df}
 
 
-def _hc_parts(Z, inv, X, column, drawn, n_eff, k, hc) -> dict:
-    """The outcome-free parts of the HC sandwich of every draw, computed once per design
-    (shared by its outcomes): leverages ``h (R, N)`` (C-ordered, so the elementwise
-    passes over them run at memory speed), ``a2 = (q_j' x_i)^2``, the denominators of
-    the HC2-HC4 weights, and the fits with a drawn case of leverage 1."""
+def _hc_factors(inv, X, column, W, drawn, n_eff, k, hc) -> dict:
+    """The outcome-free factors of the HC sandwich of every weight row, once per design
+    (shared by its outcomes): ``var_j = sum_i c_i w_i a_i`` with ``a_i = (q_j' x_i)^2``
+    (``q_j`` row ``j`` of ``(X'CX)^-1``) and the HC weight ``w_i = e_i^2 f(h_i)`` of
+    :func:`analysis.stats.models.hc_weights` (HC0 ``f = 1``, HC1 ``n/(n-k)``, HC2
+    ``1/(1-h)``, HC3 ``1/(1-h)^2``, HC4 ``1/(1-h)^delta``) is ``sum_i g_i e_i^2`` with
+    ``g_i = c_i a_i f(h_i)`` (0 for undrawn cases).  Leverages
+    ``h_i = x_i'(X'CX)^-1 x_i`` (only for HC2-HC4) from the ``k(k+1)/2`` distinct entries
+    of the symmetric inverse: ``h = sum_{j<=l} (2 - [j=l]) V_jl x_ij x_il``, one product.
+    Returns ``{type: (g (R, N), fits with a drawn case of leverage 1, scale or None)}``."""
     R = inv.shape[0]
-    lev = np.ascontiguousarray((Z @ inv.reshape(R, k * k).T).T)
-    parts = {"lev": lev, "a2": np.square(inv[:, column, :] @ X.T)}
-    if any(s in ("HC2", "HC3", "HC4") for s in hc):
-        # max over drawn cases of h > 1 - 1e-10 (as np.where(drawn, lev, 0).max(1) > ...;
-        # a NaN leverage only occurs in a rank-deficient fit, whose SE is NaN anyway)
-        parts["lev_one"] = np.any(drawn & (lev > _LEV_ONE), axis=1)
-        one_minus_h = 1.0 - lev
-        parts["HC2"] = one_minus_h
-        parts["HC3"] = one_minus_h ** 2
-        if "HC4" in hc:
-            parts["HC4"] = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
-    return parts
-
-
-def _hc_se(resid, W, drawn, parts, n_eff, k, s) -> np.ndarray:
-    """HC SE of the deciding coefficient of every draw: ``sqrt(sum_i c_i w_i a2_i)`` with
-    the weights of :func:`analysis.stats.models.hc_weights` (the same operations, in the same
-    order, with the outcome-free denominators from :func:`_hc_parts`)."""
-    if s in ("HC2", "HC3", "HC4"):
-        w = resid ** 2 / parts[s]
-    else:
-        w = hc_weights(resid, parts["lev"], n_eff[:, None], k, s)
-    cw = W * w              # = W * where(drawn, w, 0) wherever w is finite (W = 0 undrawn)
-    if not np.isfinite(cw).all():
-        np.copyto(cw, 0.0, where=~drawn)
-    var = np.einsum("rn,rn->r", cw, parts["a2"])
-    if s in ("HC2", "HC3", "HC4"):
-        var[parts["lev_one"]] = np.nan
-    return np.sqrt(var)
+    a = inv[:, column, :] @ X.T
+    np.square(a, out=a)
+    a *= W
+    out = {}
+    if "HC0" in hc:
+        out["HC0"] = (a, np.zeros(R, bool), None)
+    if "HC1" in hc:
+        out["HC1"] = (a, np.zeros(R, bool), n_eff / (n_eff - k))
+    lev_types = [s for s in hc if s in ("HC2", "HC3", "HC4")]
+    if not lev_types:
+        return out
+    iu, ju = np.triu_indices(k)
+    lev = (inv[:, iu, ju] * np.where(iu == ju, 1.0, 2.0)) @ (X[:, iu] * X[:, ju]).T
+    lev_one = (lev > _LEV_ONE).any(axis=1)       # a drawn case of leverage 1 (h > 1 - 1e-10)
+    if lev_one.any():
+        lev_one[lev_one] = (drawn[lev_one] & (lev[lev_one] > _LEV_ONE)).any(axis=1)
+    one_minus_h = 1.0 - lev
+    for s in lev_types:
+        if s == "HC2":
+            denom = one_minus_h
+        elif s == "HC3":
+            denom = np.square(one_minus_h)
+        else:
+            denom = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
+        g = a / denom
+        if not np.isfinite(g).all():              # undrawn cases (c = 0) weigh nothing
+            np.copyto(g, 0.0, where=~drawn)
+        out[s] = (g, lev_one, None)
+    return out
 
 
 def draw_counts(n: int, draws: int, seed: int, study: int) -> np.ndarray:
