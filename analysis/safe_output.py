@@ -414,6 +414,19 @@ def _check_inputs(target: Path, inputs: Iterable, shown, folder: bool) -> None:
                              file=str(shown), hint="choose another output path")
 
 
+def _prepare_target(path, inputs: Iterable, expected_bytes: int, *, folder: bool) -> Path:
+    """What every target check starts with: the real target, its parent (exists, writable,
+    room), dead runs' leftovers cleaned, and no input inside (or equal to) it."""
+    target = _real_target(path)
+    _check_parent(target, path, expected_bytes)
+    try:
+        clean_leftovers(target)
+    except OSError as err:
+        raise io_error(err, path) from None
+    _check_inputs(target, inputs, path, folder=folder)
+    return target
+
+
 def check_folder(path, *, force: bool = False, inputs: Iterable = (),
                  expected_bytes: int = DEFAULT_FOLDER_BYTES) -> Path:
     """Check a folder target before the work (see the module docstring); return its real path.
@@ -425,13 +438,7 @@ def check_folder(path, *, force: bool = False, inputs: Iterable = (),
         existing folder without ``force`` or not provably ours, an input inside
         it, too little free space.
     """
-    target = _real_target(path)
-    _check_parent(target, path, expected_bytes)
-    try:
-        clean_leftovers(target)
-    except OSError as err:
-        raise io_error(err, path) from None
-    _check_inputs(target, inputs, path, folder=True)
+    target = _prepare_target(path, inputs, expected_bytes, folder=True)
     if not os.path.lexists(target):
         return target
     if not target.is_dir():
@@ -450,13 +457,7 @@ def check_folder(path, *, force: bool = False, inputs: Iterable = (),
 def check_file(path, *, force: bool = False, inputs: Iterable = (),
                expected_bytes: int = DEFAULT_FILE_BYTES) -> Path:
     """Check a file target before the work; return its real path (InputError naming it)."""
-    target = _real_target(path)
-    _check_parent(target, path, expected_bytes)
-    try:
-        clean_leftovers(target)
-    except OSError as err:
-        raise io_error(err, path) from None
-    _check_inputs(target, inputs, path, folder=False)
+    target = _prepare_target(path, inputs, expected_bytes, folder=False)
     if os.path.lexists(target):
         if target.is_dir():
             raise InputError("is a folder, not a file; refusing to replace it", file=str(path))

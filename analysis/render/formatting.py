@@ -132,21 +132,30 @@ def _frame_rows(frame, first: list[str]) -> tuple[list[list[str]], list[str]]:
     return rows, first + [h for _, h in cols]
 
 
-def categorical_summary(res) -> str:
-    """PROCESS-like text output for :class:`analysis.stats.designs.CategoricalProbeResult`."""
-    fit, cat = res.fit, res.categorical
+def _design_header(res, title: str, variables: str) -> list[str]:
+    """The opening lines of a design's text output: model, variables, n, SEs, weights,
+    codings (shared by the multicategorical and two-moderator summaries)."""
     conf = f"{100 * (1 - res.alpha):g}%"
-    out = [f"Model 1 (moderation) with a multicategorical {res.role}",
-           f"  Y = {res.outcome}   X = {res.focal}   W = {res.moderator}"
+    out = [title,
+           f"  {variables}"
            + (f"   covariates: {', '.join(res.covariates)}" if res.covariates else ""),
            f"  Sample size: {res.n}" + (f" ({res.n_dropped} dropped: missing values)"
                                         if res.n_dropped else ""),
            f"  Standard errors: {_se_label(res)}; {conf} confidence intervals"]
     if res.weights:
         out.append(f"  Weighted least squares (weights: {res.weights}); Kish effective N = "
-                   f"{fit.n_effective:.1f}")
+                   f"{res.fit.n_effective:.1f}")
     for col, mapping in res.coding.items():
         out.append(f"  Coding of {col}: " + ", ".join(f"{k!r} = {v}" for k, v in mapping.items()))
+    return out
+
+
+def categorical_summary(res) -> str:
+    """PROCESS-like text output for :class:`analysis.stats.designs.CategoricalProbeResult`."""
+    fit, cat = res.fit, res.categorical
+    conf = f"{100 * (1 - res.alpha):g}%"
+    out = _design_header(res, f"Model 1 (moderation) with a multicategorical {res.role}",
+                         f"Y = {res.outcome}   X = {res.focal}   W = {res.moderator}")
     coding = cat.coding_frame()
     out += ["", f"Coding of {cat.name} ({cat.scheme} coding, reference {cat.reference!r}; "
                 f"from {cat.source})",
@@ -205,17 +214,9 @@ def two_moderator_summary(res) -> str:
     fit = res.fit
     conf = f"{100 * (1 - res.alpha):g}%"
     kind = "X*W + X*Z" if res.model == 2 else "X*W*Z, moderated moderation"
-    out = [f"Model {res.model} ({kind})",
-           f"  Y = {res.outcome}   X = {res.focal}   W = {res.moderator}   Z = {res.moderator2}"
-           + (f"   covariates: {', '.join(res.covariates)}" if res.covariates else ""),
-           f"  Sample size: {res.n}" + (f" ({res.n_dropped} dropped: missing values)"
-                                        if res.n_dropped else ""),
-           f"  Standard errors: {_se_label(res)}; {conf} confidence intervals"]
-    if res.weights:
-        out.append(f"  Weighted least squares (weights: {res.weights}); Kish effective N = "
-                   f"{fit.n_effective:.1f}")
-    for col, mapping in res.coding.items():
-        out.append(f"  Coding of {col}: " + ", ".join(f"{k!r} = {v}" for k, v in mapping.items()))
+    out = _design_header(res, f"Model {res.model} ({kind})",
+                         f"Y = {res.outcome}   X = {res.focal}   W = {res.moderator}   "
+                         f"Z = {res.moderator2}")
     out += ["", "Model summary",
             table([[_num(fit.r2), _num(fit.r2_adj), _num(res.model_f), str(len(fit.terms) - 1),
                     _num(res.model_p)]], ["R2", "R2-adj", "F", "df1", "p"]),
