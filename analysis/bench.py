@@ -18,8 +18,8 @@ process on the same data and resamples:
     compares the fitting alone.
 ``memory``  bootstrap of N = 10,000 cases x 10,000 resamples in a child
     process; ``peak_mb`` is its peak resident set size (``ru_maxrss``).
-``scale``  ``salesgxe validate`` and ``salesgxe analyze --sims 0 --no-multiverse`` (the
-    bootstrap table off, timed apart on 100 resamples and scaled) on
+``scale``  ``salesgxe validate`` and ``salesgxe analyze --sims 0 --no-multiverse
+    --bootstrap 0`` (the bootstrap table timed apart on 100 resamples and scaled) on
     1,000,000 simulated respondents (the config's Study 2 design: a 44-column
     item-level CSV of ~100 MB and its codebook), each in a fresh child
     process.  Baseline: a child that only reads the file (``read_data``).
@@ -39,7 +39,6 @@ memory < 1 GB; scale < 60 s and < 2 GB.
 from __future__ import annotations
 
 import os
-import re
 
 # One BLAS thread, for both ways alike.  OpenBLAS threads every small product
 # of a batch (5 x 10,000 by 10,000 x 25) and measured 4-10x slower than one
@@ -289,10 +288,9 @@ def _scale_child(step: str, data: str, codebook: str, out: str) -> dict:
         start = _scale_bootstrap(data, codebook)
     else:
         from .cli import main as cli_main
-        config = os.path.join(os.path.dirname(out), "no_bootstrap.yaml")
         argv = (["validate", data, "--codebook", codebook] if step == "validate" else
                 ["analyze", data, "--codebook", codebook, "--out", out, "--sims", "0",
-                 "--no-multiverse", "--config", config])
+                 "--no-multiverse", "--bootstrap", "0"])
         with contextlib.redirect_stdout(io.StringIO()):
             code = cli_main(argv)
     return {"step": step, "seconds": time.perf_counter() - start, "peak_mb": _peak_rss_mb(),
@@ -310,19 +308,6 @@ def _scale_bootstrap(data: str, codebook: str) -> float:
                               covariates=resolve_covariates("codebook", study),
                               **available(study.frame))
     return start
-
-
-def _no_bootstrap_config(folder: str) -> str:
-    """The default config with ``bootstrap.n_boot: 0`` (the bootstrap is timed on its own)."""
-    from . import paths
-    text = paths.CONFIG.read_text(encoding="utf-8")
-    changed = re.sub(r"(?m)^(\s*n_boot:\s*)\d+", r"\g<1>0", text, count=1)
-    if changed == text:
-        raise RuntimeError("bench: no bootstrap.n_boot line in the config")
-    path = os.path.join(folder, "no_bootstrap.yaml")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(changed)
-    return path
 
 
 def _run_scale_child(step: str, data: str, codebook: str, out: str) -> dict:
@@ -351,7 +336,6 @@ def bench_scale(n: int = 1_000_000) -> dict:
         start = time.perf_counter()
         data, codebook = _scale_files(n, folder)
         made = time.perf_counter() - start
-        _no_bootstrap_config(folder)
         out = os.path.join(folder, "report")
         steps = {s: _run_scale_child(s, data, codebook, out)
                  for s in ("read", "validate", "analyze", "bootstrap")}

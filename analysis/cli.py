@@ -93,6 +93,23 @@ def _multiverse_args(args) -> dict:
     return {"multiverse": not args.no_multiverse, "multiverse_draws": args.multiverse_draws}
 
 
+def _add_bootstrap_option(p: argparse.ArgumentParser) -> None:
+    """replicate / analyze: resamples of the Study 2 bootstrap table."""
+    p.add_argument("--bootstrap", type=int, default=None, metavar="N",
+                   help="case-bootstrap resamples per model of the Study 2 bootstrap table "
+                        "(default: bootstrap.n_boot of the config, 5000; at least 100, or 0 "
+                        "to leave the table out). Its time grows with rows x resamples: lower "
+                        "it for very large samples, where Wald and bootstrap intervals agree")
+
+
+def _bootstrap_args(args) -> dict:
+    from ._errors import InputError
+    if args.bootstrap is not None and not (args.bootstrap == 0 or args.bootstrap >= 100):
+        raise InputError(f"--bootstrap must be 0 (no bootstrap table) or at least 100 "
+                         f"resamples, got {args.bootstrap}")
+    return {"n_boot": args.bootstrap}
+
+
 # ----------------------------------------------------------------------- probe
 def _add_probe(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -460,6 +477,7 @@ def _add_replicate(sub) -> argparse.ArgumentParser:
                    help="local processes for the replication simulations (same numbers for any value)")
     _covariates_option(p)
     _add_multiverse_options(p)
+    _add_bootstrap_option(p)
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
                         "adds replication metrics per claim")
@@ -474,7 +492,7 @@ def _run_replicate(args) -> int:
                     data_dir=args.data_dir or paths.SIMULATED, force=args.force,
                     replication_sims=args.sims, command=_command(args), n_jobs=args.jobs,
                     covariates=_covariates_value(args.covariates), original=args.original,
-                    **_multiverse_args(args))
+                    **_multiverse_args(args), **_bootstrap_args(args))
     _say(f"report written to {out}")
     return 0
 
@@ -520,6 +538,7 @@ def _add_analyze(sub) -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="local processes for the replication simulations (same numbers for any value)")
     _add_multiverse_options(p)
+    _add_bootstrap_option(p)
     _add_reader_options(p)
     p.add_argument("--original", default=None, metavar="FILE",
                    help="original study's estimates (YAML, see data/original_estimates.yaml): "
@@ -543,7 +562,8 @@ def _run_analyze(args) -> int:
                   reference=_parse_reference(args.reference), **_reader_options(args),
                   replication_sims=args.sims,
                   command=_command(args), n_jobs=args.jobs, original=args.original,
-                  export_scored=args.export_scored, **_multiverse_args(args))
+                  export_scored=args.export_scored, **_multiverse_args(args),
+                  **_bootstrap_args(args))
     _say(f"report written to {out}")
     if args.export_scored:
         _say(f"scored data written to {args.export_scored}")

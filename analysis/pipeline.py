@@ -262,7 +262,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                  purpose: str = "replicate", originals=None,
                  ranges: Mapping[str, tuple[float, float]] | None = None,
                  multiverse: bool = True, multiverse_draws: int | None = None,
-                 own_models=None) -> Analysis:
+                 own_models=None, n_boot: int | None = None) -> Analysis:
     """Fit both model families, judge the claims, attach per-verdict replication probabilities.
 
     ``own_models`` (:class:`analysis.study.own_models.OwnModels`, fitted by :func:`analyze` from
@@ -277,6 +277,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     from .privacy import small_genes
 
     alpha = float(config["claims"]["alpha"])
+    n_boot = config_n_boot(config) if n_boot is None else int(n_boot)
     have1, have2 = available(s1.frame), available(s2.frame)
     covs1, covs2 = resolve_covariates(covariates, s1), resolve_covariates(covariates, s2)
     study1 = (families.study1(s1.frame, se=se, alpha=alpha, covariates=covs1,
@@ -296,7 +297,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
     if replication is not None:
         checks["replication_by_verdict"] = _by_verdict(replication, card, purpose)
     if study2 is not None:
-        checks.update(_study2_extras(s2, study2, config, covs2, have2, alpha))
+        checks.update(_study2_extras(s2, study2, config, covs2, have2, alpha, n_boot))
     metrics = None
     if originals is not None:
         from .study.replication_metrics import replication_metrics
@@ -308,7 +309,7 @@ def run_analysis(s1: StudyData, s2: StudyData, config, *, se: str = "ols", kelle
                     descriptives={s.name: families.descriptives(s.frame)
                                   for s in _unique((s1, s2))},
                     checks=checks, replication=replication, replication_metrics=metrics,
-                    min_group_size=k, small_genes=small, settings=_settings(s1, s2, se, keller, covs2, k),
+                    min_group_size=k, small_genes=small, settings=_settings(s1, s2, se, keller, covs2, k, n_boot),
                     figure_data=_figure_data(s2, have2),
                     standardized=_betas(s1, s2, have1, have2, covs2),
                     multiverse=_multiverse(s1, s2, config, multiverse_draws, progress, n_jobs)
@@ -360,7 +361,7 @@ def _covariate_table(s1, s2, covs1, covs2, keller) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _study2_extras(s2, study2, config, covs, have2, alpha) -> dict:
+def _study2_extras(s2, study2, config, covs, have2, alpha, n_boot) -> dict:
     from .study import families
 
     from .study.susceptibility import study2_susceptibility
@@ -374,7 +375,6 @@ def _study2_extras(s2, study2, config, covs, have2, alpha) -> dict:
                                 alpha=alpha)
     out.update(study2_susceptibility=sus["summary"], study2_susceptibility_models=sus["models"],
                study2_roisman=sus["roisman"])
-    n_boot = int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
     if n_boot:
         out["study2_bootstrap"] = families.bootstrap_study2(
             s2.frame, n_boot=n_boot, seed=int(config["meta"]["seed"]), alpha=alpha,
@@ -382,9 +382,14 @@ def _study2_extras(s2, study2, config, covs, have2, alpha) -> dict:
     return out
 
 
-def _settings(s1: StudyData, s2: StudyData, se, keller, covs, k) -> dict:
+def config_n_boot(config) -> int:
+    """The config's ``bootstrap.n_boot`` (0 when absent): the default of ``--bootstrap``."""
+    return int(config.to_dict().get("bootstrap", {}).get("n_boot", 0))
+
+
+def _settings(s1: StudyData, s2: StudyData, se, keller, covs, k, n_boot) -> dict:
     """What produced the analysis, for the Methods section (text only)."""
-    return {"se": se, "keller": keller, "covariates": tuple(covs),
+    return {"se": se, "keller": keller, "covariates": tuple(covs), "n_boot": int(n_boot),
             "studies": tuple((s.name, int(s.frame.shape[0]), s.source or str(s.path.name))
                              for s in _unique((s1, s2))),
             "scale_ranges": {**s1.scale_ranges, **s2.scale_ranges},
@@ -564,7 +569,7 @@ def _methods(analysis: Analysis, config):
         covariates=st.get("covariates", ()), keller=bool(st.get("keller")),
         family_rule=card.family_rule, p_adjust=card.p_adjust,
         min_answered=float(cfg.get("scoring", {}).get("min_answered", 0.5)),
-        sesoi=card.sesoi, n_boot=int(cfg.get("bootstrap", {}).get("n_boot", 0)),
+        sesoi=card.sesoi, n_boot=int(st.get("n_boot", config_n_boot(config))),
         replication_sims=None if analysis.replication is None else analysis.replication.n_sims,
         seed=int(cfg["meta"]["seed"]))
     if analysis.own_models is not None and analysis.own_models.verdicts:
@@ -667,13 +672,14 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
               data_dir=paths.SIMULATED, replication_sims: int | None = None,
               command: str | None = None, progress: bool | None = None,
               n_jobs: int = 1, covariates="codebook", original=None, multiverse: bool = True,
-              multiverse_draws: int | None = None) -> Path:
+              multiverse_draws: int | None = None, n_boot: int | None = None) -> Path:
     """Simulate both studies, analyse them as a user's data would be, write the report.
 
     ``n_jobs`` spreads the replication-probability simulations over local
     processes; the numbers do not depend on it.  ``original``: a file of the
     original study's estimates (``data/original_estimates.yaml`` format) adds
-    the replication metrics."""
+    the replication metrics.  ``n_boot``: resamples of the Study 2 bootstrap table
+    (default: the config's ``bootstrap.n_boot``; 0 leaves it out)."""
     from .study.config import config_hash, load_config
     from .safe_output import relative_command
     from .study.simulate import simulate_study
@@ -692,7 +698,8 @@ def replicate(out_dir=paths.REPLICATION_REPORT, *, config_path=paths.CONFIG, for
     analysis = run_analysis(studies["study1"], studies["study2"], config, covariates=covariates,
                             replication_sims=replication_sims, progress=progress, n_jobs=n_jobs,
                             originals=originals, ranges=ranges,
-                            multiverse=multiverse, multiverse_draws=multiverse_draws)
+                            multiverse=multiverse, multiverse_draws=multiverse_draws,
+                            n_boot=n_boot)
     inputs = [p for s in studies.values() for p in (s.path, s.codebook_path)]
     inputs += [] if original is None else [Path(original)]
     return _write(analysis, out_dir, config=config, config_path=config_path, inputs=inputs,
@@ -707,15 +714,16 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
             replication_sims: int | None = None, command: str | None = None,
             progress: bool | None = None, n_jobs: int = 1, original=None,
             multiverse: bool = True, multiverse_draws: int | None = None,
-            export_scored=None) -> Path:
+            export_scored=None, n_boot: int | None = None) -> Path:
     """The same analysis and report on a user's survey (one dataset serves both studies).
 
     ``covariates``: ``"codebook"`` (default: the codebook's covariates in every model of
     both studies), ``"none"`` or names; ``reference``: ``{column: value coded 0}`` for
     two-valued text covariates (adds to the codebook's ``reference``).  The replication
     simulations default to :data:`ANALYZE_DEFAULT_SIMS` studies at the data's N.
-    ``original``: a file of the original study's estimates adds the replication metrics.
-    The codebook's ``models:`` (the user's own hypotheses) are fitted and judged
+    ``original``: a file of the original study's estimates adds the replication metrics;
+    ``n_boot``: resamples of the Study 2 bootstrap table (default: the config's
+    ``bootstrap.n_boot``; 0 leaves it out).  The codebook's ``models:`` (the user's own hypotheses) are fitted and judged
     (:mod:`analysis.study.own_models`) and reported beside the claims.  ``export_scored``: a
     ``.csv`` or ``.parquet`` file for the scored analysis frame (:func:`scored_data`),
     written after a one-line notice on stderr (:data:`EXPORT_NOTICE`): it holds row-level
@@ -743,7 +751,7 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
                             purpose="analyze", originals=originals,
                             ranges=_codebook_ranges(codebook_path),
                             multiverse=multiverse, multiverse_draws=multiverse_draws,
-                            own_models=own)
+                            own_models=own, n_boot=n_boot)
     source = data.source or "the user"
     note = (f"Data supplied by {source} ({Path(data_path).name}): these verdicts are evidence "
             "about the published claims in this sample.")

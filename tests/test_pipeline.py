@@ -276,3 +276,38 @@ def test_codebook_covariates_enter_every_model_and_n_matches_validate():
     assert all(tuple(p.covariates) == ("age",) for p in only_age.study2.probes.values())
     with pytest.raises(InputError, match="not a covariate of the codebook"):
         run_analysis(data, data, load_config(), replication_sims=0, covariates="height")
+
+
+def test_bootstrap_option_sets_the_resamples_and_zero_leaves_the_table_out(tmp_path, capsys):
+    """`--bootstrap N` (analyze, replicate) overrides the config's bootstrap.n_boot: the
+    table is the one bootstrap_study2 computes with N resamples and the same seed; 0 leaves
+    the table out and the Methods say so; N in 1..99 is one line and exit code 2."""
+    from analysis.study import families
+    from analysis.study.config import load_config
+    from analysis.pipeline import available, load_study, resolve_covariates, run_analysis
+
+    config = load_config()
+    data = load_study("mine", SURVEY, CODEBOOK)
+    res = run_analysis(data, data, config, replication_sims=0, multiverse=False, n_boot=100)
+    table = res.checks["study2_bootstrap"]
+    direct = families.bootstrap_study2(data.frame, n_boot=100, seed=int(config["meta"]["seed"]),
+                                       covariates=resolve_covariates("codebook", data),
+                                       alpha=float(config["claims"]["alpha"]),
+                                       **available(data.frame))
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), direct.reset_index(drop=True))
+    assert set(table["n_boot"]) == {100} and res.settings["n_boot"] == 100
+    none = run_analysis(data, data, config, replication_sims=0, multiverse=False, n_boot=0)
+    assert "study2_bootstrap" not in none.checks and none.settings["n_boot"] == 0
+
+    out = tmp_path / "rep"
+    assert main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(out),
+                 "--sims", "0", "--no-multiverse", "--bootstrap", "0"]) == 0
+    assert not (out / "tables" / "study2_bootstrap.csv").exists()
+    assert "Not run (0 resamples" in (out / "report.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out",
+                 str(tmp_path / "x"), "--bootstrap", "40"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--bootstrap must be 0 (no bootstrap table) or at least " \
+        "100 resamples, got 40" in err
+    assert not (tmp_path / "x").exists()

@@ -333,6 +333,10 @@ def analysis_methods(*, studies: Sequence[tuple[str, int, str]], se: str, alpha:
         items.append(("Bootstrap", f"Pairs bootstrap with {apa.fmt_int(n_boot)} resamples per "
                                    f"Study 2 model (BCa and percentile intervals), seed "
                                    f"{apa.fmt_int(seed)}."))
+    else:
+        items.append(("Bootstrap", "Not run (0 resamples, --bootstrap 0 or the config's "
+                                   "bootstrap.n_boot): the Study 2 intervals are Wald intervals "
+                                   "only."))
     if replication_sims:
         items.append(("Replication probability", f"{apa.fmt_int(replication_sims)} simulated "
                       "studies of the same size under the assumed effects (data/simulation.yaml); "
