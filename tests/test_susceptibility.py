@@ -425,3 +425,20 @@ def test_blocked_factor_equals_the_plain_qr():
     r0 = np.linalg.qr(M, mode="r")
     sign = np.sign(np.diag(f.r)) * np.sign(np.diag(r0))
     np.testing.assert_allclose(f.r * sign[:, None], r0, rtol=0, atol=1e-12 * np.abs(r0).max())
+
+
+@pytest.mark.parametrize("gene", [[0.0] * 40, [0.0, 2.0] * 20, [0.0, 1.0, 0.5, 1.0] * 10])
+def test_genotype_must_have_two_groups_coded_0_1(gene):
+    """One group only, or codes other than 0/1: one InputError naming the column;
+    compare_models refuses codes other than 0/1 (one group only is allowed there: C
+    is then reported as not identified)."""
+    from analysis._errors import InputError
+
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"y": rng.normal(size=40), "g": gene, "w": rng.normal(size=40)})
+    with pytest.raises(InputError, match="binary genotype") as err:
+        ds.susceptibility(d, outcome="y", gene="g", moderator="w")
+    assert err.value.column == "g"
+    if set(gene) != {0.0}:
+        with pytest.raises(InputError, match="coded 0/1"):
+            ds.compare_models(d["y"], d["g"], d["w"])

@@ -344,7 +344,7 @@ def compare_models(y, g, w, *, covariates=None, susceptible: int = 1, favourable
 def _comparison_inputs(y, g, w, covariates, susceptible, favourable):
     """Arrays ``y, g, w, s, Z`` (S = 1 in the susceptible group), the codes checked."""
     y, g, w = (np.asarray(a, dtype=float) for a in (y, g, w))
-    if not set(np.unique(g)) <= {0.0, 1.0} or susceptible not in (0, 1):
+    if not np.all((g == 0.0) | (g == 1.0)) or susceptible not in (0, 1):
         raise InputError("the genotype must be coded 0/1 and `susceptible` must be 0 or 1")
     if favourable not in ("high", "low"):
         raise InputError(f"favourable must be 'high' or 'low', got {favourable!r}")
@@ -389,15 +389,17 @@ class _Factor:
     @classmethod
     def of(cls, y, s, w, Z) -> _Factor:
         n, k = y.size, Z.shape[1]
-        M = np.empty((n, 5 + k))
-        M[:, 0], M[:, 1], M[:, 2], M[:, -1] = 1.0, s, w, y
-        np.multiply(w, s, out=M[:, 3])
-        M[:, 4:-1] = Z
+        q = 5 + k
+        Mt = np.empty((q, n))   # M transposed: each block's columns contiguous (LAPACK's order)
+        Mt[0], Mt[1], Mt[2], Mt[-1] = 1.0, s, w, y
+        np.multiply(w, s, out=Mt[3])
+        Mt[4:-1] = Z.T
         m = n // _BLOCK
         if m < 2:
-            return cls(r=np.linalg.qr(M, mode="r"), n=n, k=k)
-        heads = np.linalg.qr(M[:m * _BLOCK].reshape(m, _BLOCK, 5 + k), mode="r")
-        stack = np.vstack([heads.reshape(m * (5 + k), 5 + k), M[m * _BLOCK:]])
+            return cls(r=np.linalg.qr(Mt.T, mode="r"), n=n, k=k)
+        blocks = Mt[:, :m * _BLOCK].reshape(q, m, _BLOCK).transpose(1, 2, 0)   # (m, BLOCK, q)
+        heads = np.linalg.qr(blocks, mode="r")
+        stack = np.vstack([heads.reshape(m * q, q), Mt[:, m * _BLOCK:].T])
         return cls(r=np.linalg.qr(stack, mode="r"), n=n, k=k)
 
     def design(self, T: np.ndarray) -> np.ndarray:
@@ -545,10 +547,10 @@ def susceptibility(data: pd.DataFrame, *, outcome: str, gene: str, moderator: st
 
     cols = [outcome, gene, moderator, *covariates]
     frame, _, _ = prepare_columns(data, cols, file=file, reference=reference)
-    if not set(frame[gene].unique()) <= {0.0, 1.0} or frame[gene].nunique() != 2:
+    y, g, w = (frame[c].to_numpy(dtype=float) for c in (outcome, gene, moderator))
+    if not np.all((g == 0.0) | (g == 1.0)) or g.min() == g.max():   # values 0/1, both present
         raise InputError("must be a binary genotype (two groups) for the differential-"
                          "susceptibility analysis", file=file, column=gene)
-    y, g, w = (frame[c].to_numpy(dtype=float) for c in (outcome, gene, moderator))
     Z = frame[list(covariates)].to_numpy(dtype=float) if covariates else None
     inter = f"{gene}:{moderator}"
     terms = ("Intercept", gene, moderator, inter, *covariates)
