@@ -64,8 +64,10 @@ susceptible genotype group,
 weak = B1 free (the other group's slope), strong = B1 = 0 (the other group is
 flat).  A seventh model without the interaction (``Y = b0 + b_S S + b_W W``, as
 LEGIT's ``include_noGxE_models``) is the baseline: when it wins, the question of
-the interaction's shape does not arise.  DS: C estimated (nonlinear least squares, Gauss-Newton covariance
-``s^2 (J'J)^-1``; Wald interval with t(n - p)).  D-S: C fixed at the
+the interaction's shape does not arise.  DS: C estimated (the nonlinear
+least-squares estimate with the Gauss-Newton covariance ``s^2 (J'J)^-1`` that R's
+``nls`` reports, as Widaman et al. used; Wald interval with t(n - p); computed in
+closed form, see below).  D-S: C fixed at the
 favourable bound of the moderator's range; VS: at the adverse bound (the range
 rule is stated: ``observed`` min/max as in LEGIT and Belsky et al., or
 ``2sd``).  The six shaped models are those LEGIT::GxE_interaction_test fits [verified from its
@@ -75,6 +77,40 @@ so each is compared with it by an exact nested F test; strong vs weak at the
 same C by a 1-df F test.  AIC and BIC from the Gaussian log-likelihood,
 counting the mean parameters (C included when estimated) plus the residual
 variance (R's convention; statsmodels does not count the variance).
+
+3. The free crossover in closed form (no iterative optimisation)
+----------------------------------------------------------------
+With X = [1, S, W, WS, Z] and phi = (a, d, b, e, g) its OLS coefficients, the weak
+model's mean is X phi(theta) for theta = (A0, B1, B3, C, g) with
+
+    a = A0 - B1 C,   d = -B3 C,   b = B1,   e = B3
+
+(expand A0 + B1 (W - C) + B3 (W - C) S).  For B3 != 0 the map theta -> phi is a
+bijection onto {e != 0} with inverse B1 = b, B3 = e, C = -d / e, A0 = a - b d / e, so
+the NLS minimum is the OLS minimum (same RSS) whenever the OLS e != 0, at C = -d/e.
+The NLS Jacobian is J = X H with H = d phi / d theta (square; det H = +/- B3), so
+``(J'J)^-1 = H^-1 (X'X)^-1 H^-T``: the Gauss-Newton covariance ``s^2 (J'J)^-1`` IS
+the delta-method transform of the OLS covariance ``s^2 (X'X)^-1`` (H^-1 is the
+Jacobian of the inverse map), exactly, with the same residual df n - p (p counts C
+in place of d).  For C = -d/e the gradient is (-1/e) at d and (d / e^2) at e.
+The strong model (B1 = 0) is likewise the OLS of [1, S, WS, Z] with C = -d/e.
+When e == 0 or the design is rank deficient (e.g. one genotype group only), C is
+not identified (H or X'X singular): the crossover is reported at mean(W), where the
+former Levenberg-Marquardt fit started and stayed (with e = d = 0 the fit does not
+depend on C), with a NaN standard error and interval, as before.  Beyond speed,
+the closed form is exact where the iterative fit stopped early: with a weak
+interaction (C far outside the data) the objective is nearly flat in C and the
+former fit's C could be off by percents (at n = 200,000) and its SE, from the
+normal matrix J'J, in the 9th digit.
+
+All seven models of one data set are least-squares problems in linear transforms
+T of the same columns: M = [1, S, W, WS, Z, y] = Q R (Householder QR, by blocks of
+rows for large n), and for every v ``||M v|| = ||R v||``, so ``min_b ||X T b - y||``
+is ``min_b ||R_x T b - r_y||``, a (5 + k)-row problem (R = [R_x, r_y]; the
+"R-factor" reduction of e.g. Golub & Van Loan, Matrix Computations, 4th ed., 5.3),
+giving every model's coefficients, RSS and covariance from one pass over the data.
+The Roisman indices' interaction model [1, G, W, GW, Z] is one more such transform
+(G = 1 - S when S codes G = 0).
 
 Examples
 --------
@@ -91,7 +127,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import linalg, stats
 
 from .._errors import InputError
 from .claims import _json as _j  # the one JSON-scalar converter (NaN -> None)
@@ -299,17 +335,32 @@ def compare_models(y, g, w, *, covariates=None, susceptible: int = 1, favourable
     range_rule : {"observed", "2sd"}
         The moderator range whose bounds D-S and VS use (stated in the output).
     """
+    y, g, w, s, Z = _comparison_inputs(y, g, w, covariates, susceptible, favourable)
+    return _compare(_Factor.of(y, s, w, Z), y, w, susceptible=susceptible,
+                    favourable=favourable, range_rule=range_rule, alpha=alpha, names=names,
+                    covariate_names=covariate_names, susceptible_label=susceptible_label)
+
+
+def _comparison_inputs(y, g, w, covariates, susceptible, favourable):
+    """Arrays ``y, g, w, s, Z`` (S = 1 in the susceptible group), the codes checked."""
     y, g, w = (np.asarray(a, dtype=float) for a in (y, g, w))
-    if not set(np.unique(g)) <= {0.0, 1.0} or susceptible not in (0, 1):
+    if not np.all((g == 0.0) | (g == 1.0)) or susceptible not in (0, 1):
         raise InputError("the genotype must be coded 0/1 and `susceptible` must be 0 or 1")
     if favourable not in ("high", "low"):
         raise InputError(f"favourable must be 'high' or 'low', got {favourable!r}")
     s = g if susceptible == 1 else 1.0 - g
     Z = np.empty((y.size, 0)) if covariates is None else np.asarray(covariates, float).reshape(y.size, -1)
+    return y, g, w, s, Z
+
+
+def _compare(factor: _Factor, y, w, *, susceptible, favourable, range_rule, alpha, names,
+             covariate_names, susceptible_label) -> ModelComparison:
+    """The seven models from the factor of [1, S, W, WS, Z, y] (module docstring, 3)."""
     lo, hi = moderator_range(w, range_rule)
     bound = {"favourable": hi if favourable == "high" else lo,
              "adverse": lo if favourable == "high" else hi}
-    rows = [_fit_model(name, label, rule, weak, y, s, w, Z, bound, alpha, lo, hi)
+    c0 = float(np.mean(w))
+    rows = [_fit_model(factor, name, label, rule, weak, bound, alpha, lo, hi, c0)
             for name, label, rule, weak in MODELS]
     frame = _finish(pd.DataFrame(rows), y)
     return ModelComparison(outcome=names[0], gene=names[1], moderator=names[2],
@@ -319,23 +370,82 @@ def compare_models(y, g, w, *, covariates=None, susceptible: int = 1, favourable
                            covariates=tuple(covariate_names), frame=frame)
 
 
-def _fit_model(name, label, rule, weak, y, s, w, Z, bound, alpha, lo, hi) -> dict:
-    if rule == "free":
-        theta, cov, rss = _fit_free(y, s, w, Z, weak)
-        c, se_c = theta[-1], math.sqrt(cov[-1, -1])
-        b1, b3 = (theta[1], theta[2]) if weak else (0.0, theta[1])
-        p = theta.size + Z.shape[1]
+_BLOCK = 2048   # rows per block of the blocked QR (keeps each block in cache)
+
+
+@dataclass(frozen=True, slots=True)
+class _Factor:
+    """The R factor of M = [1, S, W, WS, Z, y] (n x (5 + k)): ``||M v|| = ||R v||``.
+
+    Computed by blocks (TSQR: the R factors of row blocks stacked and factored
+    again; ``diag(Q_i) [R_1; ...; R_m]`` is M, so the stack has M's R up to row
+    signs); below 2 blocks it is the plain Householder QR of M.
+    """
+
+    r: np.ndarray   # (min(n, 5 + k), 5 + k), upper triangular
+    n: int
+    k: int          # number of covariates
+
+    @classmethod
+    def of(cls, y, s, w, Z) -> _Factor:
+        n, k = y.size, Z.shape[1]
+        q = 5 + k
+        Mt = np.empty((q, n))   # M transposed: each block's columns contiguous (LAPACK's order)
+        Mt[0], Mt[1], Mt[2], Mt[-1] = 1.0, s, w, y
+        np.multiply(w, s, out=Mt[3])
+        Mt[4:-1] = Z.T
+        m = n // _BLOCK
+        if m < 2:
+            return cls(r=np.linalg.qr(Mt.T, mode="r"), n=n, k=k)
+        blocks = Mt[:, :m * _BLOCK].reshape(q, m, _BLOCK).transpose(1, 2, 0)   # (m, BLOCK, q)
+        heads = np.linalg.qr(blocks, mode="r")
+        stack = np.vstack([heads.reshape(m * q, q), Mt[:, m * _BLOCK:].T])
+        return cls(r=np.linalg.qr(stack, mode="r"), n=n, k=k)
+
+    def design(self, T: np.ndarray) -> np.ndarray:
+        """``R_x T``: the factor-space image of the design ``[1, S, W, WS, Z] T``."""
+        return self.r[:, :-1] @ T
+
+    def lstsq(self, T: np.ndarray) -> tuple[np.ndarray, float, int, np.ndarray]:
+        """``min_b ||[1, S, W, WS, Z] T b - y||``: coefficients, RSS, rank, ``R_x T``.
+
+        ``np.linalg.lstsq`` with the rank tolerance it uses on the n-row design
+        (``eps * max(n, p)`` times the largest singular value; R_x T has the same
+        singular values), so a rank-deficient design gets the same minimum-norm fit."""
+        A = self.design(T)
+        rcond = np.finfo(float).eps * max(self.n, T.shape[1])
+        coef, _, rank, _ = np.linalg.lstsq(A, self.r[:, -1], rcond=rcond)
+        resid = A @ coef - self.r[:, -1]
+        return coef, float(resid @ resid), int(rank), A
+
+
+def _columns(k: int, rule: str, weak: bool, c: float = 0.0) -> np.ndarray:
+    """T: each model's design as columns of [1, S, W, WS, Z] (covariates last)."""
+    E = np.eye(4 + k)
+    one, s, w, ws = E[:, 0], E[:, 1], E[:, 2], E[:, 3]
+    if rule == "free":   # the OLS equivalents: [1, S, (W), WS], C = -b_S / b_WS
+        cols = [one, s, *([w] if weak else []), ws]
     elif rule == "none":
-        X = np.column_stack([np.ones_like(w), s, w, Z])
-        coef, rss = _ols(X, y)
-        c, se_c, b1, b3, p = math.nan, math.nan, coef[2], 0.0, X.shape[1]
+        cols = [one, s, w]
+    else:                # 1, (W - c), (W - c) S
+        cols = [one, *([w - c * one] if weak else []), ws - c * s]
+    return np.column_stack([*cols, E[:, 4:]])
+
+
+def _fit_model(factor, name, label, rule, weak, bound, alpha, lo, hi, c0) -> dict:
+    c, se_c = bound.get(rule, math.nan), math.nan
+    T = _columns(factor.k, rule, weak, 0.0 if math.isnan(c) else c)
+    coef, rss, rank, A = factor.lstsq(T)
+    p = T.shape[1]
+    if rule == "free":
+        e_at = 3 if weak else 2
+        c, se_c = _free_crossover(coef, rss, rank, A, e_at, factor.n, c0)
+        b1, b3 = (coef[2] if weak else 0.0), coef[e_at]
+    elif rule == "none":
+        b1, b3 = coef[2], 0.0
     else:
-        c = bound[rule]
-        X = np.column_stack([np.ones_like(w), *([w - c] if weak else []), (w - c) * s, Z])
-        coef, rss = _ols(X, y)
-        b1, b3, se_c = (coef[1] if weak else 0.0), coef[2 if weak else 1], math.nan
-        p = X.shape[1]
-    df = y.size - p
+        b1, b3 = (coef[1] if weak else 0.0), coef[2 if weak else 1]
+    df = factor.n - p
     tc = stats.t.ppf(1 - alpha / 2, df)
     low, high = c - tc * se_c, c + tc * se_c
     return {"model": name, "label": label, "crossover_rule": rule, "crossover": c,
@@ -345,48 +455,23 @@ def _fit_model(name, label, rule, weak, y, s, w, Z, bound, alpha, lo, hi) -> dic
             "weak": weak}
 
 
-def _ols(X, y) -> tuple[np.ndarray, float]:
-    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ coef
-    return coef, float(resid @ resid)
+def _free_crossover(coef, rss, rank, A, e_at, n, c0) -> tuple[float, float]:
+    """C = -d/e and its NLS (Gauss-Newton) standard error (module docstring, 3).
 
-
-def _fit_free(y, s, w, Z, weak):
-    """Nonlinear least squares for Y = A0 [+ B1 (W - C)] + B3 (W - C) S + Z g, C free.
-
-    Started at C = mean(W) with the other parameters from OLS at that C, then
-    Levenberg-Marquardt with the analytic Jacobian; covariance ``s^2 (J'J)^-1``
-    with ``s^2 = RSS / (n - p)`` (what R's nls reports, as Widaman et al. used)."""
-    k = Z.shape[1]
-
-    def design(c):
-        return np.column_stack([np.ones_like(w), *([w - c] if weak else []), (w - c) * s, Z])
-
-    c0 = float(np.mean(w))
-    start, _ = _ols(design(c0), y)
-    theta0 = np.concatenate([start, [c0]])
-    n_lin = theta0.size - 1
-
-    def resid(theta):
-        return design(theta[-1]) @ theta[:n_lin] - y
-
-    def jac(theta):
-        b1 = theta[1] if weak else 0.0
-        b3 = theta[2 if weak else 1]
-        return np.column_stack([design(theta[-1]), -(b1 + b3 * s)])
-
-    sol = optimize.least_squares(resid, theta0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
-                                 gtol=1e-15, max_nfev=2000)
-    r = sol.fun
-    rss = float(r @ r)
-    J = jac(sol.x)
-    df = y.size - sol.x.size
-    try:
-        cov = rss / df * np.linalg.inv(J.T @ J)
-    except np.linalg.LinAlgError:   # both slopes exactly 0: C is not identified
-        cov = np.full((sol.x.size, sol.x.size), np.nan)
-    keep = [*range(n_lin - k), n_lin]   # A0, (B1), B3, C: covariate coefficients dropped
-    return sol.x[keep], cov[np.ix_(keep, keep)], rss
+    ``Var(C) = s^2 g' (X'X)^-1 g = s^2 ||R_A^-T g||^2`` with g the gradient of
+    -d/e (index 1: d; ``e_at``: e), R_A the R factor of the (factor-space) design
+    and ``s^2 = RSS / (n - p)``; never negative.  Not identified (e == 0 or a
+    rank-deficient design): C = mean(W) with a NaN standard error, as the former
+    Levenberg-Marquardt fit returned."""
+    p = coef.size
+    d, e = float(coef[1]), float(coef[e_at])
+    if rank < p or e == 0.0:
+        return c0, math.nan
+    grad = np.zeros(p)
+    grad[1], grad[e_at] = -1.0 / e, d / e ** 2
+    r_a = np.linalg.qr(A, mode="r")
+    v = linalg.solve_triangular(r_a, grad, trans="T", check_finite=False)
+    return -d / e, math.sqrt(rss / (n - p) * float(v @ v))
 
 
 def _finish(frame: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
@@ -458,25 +543,57 @@ def susceptibility(data: pd.DataFrame, *, outcome: str, gene: str, moderator: st
     >>> res.models.best_bic in {m[0] for m in MODELS}
     True
     """
-    from ..stats.models import fit_ols
     from ..stats.moderation import prepare_columns
 
     cols = [outcome, gene, moderator, *covariates]
     frame, _, _ = prepare_columns(data, cols, file=file, reference=reference)
-    if not set(frame[gene].unique()) <= {0.0, 1.0} or frame[gene].nunique() != 2:
+    y, g, w = (frame[c].to_numpy(dtype=float) for c in (outcome, gene, moderator))
+    if not np.all((g == 0.0) | (g == 1.0)) or g.min() == g.max():   # values 0/1, both present
         raise InputError("must be a binary genotype (two groups) for the differential-"
                          "susceptibility analysis", file=file, column=gene)
-    y, g, w = (frame[c].to_numpy(dtype=float) for c in (outcome, gene, moderator))
     Z = frame[list(covariates)].to_numpy(dtype=float) if covariates else None
-    X = np.column_stack([np.ones_like(w), g, w, g * w, *([] if Z is None else [Z])])
     inter = f"{gene}:{moderator}"
-    fit = fit_ols(X, y, ["Intercept", gene, moderator, inter, *covariates], alpha=alpha)
+    terms = ("Intercept", gene, moderator, inter, *covariates)
+    _too_few_rows(y.size, len(terms))
+    y, g, w, s, Z = _comparison_inputs(y, g, w, Z, susceptible, favourable)
+    factor = _Factor.of(y, s, w, Z)
+    fit = _interaction_fit(factor, susceptible, terms, alpha, float(np.sum((y - y.mean()) ** 2)))
     return Susceptibility(
         indices=roisman_indices(fit, gene, inter, w, alpha=alpha),
-        models=compare_models(y, g, w, covariates=Z, susceptible=susceptible,
-                              favourable=favourable, range_rule=range_rule, alpha=alpha,
-                              names=(outcome, gene, moderator), covariate_names=covariates,
-                              susceptible_label=susceptible_label))
+        models=_compare(factor, y, w, susceptible=susceptible, favourable=favourable,
+                        range_rule=range_rule, alpha=alpha, names=(outcome, gene, moderator),
+                        covariate_names=covariates, susceptible_label=susceptible_label))
+
+
+def _too_few_rows(n: int, k: int) -> None:
+    """:func:`~analysis.stats.models.fit_ols`'s own row check, before any factoring."""
+    if n < k + 2:
+        raise InputError(f"{n} complete rows is too few for a model with {k} parameters "
+                         f"(need at least {k + 2})")
+
+
+def _interaction_fit(factor: _Factor, susceptible: int, terms, alpha: float, tss: float):
+    """``fit_ols([1, G, W, GW, Z], y, terms)`` (classical covariance) from the factor.
+
+    G = S, or G = 1 - S and GW = W - WS when S codes G = 0, so the design is
+    ``[1, S, W, WS, Z] T``; its QR is that of ``R_x T`` (same R, column norms and
+    hence the same rank check, :func:`analysis.stats.models._checked_qr`), and
+    ``b = R^-1 Q' r_y``, ``RSS = ||r_y - R_x T b||^2``, ``V = s^2 R^-1 R^-T`` as fit_ols
+    computes them on the n rows."""
+    from ..stats.models import OLSFit, _checked_qr
+
+    E = np.eye(4 + factor.k)
+    one, s, w, ws = E[:, 0], E[:, 1], E[:, 2], E[:, 3]
+    T = E if susceptible == 1 else np.column_stack([one, one - s, w, w - ws, E[:, 4:]])
+    A, r_y = factor.design(T), factor.r[:, -1]
+    q, r = _checked_qr(A, terms)
+    params = np.linalg.solve(r, q.T @ r_y)
+    resid = r_y - A @ params
+    rss = float(resid @ resid)
+    n, k = factor.n, T.shape[1]
+    r_inv = np.linalg.solve(r, np.eye(k))
+    return OLSFit(terms=tuple(terms), params=params, vcov=r_inv @ r_inv.T * (rss / (n - k)),
+                  se_type="ols", nobs=n, df_resid=n - k, rss=rss, tss=tss, alpha=alpha)
 
 
 # ------------------------------------------------------------------ helpers
