@@ -367,11 +367,9 @@ def _study2_extras(s2, study2, config, covs, have2, alpha, n_boot) -> dict:
     from .study.susceptibility import study2_susceptibility
 
     out = {"study2_crossover": families.crossovers(s2.frame, study2, covariates=covs)}
-    # The one exception to "covariates in every model": the Widaman/Belsky NLS fit's
-    # covariance is not positive definite with the example survey's age and gender
-    # (math domain error in analysis.study.susceptibility), so the comparison runs without
-    # covariates until that is fixed; its table's covariates column says so.
-    sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=(),
+    # covariates as in every other model: the free-crossover models are fitted in closed
+    # form (analysis.study.susceptibility), so their covariance exists with any covariates
+    sus = study2_susceptibility(s2.frame, list(study2.reverse_probes), covariates=covs,
                                 alpha=alpha)
     out.update(study2_susceptibility=sus["summary"], study2_susceptibility_models=sus["models"],
                study2_roisman=sus["roisman"])
