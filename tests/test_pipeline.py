@@ -263,6 +263,13 @@ def test_codebook_covariates_enter_every_model_and_n_matches_validate():
         assert tuple(fwd.covariates) == ("age", "gender"), key
         assert {"age", "gender"} <= set(fwd.fit.terms), key
     assert res.covariates == {"study1": ["age", "gender"], "study2": ["age", "gender"]}
+    # the susceptibility comparison too: its weak-DS model is the interaction model
+    # reparameterised, so with the covariates it has the probe fit's RSS (6 mean parameters)
+    weak = res.checks["study2_susceptibility_models"].query("model == 'ds_weak'")
+    assert len(weak) == 12 and set(weak["n_mean_params"]) == {6}
+    for r in weak.itertuples():
+        fit = res.study2.probes[(r.outcome, r.gene, r.style)].fit
+        assert r.rss == pytest.approx(fit.rss, rel=1e-10), (r.outcome, r.gene, r.style)
     rows = data.validation.details["complete_rows"]
     for outcome in ("CO", "SO"):
         assert rows[f"Study 1: {outcome} ~ DRD2 + DRD4"] == res.study1.n[outcome]
