@@ -58,6 +58,7 @@ __all__ = ["sensitive_columns", "is_sensitive", "looks_like_genotypes", "looks_l
 DEFAULT_MIN_GROUP_SIZE = 10
 SUPPRESSED_COLUMN = "suppressed"
 _GENOTYPE_SHARE = 0.5
+_ID_PREFIX = 1000
 _LABEL_COLUMNS = {"study", "outcome", "gene", "style", "group", "genotype", "term", "locus",
                   "allele", "coding", "label", "quantity", "model", "variable", "scale", "method",
                   "kind", "target", "id", "statement", "verdict", "classification", "boot_method",
@@ -92,6 +93,8 @@ def looks_like_identifier(values) -> bool:
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             return False
     try:
+        if not series.iloc[:_ID_PREFIX].is_unique:
+            return False        # a repeat among the first values settles it (rating items)
         return bool(series.is_unique)
     except TypeError:
         return False

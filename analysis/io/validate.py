@@ -757,7 +757,11 @@ def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
     raw = chk.frame[col]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return None
-    text = raw.astype("string").str.strip()
+    # the column's distinct texts, each stripped once (blank = missing); rows by code.
+    # Mixed-type columns become text first (1 and 1.0 are one key to factorize, two texts)
+    texts = raw if isinstance(raw.dtype, pd.StringDtype) else raw.astype("string")
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    text = pd.Series(uniques).astype("string").str.strip()
     text = text.mask(text == "")
     if pd.to_numeric(text.dropna(), errors="coerce").notna().all():
         return None
@@ -776,7 +780,9 @@ def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
         return False
     inverse = {v: k for k, v in mapping.items()}
     chk.notes.append(f"covariate {col}: text coded {inverse[0]!r} = 0, {inverse[1]!r} = 1")
-    return text.map(mapping).astype(float)
+    coded = np.append(text.map(mapping).astype(float).to_numpy(), np.nan)  # last: missing
+    return pd.Series(coded[np.where(codes < 0, len(coded) - 1, codes)], index=raw.index,
+                     name=raw.name)
 
 
 def _check_covariates(chk: _Checker) -> None:
@@ -787,13 +793,14 @@ def _check_covariates(chk: _Checker) -> None:
         if coded is False:
             continue
         num = coded if coded is not None else _numeric_column(chk, col, what="covariate")
-        values = num.dropna()
-        if values.empty:
+        values = num.to_numpy(dtype=float)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
             chk.add("error", "covariate_all_missing", "the covariate has no values",
                     column=col)
-        elif values.nunique() < 2:
+        elif np.all(values == values[0]):
             chk.add("error", "constant_covariate", f"the covariate is the same "
-                    f"({values.iloc[0]:g}) for every respondent: it cannot be estimated",
+                    f"({values[0]:g}) for every respondent: it cannot be estimated",
                     column=col, hint="Remove it from covariates")
         else:
             chk.out[col] = num
