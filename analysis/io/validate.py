@@ -832,15 +832,21 @@ def complete_rows(frame: pd.DataFrame, covariates) -> dict[str, int]:
     genes = {g: c for g, c in (("DRD2", "drd2_a1_carrier"), ("DRD4", "drd4_7r_carrier"))
              if c in frame}
     covs = [c for c in covariates if c in frame]
+    present = {}                                    # each column's mask, computed once
+
+    def usable(columns) -> int:
+        for c in columns:
+            if c not in present:
+                present[c] = frame[c].notna().to_numpy()
+        return int(np.logical_and.reduce([present[c] for c in columns]).sum())
+
     out = {}
     for y in (c for c in OUTCOMES if c in frame):
         if genes:
-            out[f"Study 1: {y} ~ {' + '.join(genes)}"] = int(
-                frame[[y, *genes.values(), *covs]].notna().all(axis=1).sum())
+            out[f"Study 1: {y} ~ {' + '.join(genes)}"] = usable([y, *genes.values(), *covs])
         for gene, col in genes.items():
             for style in (c for c in ("secure", "anxious", "avoidant") if c in frame):
-                out[f"Study 2: {y} ~ {gene} x {style}"] = int(
-                    frame[[y, col, style, *covs]].notna().all(axis=1).sum())
+                out[f"Study 2: {y} ~ {gene} x {style}"] = usable([y, col, style, *covs])
     return out
 
 

@@ -219,15 +219,11 @@ def _pairs_frame(pairs: list, codes: np.ndarray, locus: str, index: pd.Index) ->
     """Allele columns from the parsed distinct values (``pairs``, the last one None for
     missing cells) and each row's code into them (-1 = missing)."""
     take = np.where(codes < 0, len(pairs) - 1, codes)
-    first = np.array([None if p is None else p[0] for p in pairs], dtype=object)[take]
-    second = np.array([None if p is None else p[1] for p in pairs], dtype=object)[take]
-    if locus == "DRD4":
-        cols = {"allele1": pd.array(first, dtype="Int64"),
-                "allele2": pd.array(second, dtype="Int64")}
-    else:
-        cols = {"allele1": pd.Series(first, dtype="str", index=index).array,
-                "allele2": pd.Series(second, dtype="str", index=index).array}
-    return pd.DataFrame(cols, index=index)
+    dtype = "Int64" if locus == "DRD4" else "str"
+    # typed arrays of the few distinct alleles, then one vectorised take per column
+    first = pd.array([None if p is None else p[0] for p in pairs], dtype=dtype).take(take)
+    second = pd.array([None if p is None else p[1] for p in pairs], dtype=dtype).take(take)
+    return pd.DataFrame({"allele1": first, "allele2": second}, index=index)
 
 
 _CARRIER_TRUE = frozenset({"1", "YES", "Y", "TRUE", "T", "CARRIER", "+"})
