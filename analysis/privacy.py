@@ -85,7 +85,13 @@ def looks_like_genotypes(values) -> bool:
 def looks_like_identifier(values) -> bool:
     """True when every non-missing value is distinct (>= 2 of them) and the column is not a
     float measurement (floats with fractional parts are scores, not ids)."""
-    series = pd.Series(values).dropna()
+    series = pd.Series(values)
+    try:                        # a repeat among the first values settles it (rating items)
+        if not series.iloc[:_ID_PREFIX].dropna().is_unique:
+            return False
+    except TypeError:
+        return False
+    series = series.dropna()
     if len(series) < 2 or pd.api.types.is_bool_dtype(series):
         return False
     if pd.api.types.is_float_dtype(series):
@@ -93,8 +99,6 @@ def looks_like_identifier(values) -> bool:
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             return False
     try:
-        if not series.iloc[:_ID_PREFIX].is_unique:
-            return False        # a repeat among the first values settles it (rating items)
         return bool(series.is_unique)
     except TypeError:
         return False

@@ -200,3 +200,49 @@ def test_text_read_from_bytes_equals_text_path(tmp_path, prefix, encoding):
     assert ds.frame["name"].tolist()[:2] == ["Zoë ", "a, b"]
     np.testing.assert_array_equal(ds.frame["score"].to_numpy(), expected["score"].to_numpy())
     assert ds.frame["id"].tolist() == [1, 2, 3]
+
+
+def _het_distribution_reference(n: int, n_rare: int) -> np.ndarray:
+    """The Wigginton et al. (2005) recurrence written on a numpy array, step by step."""
+    n_common = 2 * n - n_rare
+    probs = np.zeros(n_rare + 1)
+    mid = n_rare * n_common // (2 * n)
+    if mid % 2 != n_rare % 2:
+        mid += 1
+    probs[mid] = 1.0
+    hom_r, hom_c = (n_rare - mid) // 2, (n_common - mid) // 2
+    for het in range(mid, 1, -2):
+        probs[het - 2] = probs[het] * het * (het - 1) / (4.0 * (hom_r + 1) * (hom_c + 1))
+        hom_r, hom_c = hom_r + 1, hom_c + 1
+    hom_r, hom_c = (n_rare - mid) // 2, (n_common - mid) // 2
+    for het in range(mid, n_rare - 1, 2):
+        probs[het + 2] = probs[het] * 4.0 * hom_r * hom_c / ((het + 2.0) * (het + 1.0))
+        hom_r, hom_c = hom_r - 1, hom_c - 1
+    return probs / probs.sum()
+
+
+def test_het_distribution_is_the_array_recurrence_bit_for_bit():
+    from analysis.measures.genotypes import _het_distribution
+    rng = np.random.default_rng(9)
+    cases = [(1, 0), (1, 1), (2, 1), (3, 3), (100, 37), (1000, 1000), (1000, 0), (60000, 21000)]
+    cases += [(int(n), int(rng.integers(0, n + 1))) for n in rng.integers(1, 2000, 50)]
+    for n, rare in cases:
+        np.testing.assert_array_equal(_het_distribution(n, rare),
+                                      _het_distribution_reference(n, rare))
+
+
+@pytest.mark.parametrize("locus,notations", [
+    ("DRD2", ["A1/A2", "A2/A2", "CT", "TT", "", None, "NA"]),
+    ("DRD4", ["4/7", "7R/4R", "2-4", "", None, "4/4", "11/2"])])
+def test_genotype_labels_equal_the_row_by_row_text(locus, notations):
+    from analysis.measures.genotypes import _labels, parse_genotypes
+    rng = np.random.default_rng(12)
+    values = pd.Series(rng.choice(np.array(notations, dtype=object), 3000),
+                       index=pd.RangeIndex(3000)[::-1])
+    alleles = parse_genotypes(values, locus)
+    ok = alleles["allele1"].notna() & alleles["allele2"].notna()
+    expected = (alleles["allele1"].astype(str) + "/" + alleles["allele2"].astype(str)) \
+        .where(ok).astype("str")
+    got = _labels(alleles)
+    assert got.equals(expected) and got.dtype == expected.dtype
+    assert got.index.equals(alleles.index)

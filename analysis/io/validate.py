@@ -723,8 +723,9 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
     # details reach the terminal and --json: counts 1..k-1 read "< k", their shares blank
     chk.details.setdefault("genotype_counts", {})[locus] = \
         suppress_counts(counts, "count", k=k).to_dict("records")
+    freqs = gt.allele_frequencies(alleles)
     chk.details.setdefault("allele_frequencies", {})[locus] = \
-        suppress_counts(gt.allele_frequencies(alleles), "count", k=k).to_dict("records")
+        suppress_counts(freqs, "count", k=k).to_dict("records")
     if locus == "DRD2":
         chk.out["drd2_genotype"] = gt.code_genotypes(alleles, locus, "genotype")
         small = [f"{g} (n < {chk.cb.min_group_size})"     # counts below it are never shown
@@ -735,7 +736,7 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
                     f"min_group_size = {chk.cb.min_group_size}: {', '.join(small)}; the "
                     "genotype and additive codings are unstable (the carrier coding is the "
                     "primary one)", column=spec.column)
-        flip = gt.strand_check(alleles)
+        flip = gt._strand_warning(freqs)          # gt.strand_check(alleles), freqs reused
         if flip:
             chk.add("warning", "strand_flip", flip, column=spec.column)
     hwe = gt.hwe_test(alleles, locus)

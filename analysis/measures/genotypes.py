@@ -317,9 +317,17 @@ def _risk_count(alleles: pd.DataFrame, locus: str) -> pd.Series:
 
 
 def _labels(alleles: pd.DataFrame) -> pd.Series:
-    ok = _complete(alleles)
-    text = alleles["allele1"].astype(str) + "/" + alleles["allele2"].astype(str)
-    return text.where(ok).astype("str")
+    """``"allele1/allele2"`` per row (missing unless both alleles are present): built on
+    one row of each distinct allele pair and spread to the rows by the pair's code."""
+    first, _ = pd.factorize(alleles["allele1"], use_na_sentinel=True)
+    second, u2 = pd.factorize(alleles["allele2"], use_na_sentinel=True)
+    codes, uniques = pd.factorize((first + 1) * (len(u2) + 1) + (second + 1))
+    row = np.empty(len(uniques), dtype=np.intp)
+    row[codes] = np.arange(len(codes))          # any row of each pair (they are alike)
+    few = alleles.iloc[row]
+    text = (few["allele1"].astype(str) + "/" + few["allele2"].astype(str)) \
+        .where(_complete(few)).astype("str")
+    return pd.Series(text.array.take(codes), index=alleles.index)
 
 
 def code_genotypes(alleles: pd.DataFrame, locus: str, coding: str = "carrier") -> pd.Series:
@@ -480,14 +488,24 @@ def _het_distribution(n: int, n_rare: int) -> np.ndarray:
     if mid % 2 != n_rare % 2:
         mid += 1
     probs[mid] = 1.0
+    # the recurrences in Python floats (the same IEEE double operations as on numpy
+    # scalars, without boxing each one), stored once at the end
     hom_r, hom_c = (n_rare - mid) // 2, (n_common - mid) // 2
+    p, down = 1.0, []
     for het in range(mid, 1, -2):      # downward: P(h-2) from P(h)
-        probs[het - 2] = probs[het] * het * (het - 1) / (4.0 * (hom_r + 1) * (hom_c + 1))
+        p = p * het * (het - 1) / (4.0 * (hom_r + 1) * (hom_c + 1))
+        down.append(p)
         hom_r, hom_c = hom_r + 1, hom_c + 1
+    if down:
+        probs[mid - 2::-2] = down
     hom_r, hom_c = (n_rare - mid) // 2, (n_common - mid) // 2
+    p, up = 1.0, []
     for het in range(mid, n_rare - 1, 2):   # upward: P(h+2) from P(h)
-        probs[het + 2] = probs[het] * 4.0 * hom_r * hom_c / ((het + 2.0) * (het + 1.0))
+        p = p * 4.0 * hom_r * hom_c / ((het + 2.0) * (het + 1.0))
+        up.append(p)
         hom_r, hom_c = hom_r - 1, hom_c - 1
+    if up:
+        probs[mid + 2::2] = up
     return probs / probs.sum()
 
 
@@ -717,7 +735,11 @@ def strand_check(alleles: pd.DataFrame) -> str | None:
     >>> strand_check(parse_genotypes(pd.Series(["A1/A1", "A1/A2"]), "DRD2")) is not None
     True
     """
-    freqs = allele_frequencies(alleles)
+    return _strand_warning(allele_frequencies(alleles))
+
+
+def _strand_warning(freqs: pd.DataFrame) -> str | None:
+    """:func:`strand_check` from the :func:`allele_frequencies` table."""
     if freqs.empty or not set(freqs["allele"]) <= {"A1", "A2"}:
         return None
     a1 = freqs.loc[freqs["allele"] == "A1", "frequency"]

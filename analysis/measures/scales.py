@@ -175,10 +175,17 @@ def score_answers(values: np.ndarray, *, min_answered: float = 0.5) -> np.ndarra
     >>> score_answers(np.array([[1.0, 5.0, np.nan], [1.0, 5.0, np.nan], [2.0, np.nan, 3.0]]))
     array([1.33333333, 5.        ,        nan])
     """
-    k = values.shape[0]
-    missing = np.isnan(values)
-    answered = k - missing.sum(axis=0)
-    total = np.where(missing, 0.0, values).sum(axis=0)
+    k, n = values.shape
+    answered = np.zeros(n, dtype=np.intp)
+    total = np.zeros(n)
+    for j in range(k):                 # item by item: one row in cache at a time
+        missing = np.isnan(values[j])
+        answered += ~missing
+        filled = np.where(missing, 0.0, values[j])
+        if j:
+            total += filled
+        else:
+            total = filled
     enough = (answered >= min_answered * k - 1e-9) & (answered > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         score = total / answered
@@ -464,7 +471,8 @@ def _scale_warnings(names: list[str], n_total: int, data: np.ndarray, table: pd.
     elif n < _LOW_COMPLETE_SHARE * n_total:
         out.append(f"{label}: only {n} of {n_total} respondents answered every item; "
                    "reliability uses complete cases")
-    if n >= 2:
+    # np.std == 0 needs every value equal (max == min): the std pass only when one is
+    if n >= 2 and np.any(data.max(axis=0) == data.min(axis=0)):
         for col in np.asarray(names, dtype=object)[np.std(data, axis=0) == 0]:
             out.append(f"item {col} is constant among complete respondents: standardized "
                        "alpha and omega are undefined (NaN); consider dropping it")
@@ -503,7 +511,8 @@ def _answer_stats(x: np.ndarray) -> tuple[float, float, int]:
     mean = total / count
     if count <= 1:
         return float(mean), math.nan, int(count)
-    sqr = (mean - filled) ** 2
+    sqr = np.subtract(mean, filled, out=filled)
+    sqr **= 2
     np.putmask(sqr, mask, 0)
     return float(mean), float(np.sqrt(sqr.sum(dtype=np.float64) / (count - 1))), int(count)
 
@@ -525,10 +534,18 @@ def _corrected_rs(data: np.ndarray, cov: np.ndarray | None) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (rows - diag) / np.sqrt(diag * (total - 2 * rows + diag))
     r = np.clip(r, -1.0, 1.0)
-    rest_sum = data.sum(axis=1)
-    for j in range(k):
+    # NaN where the item or the rest score is constant (np.std == 0, as _corrected_r).
+    # A constant item has max == min; a constant rest score has a variance that is
+    # rounding noise: far above that noise it cannot be constant, so the rows are
+    # read again only for items near it
+    rest_var = total - 2 * rows + diag
+    near = rest_var <= 1e-8 * (abs(total) + 2 * np.abs(rows) + np.abs(diag))
+    const = data.max(axis=0) == data.min(axis=0)
+    rest_sum = data.sum(axis=1) if near.any() else None
+    for j in np.flatnonzero(near | const):
         x = data[:, j]
-        if np.std(x) == 0 or np.std(rest_sum - x) == 0:
+        if np.std(x) == 0 or np.std(rest_sum - x if rest_sum is not None else
+                                    data.sum(axis=1) - x) == 0:
             r[j] = math.nan
     return r
 
