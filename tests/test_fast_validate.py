@@ -246,3 +246,20 @@ def test_genotype_labels_equal_the_row_by_row_text(locus, notations):
     got = _labels(alleles)
     assert got.equals(expected) and got.dtype == expected.dtype
     assert got.index.equals(alleles.index)
+
+
+def test_validate_never_writes_into_the_dataset():
+    rng = np.random.default_rng(13)
+    items = _answers(400, 4, seed=6, whole=True)
+    items.iloc[3, 0], items.iloc[5, 1], items.iloc[7, 2] = np.inf, 99.0, 2.5
+    df = items.assign(g=rng.choice(["A1/A2", "A2/A2", "A1/A1"], size=400),
+                      age=rng.integers(20, 60, 400).astype(float))
+    df.loc[9, "age"] = -np.inf
+    ds = Dataset.from_frame(df)
+    before = ds.frame.copy()
+    cb = Codebook.from_dict({"scales": {"CO": {"items": list(items.columns), "reverse": ["i3"],
+                                               "min": 1, "max": 7}},
+                             "genotypes": {"DRD2": {"column": "g"}}, "covariates": ["age"]})
+    report = validate(ds, cb)
+    assert {"not_finite", "out_of_range"} <= {p.code for p in report.problems}
+    pd.testing.assert_frame_equal(ds.frame, before)

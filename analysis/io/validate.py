@@ -429,7 +429,7 @@ def _numeric_values(chk: _Checker, col: str, *, what: str, labels=None) -> np.nd
         return raw.to_numpy(dtype=float)
     num = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) \
         else raw
-    num = np.array(num.to_numpy(dtype=float, na_value=np.nan), dtype=float)   # own copy
+    num = num.to_numpy(dtype=float, na_value=np.nan)     # may be the frame's own memory:
     text = np.isnan(num) & raw.notna().to_numpy()
     if text.any():
         chk.add("error", "not_numeric", f"{int(text.sum())} cell(s) of this {what} are text, "
@@ -439,7 +439,7 @@ def _numeric_values(chk: _Checker, col: str, *, what: str, labels=None) -> np.nd
     if inf.any():
         chk.add("error", "not_finite", f"{int(inf.sum())} cell(s) of this {what} are "
                 "infinite", column=col, rows=_rows(inf), values=num[inf].tolist())
-        num[inf] = np.nan
+        num = np.where(inf, np.nan, num)                 # never written in place
     return num
 
 
@@ -466,7 +466,7 @@ def _item_values(chk: _Checker, name: str, spec) -> dict[str, np.ndarray]:
                     values=num[outside].tolist(),
                     hint="Check min/max in the codebook, or add codes such as 99 to "
                          "missing_codes")
-            num[outside] = np.nan
+            num = np.where(outside, np.nan, num)
         fraction = ~np.isnan(num) & (num != np.round(num))
         if fraction.any():
             chk.add("warning", "not_integer", f"{int(fraction.sum())} answer(s) are not "

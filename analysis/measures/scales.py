@@ -594,7 +594,10 @@ def reliability_from_answers(values: np.ndarray, names, *, name: str | None = No
     names = [str(c) for c in names]
     k, n_total = values.shape
     complete = ~np.isnan(values).any(axis=0)
-    data = values.compress(complete, axis=1).T   # (n, k), Fortran order like pandas' to_numpy
+    rows = np.empty((k, int(complete.sum())))     # complete rows, item by item (C order);
+    for j in range(k):                            # its transpose is laid out as pandas'
+        rows[j] = values[j][complete]             # dropna().to_numpy(): same np.cov bits
+    data = rows.T
     n = data.shape[0]
     cov = np.cov(data, rowvar=False) if n >= 2 and k >= 2 else None
     label = f"scale {name}" if name else "the scale"
