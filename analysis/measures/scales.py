@@ -177,15 +177,16 @@ def score_answers(values: np.ndarray, *, min_answered: float = 0.5) -> np.ndarra
     """
     k, n = values.shape
     answered = np.zeros(n, dtype=np.intp)
-    total = np.zeros(n)
+    total, filled, missing = np.zeros(n), np.empty(n), np.empty(n, dtype=bool)
     for j in range(k):                 # item by item: one row in cache at a time
-        missing = np.isnan(values[j])
+        np.isnan(values[j], out=missing)
         answered += ~missing
-        filled = np.where(missing, 0.0, values[j])
+        np.copyto(filled, values[j])
+        np.putmask(filled, missing, 0.0)
         if j:
             total += filled
         else:
-            total = filled
+            total[:] = filled
     enough = (answered >= min_answered * k - 1e-9) & (answered > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         score = total / answered
@@ -496,14 +497,17 @@ def _omega_with_note(cov: np.ndarray | None, k: int, label: str) -> tuple[float,
     return _omega(fit, "covariance"), notes
 
 
-def _answer_stats(x: np.ndarray) -> tuple[float, float, int]:
+def _answer_stats(x: np.ndarray, buffer: np.ndarray | None = None) -> tuple[float, float, int]:
     """Mean, sd (n - 1 divisor) and n of one item's answers, NaN skipped.
 
     The operations of pandas' ``Series.mean()`` / ``Series.std(ddof=1)`` (nanops:
     zero-filled sum over the count; two-pass variance with the masked squares set
-    to 0), so the numbers are the ones pandas gives, bit for bit (tested)."""
+    to 0), so the numbers are the ones pandas gives, bit for bit (tested).  ``buffer``
+    (same shape, float) is scratch space reused between items."""
     mask = np.isnan(x)
-    filled = np.where(mask, 0.0, x)
+    filled = np.empty_like(x, dtype=float) if buffer is None else buffer
+    np.copyto(filled, x)
+    np.putmask(filled, mask, 0.0)
     count = np.float64(x.size - int(mask.sum()))
     total = filled.sum(dtype=np.float64)
     if count <= 0:
@@ -556,12 +560,12 @@ def _item_table(values: np.ndarray, names: list[str], data: np.ndarray,
     covariance matrix (alpha if deleted from its sub-matrices, as there)."""
     k = len(names)
     r = _corrected_rs(data, cov)
-    rows = []
+    rows, buffer = [], np.empty(values.shape[1])
     for j, col in enumerate(names):
         keep = [i for i in range(k) if i != j]
         alpha_del = (alpha_from_cov(cov[np.ix_(keep, keep)])
                      if cov is not None and len(keep) >= 2 else math.nan)
-        mean, sd, n = _answer_stats(values[j])
+        mean, sd, n = _answer_stats(values[j], buffer)
         rows.append({"item": str(col), "r_corrected": float(r[j]), "alpha_if_deleted": alpha_del,
                      "mean": mean, "sd": sd, "n": n})
     return pd.DataFrame(rows, columns=["item", "r_corrected", "alpha_if_deleted",
