@@ -719,7 +719,8 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
         "Float64").astype(float)
     from ..privacy import suppress_counts
     k = chk.cb.min_group_size
-    counts = gt.genotype_counts(alleles, locus)
+    labels = gt.code_genotypes(alleles, locus, "genotype")   # built once: counts and column
+    counts = gt._counts_of_labels(labels, locus)          # = gt.genotype_counts(alleles, locus)
     # details reach the terminal and --json: counts 1..k-1 read "< k", their shares blank
     chk.details.setdefault("genotype_counts", {})[locus] = \
         suppress_counts(counts, "count", k=k).to_dict("records")
@@ -727,7 +728,7 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
     chk.details.setdefault("allele_frequencies", {})[locus] = \
         suppress_counts(freqs, "count", k=k).to_dict("records")
     if locus == "DRD2":
-        chk.out["drd2_genotype"] = gt.code_genotypes(alleles, locus, "genotype")
+        chk.out["drd2_genotype"] = labels
         small = [f"{g} (n < {chk.cb.min_group_size})"     # counts below it are never shown
                  for g, n in zip(counts["genotype"], counts["count"])
                  if n < chk.cb.min_group_size]

@@ -397,9 +397,12 @@ def genotype_counts(alleles: pd.DataFrame, locus: str) -> pd.DataFrame:
     >>> genotype_counts(a, "DRD2")["count"].tolist()
     [0, 1, 2]
     """
-    locus = normalise_locus(locus)
-    labels = _labels(alleles).dropna()
-    counts = labels.value_counts()
+    return _counts_of_labels(_labels(alleles), normalise_locus(locus))
+
+
+def _counts_of_labels(labels: pd.Series, locus: str) -> pd.DataFrame:
+    """:func:`genotype_counts` from the ``genotype`` coding (labels) of the rows."""
+    counts = labels.dropna().value_counts()
     if locus == "DRD2":
         order = ["A1/A1", "A1/A2", "A2/A2"]
     else:
@@ -704,7 +707,7 @@ def hwe_test(alleles: pd.DataFrame, locus: str, *, n_perm: int = 2000, seed: int
     """
     locus = normalise_locus(locus)
     ok = _complete(alleles)
-    risk = _risk_count(alleles[ok], locus).astype(int)
+    risk = _risk_count(alleles, locus)[ok].astype(int)     # no copy of the allele frame
     n2, n1, n0 = int((risk == 2).sum()), int((risk == 1).sum()), int((risk == 0).sum())
     if locus == "DRD2":
         return hwe_exact(n2, n1, n0, locus=locus, labels=("A1/A1", "A1/A2", "A2/A2"))
