@@ -147,7 +147,8 @@ def test_validate_details_equal_public_functions_on_keyed_items():
 def test_complete_rows_equals_listwise_counts():
     rng = np.random.default_rng(4)
     frame = pd.DataFrame(rng.normal(size=(500, 6)),
-                         columns=["CO", "SO", "secure", "drd2_a1_carrier", "drd4_7r_carrier", "age"])
+                         columns=["CO", "SO", "secure", "drd2_a1_carrier", "drd4_7r_carrier",
+                                  "age"])
     frame = frame.mask(rng.random(frame.shape) < 0.1)
     got = complete_rows(frame, ["age"])
     assert got["Study 1: CO ~ DRD2 + DRD4"] == len(

@@ -749,12 +749,12 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
 # ------------------------------------------------------------------ covariates
 def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
     """A two-valued text covariate coded 0/1 by meaning (codebook ``reference`` or recognised
-    carrier labels; :func:`analysis.stats.moderation.binary_text_coding`), never alphabetically.
+    carrier labels; :func:`analysis.measures.genotypes.binary_text_coding`), never alphabetically.
 
     None when the column is not two-valued text; False (and an error finding) when no
     reference is known.
     """
-    from ..stats.moderation import binary_text_coding
+    from ..measures.genotypes import binary_text_coding
 
     raw = chk.frame[col]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):

@@ -65,7 +65,7 @@ from .._errors import InputError
 
 __all__ = [
     "LOCI", "CODINGS", "MISSING_CODES", "HWEResult",
-    "parse_genotypes", "parse_carrier", "carrier_label", "code_genotypes",
+    "parse_genotypes", "parse_carrier", "carrier_label", "binary_text_coding", "code_genotypes",
     "allele_frequencies", "genotype_counts", "hwe_exact", "hwe_test",
     "hwe_multiallelic_mc", "strand_check", "normalise_locus",
 ]
@@ -261,6 +261,39 @@ def carrier_label(text: object) -> int | None:
     if _LABEL_CARRIER.match(t):
         return 1
     return None
+
+
+def binary_text_coding(levels, reference: str | None = None, *, column: str | None = None,
+                       file: str | None = None, option: str = "--reference",
+                       sensitive: bool = False) -> dict:
+    """0/1 coding of a two-valued text variable, by meaning, never alphabetically.
+
+    * ``reference`` given: that level is 0, the other 1.
+    * both levels recognised carrier / genotype-group labels
+      (:func:`analysis.measures.genotypes.carrier_label`, e.g. ``carrier`` / ``non-carrier``,
+      ``7R+`` / ``7R-``, ``A1 carrier`` / ``A2/A2``): the carrier (risk allele) is 1.
+    * otherwise an :class:`InputError` asking for the reference level.
+
+    >>> binary_text_coding(["carrier", "non-carrier"])
+    {'non-carrier': 0, 'carrier': 1}
+    >>> binary_text_coding(["female", "male"], "male")
+    {'male': 0, 'female': 1}
+    """
+    levels = [str(v) for v in levels]
+    if reference is not None:
+        if reference not in levels:
+            shown = "" if sensitive else f" {levels!r}"   # genotype / id values never shown
+            raise InputError(f"reference level {reference!r} is not one of the column's "
+                             f"values{shown}", file=file, column=column)
+        other = next(v for v in levels if v != reference)
+        return {reference: 0, other: 1}
+    meaning = {v: carrier_label(v) for v in levels}
+    if None not in meaning.values() and len(set(meaning.values())) == 2:
+        return dict(sorted(meaning.items(), key=lambda kv: kv[1]))
+    shown = "withheld" if sensitive else " / ".join(repr(v) for v in levels)
+    raise InputError(f"is two-valued text ({shown}) without a recognised carrier meaning: say "
+                     f"which value is coded 0 with {option} {column or 'COLUMN'}=VALUE",
+                     file=file, column=column)
 
 
 def _carrier_value(value: object) -> int | None | str:
