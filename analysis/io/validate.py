@@ -429,7 +429,7 @@ def _numeric_values(chk: _Checker, col: str, *, what: str, labels=None) -> np.nd
         return raw.to_numpy(dtype=float)
     num = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) \
         else raw
-    num = num.to_numpy(dtype=float, na_value=np.nan)     # may be the frame's own memory:
+    num = num.to_numpy(dtype=float, na_value=np.nan)     # may share the frame's memory
     text = np.isnan(num) & raw.notna().to_numpy()
     if text.any():
         chk.add("error", "not_numeric", f"{int(text.sum())} cell(s) of this {what} are text, "
@@ -749,7 +749,8 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
 # ------------------------------------------------------------------ covariates
 def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
     """A two-valued text covariate coded 0/1 by meaning (codebook ``reference`` or recognised
-    carrier labels; :func:`analysis.measures.genotypes.binary_text_coding`), never alphabetically.
+    carrier labels; :func:`analysis.measures.genotypes.binary_text_coding`), never
+    alphabetically.
 
     None when the column is not two-valued text; False (and an error finding) when no
     reference is known.
