@@ -58,6 +58,7 @@ __all__ = ["sensitive_columns", "is_sensitive", "looks_like_genotypes", "looks_l
 DEFAULT_MIN_GROUP_SIZE = 10
 SUPPRESSED_COLUMN = "suppressed"
 _GENOTYPE_SHARE = 0.5
+_ID_PREFIX = 1000
 _LABEL_COLUMNS = {"study", "outcome", "gene", "style", "group", "genotype", "term", "locus",
                   "allele", "coding", "label", "quantity", "model", "variable", "scale", "method",
                   "kind", "target", "id", "statement", "verdict", "classification", "boot_method",
@@ -84,7 +85,13 @@ def looks_like_genotypes(values) -> bool:
 def looks_like_identifier(values) -> bool:
     """True when every non-missing value is distinct (>= 2 of them) and the column is not a
     float measurement (floats with fractional parts are scores, not ids)."""
-    series = pd.Series(values).dropna()
+    series = pd.Series(values)
+    try:                        # a repeat among the first values settles it (rating items)
+        if not series.iloc[:_ID_PREFIX].dropna().is_unique:
+            return False
+    except TypeError:
+        return False
+    series = series.dropna()
     if len(series) < 2 or pd.api.types.is_bool_dtype(series):
         return False
     if pd.api.types.is_float_dtype(series):

@@ -1093,7 +1093,7 @@ def _genotype_lines(geno: dict) -> list[str]:
 def _reference_lines(frame, covs: list) -> list[str]:
     """A commented ``reference:`` template for two-valued text covariates: text is coded by
     meaning, never alphabetically, so the user names the value coded 0 (validate insists)."""
-    from ..stats.moderation import binary_text_coding
+    from ..measures.genotypes import binary_text_coding
 
     out = []
     for col, ok in covs:

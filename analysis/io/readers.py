@@ -272,11 +272,16 @@ def _finish(ds: Dataset) -> Dataset:
         raise InputError("has no columns", file=ds.path)
     if frame.shape[0] == 0:
         raise InputError("has a header but no data rows", file=ds.path)
-    frame = pd.DataFrame(frame).copy()
+    # a new frame over the reader's columns (copy-on-write: nothing is copied, and
+    # nothing done to it reaches the reader's frame); only changed columns are set
+    frame = pd.DataFrame(frame)
     frame.columns = names
     frame = frame.reset_index(drop=True)
     for col in names:
-        frame[col] = _normalise_text(frame[col])
+        values = frame[col]
+        normal = _normalise_text(values)
+        if normal is not values:
+            frame[col] = normal
     frame = _drop_trailing_empty(frame)
     if frame.shape[0] == 0:
         raise InputError("has a header but no data rows (every row is empty)", file=ds.path)
@@ -315,6 +320,8 @@ def _decimal_commas(frame) -> bool:
 
 def _drop_trailing_empty(frame):
     """Drop fully empty rows at the end (spreadsheet exports); row numbers keep."""
+    if len(frame) == 0 or not frame.iloc[-1:].isna().all(axis=1).iloc[0]:
+        return frame                                # the usual case: the last row has data
     empty = frame.isna().all(axis=1).to_numpy()
     keep = len(empty)
     while keep and empty[keep - 1]:
@@ -357,6 +364,16 @@ def _decode(raw: bytes, path: str, encoding: str | None) -> tuple[str, list[str]
     return text, [f"encoding: not valid UTF-8, read as {enc}; check accented characters"]
 
 
+def _utf8_body(raw: bytes, encoding: str | None, notes: list[str]) -> bytes | None:
+    """The file's bytes after a UTF-8 byte-order mark when :func:`_decode` read them as
+    UTF-8 (they decode to the same text), else None (another encoding was used)."""
+    if encoding is not None:
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:]
+    return raw if not notes else None
+
+
 def _delimiter(text: str, fmt: str) -> str:
     lines = [ln for ln in text[:_SNIFF_CHARS].splitlines() if ln.strip()]
     header = lines[0] if lines else ""
@@ -374,10 +391,21 @@ def _delimiter(text: str, fmt: str) -> str:
     return best if counts[best] else ("\t" if fmt == "tsv" else ",")
 
 
+def _lines(text: str):
+    """The lines of ``text`` one by one, each with its ``\n`` (as iterating
+    ``io.StringIO(text)`` gives them, without copying the whole text first)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _first_records(text: str, delim: str, n: int) -> tuple[list[list[str]], list[int]]:
     """The first ``n`` CSV records and the physical line each one ends on (quoted
     cells may span lines, as Qualtrics question texts do)."""
-    reader = csv.reader(_stdio.StringIO(text), delimiter=delim)
+    reader = csv.reader(_lines(text), delimiter=delim)
     records, ends = [], []
     for record in reader:
         records.append(record)
@@ -419,14 +447,19 @@ def _read_text(path: str, fmt: str, *, decimal: str | None, encoding: str | None
         raise InputError("the file is empty (only blank lines)", file=path)
     delim = _delimiter(text, fmt)
     text, layout = _apply_layout(text, delim, path, header_row, skip_rows)
-    header = next(csv.reader(_stdio.StringIO(text), delimiter=delim), [])
+    header = next(csv.reader(_lines(text), delimiter=delim), [])
     _check_duplicates([h.strip() for h in header], path)
     if decimal == "," and delim == ",":
         raise InputError("decimal comma with a comma delimiter is ambiguous", file=path,
                          hint="export with ';' or tab as the delimiter")
+    body = _utf8_body(raw, encoding, notes) if layout.header_row == 1 and \
+        layout.skip_rows == 0 else None
+    source = (_stdio.BytesIO(body) if body is not None     # the file's own UTF-8 bytes:
+              else _stdio.StringIO(text))                   # no copy of the text
     try:
-        frame = pd.read_csv(_stdio.StringIO(text), sep=delim, decimal=decimal or ".",
-                            skipinitialspace=True, low_memory=False)
+        frame = pd.read_csv(source, sep=delim, decimal=decimal or ".", skipinitialspace=True,
+                            low_memory=False, **({"encoding": "utf-8"} if body is not None
+                                                 else {}))
     except (pd.errors.ParserError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:200]
         raise InputError(f"could not be parsed as delimited text ({reason})", file=path,

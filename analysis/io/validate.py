@@ -422,36 +422,43 @@ def _text_hint(chk: _Checker, text: pd.Series, rows: list[int], labels=None, *,
     return "Recode the text to numbers, or add it to missing_codes if it means 'missing'"
 
 
-def _numeric_column(chk: _Checker, col: str, *, what: str, labels=None) -> pd.Series:
-    """Column as float; text and infinite cells are reported and set to NaN."""
+def _numeric_values(chk: _Checker, col: str, *, what: str, labels=None) -> np.ndarray:
+    """Column as a float array; text and infinite cells are reported and set to NaN."""
     raw = chk.frame[col]
     if pd.api.types.is_bool_dtype(raw):
-        return raw.astype(float)
+        return raw.to_numpy(dtype=float)
     num = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) \
         else raw
-    num = pd.Series(num.to_numpy(dtype=float, na_value=np.nan), index=raw.index)
-    text = num.isna().to_numpy() & raw.notna().to_numpy()
+    num = num.to_numpy(dtype=float, na_value=np.nan)     # may share the frame's memory
+    text = np.isnan(num) & raw.notna().to_numpy()
     if text.any():
         chk.add("error", "not_numeric", f"{int(text.sum())} cell(s) of this {what} are text, "
                 "not numbers", column=col, rows=_rows(text), values=raw[text].tolist(),
                 hint=_text_hint(chk, raw[text], _rows(text), labels, item="item" in what))
-    inf = np.isinf(num.to_numpy())
+    inf = np.isinf(num)
     if inf.any():
         chk.add("error", "not_finite", f"{int(inf.sum())} cell(s) of this {what} are "
                 "infinite", column=col, rows=_rows(inf), values=num[inf].tolist())
-        num = num.mask(inf)
+        num = np.where(inf, np.nan, num)                 # never written in place
     return num
 
 
-def _item_frame(chk: _Checker, name: str, spec) -> pd.DataFrame:
+def _numeric_column(chk: _Checker, col: str, *, what: str, labels=None) -> pd.Series:
+    """:func:`_numeric_values` as a Series on the frame's index."""
+    return pd.Series(_numeric_values(chk, col, what=what, labels=labels), index=chk.frame.index)
+
+
+def _item_values(chk: _Checker, name: str, spec) -> dict[str, np.ndarray]:
+    """Each present item of the scale as a float array: text, infinite and out-of-range
+    answers reported and set to NaN, fractional answers reported."""
     cols = {}
     for col in spec.items:
         if not chk.present(col):
             continue
         if spec.labels:
             _apply_answer_labels(chk, name, spec, col)
-        num = _numeric_column(chk, col, what=f"{name} item", labels=spec.labels)
-        outside = ((num < spec.min) | (num > spec.max)).to_numpy()
+        num = _numeric_values(chk, col, what=f"{name} item", labels=spec.labels)
+        outside = (num < spec.min) | (num > spec.max)
         if outside.any():
             chk.add("error", "out_of_range",
                     f"{int(outside.sum())} answer(s) outside the {name} response range "
@@ -459,14 +466,18 @@ def _item_frame(chk: _Checker, name: str, spec) -> pd.DataFrame:
                     values=num[outside].tolist(),
                     hint="Check min/max in the codebook, or add codes such as 99 to "
                          "missing_codes")
-            num = num.mask(outside)
-        fraction = (num.notna() & (num != np.round(num))).to_numpy()
+            num = np.where(outside, np.nan, num)
+        fraction = ~np.isnan(num) & (num != np.round(num))
         if fraction.any():
             chk.add("warning", "not_integer", f"{int(fraction.sum())} answer(s) are not "
                     "whole numbers (unusual for a rating item)", column=col,
                     rows=_rows(fraction), values=num[fraction].tolist())
         cols[col] = num
-    return pd.DataFrame(cols, index=chk.frame.index)
+    return cols
+
+
+def _item_frame(chk: _Checker, name: str, spec) -> pd.DataFrame:
+    return pd.DataFrame(_item_values(chk, name, spec), index=chk.frame.index)
 
 
 def _apply_answer_labels(chk: _Checker, name: str, spec, col: str) -> None:
@@ -491,16 +502,26 @@ def _check_scale(chk: _Checker, name: str, spec) -> None:
             score = _numeric_column(chk, spec.score, what=f"{name} score")
             _check_score(chk, name, score, spec.score)
         return
-    items = _item_frame(chk, name, spec)
-    if items.shape[1] < len(spec.items):
+    items = _item_values(chk, name, spec)
+    if len(items) < len(spec.items):
         return  # unknown columns already reported; no score from a partial scale
-    from ..measures.scales import score_scale
-    score = score_scale(items, reverse=spec.reverse, min_value=spec.min, max_value=spec.max,
-                        min_answered=spec.min_answered, name=name)
-    _check_answered(chk, name, spec, items)
-    chk.details.setdefault("missingness", {})[name] = _missingness(spec, items, score)
+    from ..measures.scales import reverse_key, score_answers
+    # one (k, N) array per scale, reverse keys applied once: the score and the
+    # reliability statistics read it; missingness counts read its NaN mask
+    names = list(items)
+    keyed = np.vstack([items[c] for c in names]) if names else np.empty((0, len(chk.frame)))
+    rows = [names.index(c) for c in dict.fromkeys(spec.reverse)]
+    if rows:
+        keyed[rows] = reverse_key(keyed[rows], spec.min, spec.max)
+    score = pd.Series(score_answers(keyed, min_answered=spec.min_answered),
+                      index=chk.frame.index, name=name)
+    missing = np.isnan(keyed)
+    answered = len(names) - missing.sum(axis=0)
+    _check_answered(chk, name, spec, answered)
+    chk.details.setdefault("missingness", {})[name] = _missingness(spec, names, missing,
+                                                                   answered, score)
     if _check_score(chk, name, score, None):
-        _check_reliability(chk, name, spec, items)
+        _check_reliability(chk, name, spec, keyed, names)
 
 
 def _check_scale_structure(chk: _Checker) -> None:
@@ -518,25 +539,28 @@ def _check_scale_structure(chk: _Checker) -> None:
                 "correlation", column=col, hint="Keep each item in one scale")
 
 
-def _missingness(spec, items: pd.DataFrame, score: pd.Series) -> dict:
-    """Counts only: missing answers per item and what the answered-share rule did to N."""
-    answered = items.notna().sum(axis=1).to_numpy()
-    n_rows, k = int(items.shape[0]), int(items.shape[1])
+def _missingness(spec, names: list[str], missing: np.ndarray, answered: np.ndarray,
+                 score: pd.Series) -> dict:
+    """Counts only: missing answers per item and what the answered-share rule did to N.
+
+    ``missing`` is the (k, N) mask of unanswered items, ``answered`` its column counts."""
+    n_rows, k = int(missing.shape[1]), len(names)
     none = int((answered == 0).sum())
+    scored = int(np.count_nonzero(~np.isnan(score.to_numpy())))
+    per_item = missing.sum(axis=1)
     return {"n_rows": n_rows, "k": k, "min_answered": float(spec.min_answered),
-            "items": {str(c): int(items[c].isna().sum()) for c in items.columns},
+            "items": {str(c): int(m) for c, m in zip(names, per_item)},
             "n_complete": int((answered == k).sum()), "n_no_answer": none,
-            "n_below_rule": int(n_rows - none - int(score.notna().sum())),
-            "n_scored": int(score.notna().sum())}
+            "n_below_rule": int(n_rows - none - scored), "n_scored": scored}
 
 
-def _check_answered(chk: _Checker, name: str, spec, items: pd.DataFrame) -> None:
-    answered = items.notna().sum(axis=1).to_numpy()
+def _check_answered(chk: _Checker, name: str, spec, answered: np.ndarray) -> None:
+    k = len(spec.items)
     none = answered == 0
     if none.any() and not none.all():
         chk.add("warning", "scale_missing_row", f"{int(none.sum())} row(s) answered no {name} "
                 f"item: no {name} score for them", rows=_rows(none))
-    few = (answered > 0) & (answered < spec.min_answered * items.shape[1] - 1e-9)
+    few = (answered > 0) & (answered < spec.min_answered * k - 1e-9)
     if few.any():
         chk.add("warning", "too_few_answers",
                 f"{int(few.sum())} row(s) answered fewer than {spec.min_answered:.0%} of the "
@@ -546,13 +570,14 @@ def _check_answered(chk: _Checker, name: str, spec, items: pd.DataFrame) -> None
 
 def _check_score(chk: _Checker, name: str, score: pd.Series, column) -> bool:
     """Scale missing for everyone or constant: errors.  Returns True when usable."""
-    values = score.dropna()
-    if values.empty:
+    values = score.to_numpy(dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
         chk.add("error", "scale_all_missing", f"no respondent has a {name} score (all its "
                 "values are missing)", column=column)
         return False
-    if values.nunique() < 2:
-        chk.add("error", "constant_scale", f"the {name} score is the same ({values.iloc[0]:g}) "
+    if np.all(values == values[0]):
+        chk.add("error", "constant_scale", f"the {name} score is the same ({values[0]:g}) "
                 "for every respondent: it cannot be analysed", column=column,
                 hint="Check the item columns and the missing-value codes")
         return False
@@ -560,14 +585,13 @@ def _check_score(chk: _Checker, name: str, score: pd.Series, column) -> bool:
     return True
 
 
-def _check_reliability(chk: _Checker, name: str, spec, items: pd.DataFrame) -> None:
-    if items.shape[1] < 2:
+def _check_reliability(chk: _Checker, name: str, spec, keyed: np.ndarray,
+                       names: list[str]) -> None:
+    """Reliability of the reverse-keyed (k, N) answers (:func:`reliability_from_answers`)."""
+    if keyed.shape[0] < 2:
         return
-    from ..measures.scales import reliability, reverse_key
-    keyed = items.copy()
-    if spec.reverse:
-        keyed[list(spec.reverse)] = reverse_key(keyed[list(spec.reverse)], spec.min, spec.max)
-    rel = reliability(keyed, name=name)
+    from ..measures.scales import reliability_from_answers
+    rel = reliability_from_answers(keyed, names, name=name)
     chk.details.setdefault("reliability", {})[name] = rel.to_dict()
     if not math.isnan(rel.alpha) and rel.alpha < LOW_ALPHA:
         chk.add("warning", "low_reliability", f"{name} has low reliability (Cronbach's alpha "
@@ -695,14 +719,16 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
         "Float64").astype(float)
     from ..privacy import suppress_counts
     k = chk.cb.min_group_size
-    counts = gt.genotype_counts(alleles, locus)
+    labels = gt.code_genotypes(alleles, locus, "genotype")   # built once: counts and column
+    counts = gt._counts_of_labels(labels, locus)          # = gt.genotype_counts(alleles, locus)
     # details reach the terminal and --json: counts 1..k-1 read "< k", their shares blank
     chk.details.setdefault("genotype_counts", {})[locus] = \
         suppress_counts(counts, "count", k=k).to_dict("records")
+    freqs = gt.allele_frequencies(alleles)
     chk.details.setdefault("allele_frequencies", {})[locus] = \
-        suppress_counts(gt.allele_frequencies(alleles), "count", k=k).to_dict("records")
+        suppress_counts(freqs, "count", k=k).to_dict("records")
     if locus == "DRD2":
-        chk.out["drd2_genotype"] = gt.code_genotypes(alleles, locus, "genotype")
+        chk.out["drd2_genotype"] = labels
         small = [f"{g} (n < {chk.cb.min_group_size})"     # counts below it are never shown
                  for g, n in zip(counts["genotype"], counts["count"])
                  if n < chk.cb.min_group_size]
@@ -711,7 +737,7 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
                     f"min_group_size = {chk.cb.min_group_size}: {', '.join(small)}; the "
                     "genotype and additive codings are unstable (the carrier coding is the "
                     "primary one)", column=spec.column)
-        flip = gt.strand_check(alleles)
+        flip = gt._strand_warning(freqs)          # gt.strand_check(alleles), freqs reused
         if flip:
             chk.add("warning", "strand_flip", flip, column=spec.column)
     hwe = gt.hwe_test(alleles, locus)
@@ -723,17 +749,22 @@ def _check_alleles(chk: _Checker, locus: str, spec, alleles: pd.DataFrame) -> No
 # ------------------------------------------------------------------ covariates
 def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
     """A two-valued text covariate coded 0/1 by meaning (codebook ``reference`` or recognised
-    carrier labels; :func:`analysis.stats.moderation.binary_text_coding`), never alphabetically.
+    carrier labels; :func:`analysis.measures.genotypes.binary_text_coding`), never
+    alphabetically.
 
     None when the column is not two-valued text; False (and an error finding) when no
     reference is known.
     """
-    from ..stats.moderation import binary_text_coding
+    from ..measures.genotypes import binary_text_coding
 
     raw = chk.frame[col]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return None
-    text = raw.astype("string").str.strip()
+    # the column's distinct texts, each stripped once (blank = missing); rows by code.
+    # Mixed-type columns become text first (1 and 1.0 are one key to factorize, two texts)
+    texts = raw if isinstance(raw.dtype, pd.StringDtype) else raw.astype("string")
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    text = pd.Series(uniques).astype("string").str.strip()
     text = text.mask(text == "")
     if pd.to_numeric(text.dropna(), errors="coerce").notna().all():
         return None
@@ -752,7 +783,9 @@ def _binary_text(chk: _Checker, col: str) -> pd.Series | None | bool:
         return False
     inverse = {v: k for k, v in mapping.items()}
     chk.notes.append(f"covariate {col}: text coded {inverse[0]!r} = 0, {inverse[1]!r} = 1")
-    return text.map(mapping).astype(float)
+    coded = np.append(text.map(mapping).astype(float).to_numpy(), np.nan)  # last: missing
+    return pd.Series(coded[np.where(codes < 0, len(coded) - 1, codes)], index=raw.index,
+                     name=raw.name)
 
 
 def _check_covariates(chk: _Checker) -> None:
@@ -763,13 +796,14 @@ def _check_covariates(chk: _Checker) -> None:
         if coded is False:
             continue
         num = coded if coded is not None else _numeric_column(chk, col, what="covariate")
-        values = num.dropna()
-        if values.empty:
+        values = num.to_numpy(dtype=float)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
             chk.add("error", "covariate_all_missing", "the covariate has no values",
                     column=col)
-        elif values.nunique() < 2:
+        elif np.all(values == values[0]):
             chk.add("error", "constant_covariate", f"the covariate is the same "
-                    f"({values.iloc[0]:g}) for every respondent: it cannot be estimated",
+                    f"({values[0]:g}) for every respondent: it cannot be estimated",
                     column=col, hint="Remove it from covariates")
         else:
             chk.out[col] = num
@@ -801,15 +835,21 @@ def complete_rows(frame: pd.DataFrame, covariates) -> dict[str, int]:
     genes = {g: c for g, c in (("DRD2", "drd2_a1_carrier"), ("DRD4", "drd4_7r_carrier"))
              if c in frame}
     covs = [c for c in covariates if c in frame]
+    present = {}                                    # each column's mask, computed once
+
+    def usable(columns) -> int:
+        for c in columns:
+            if c not in present:
+                present[c] = frame[c].notna().to_numpy()
+        return int(np.logical_and.reduce([present[c] for c in columns]).sum())
+
     out = {}
     for y in (c for c in OUTCOMES if c in frame):
         if genes:
-            out[f"Study 1: {y} ~ {' + '.join(genes)}"] = int(
-                frame[[y, *genes.values(), *covs]].notna().all(axis=1).sum())
+            out[f"Study 1: {y} ~ {' + '.join(genes)}"] = usable([y, *genes.values(), *covs])
         for gene, col in genes.items():
             for style in (c for c in ("secure", "anxious", "avoidant") if c in frame):
-                out[f"Study 2: {y} ~ {gene} x {style}"] = int(
-                    frame[[y, col, style, *covs]].notna().all(axis=1).sum())
+                out[f"Study 2: {y} ~ {gene} x {style}"] = usable([y, col, style, *covs])
     return out
 
 

@@ -65,7 +65,7 @@ from .._errors import InputError
 
 __all__ = [
     "LOCI", "CODINGS", "MISSING_CODES", "HWEResult",
-    "parse_genotypes", "parse_carrier", "carrier_label", "code_genotypes",
+    "parse_genotypes", "parse_carrier", "carrier_label", "binary_text_coding", "code_genotypes",
     "allele_frequencies", "genotype_counts", "hwe_exact", "hwe_test",
     "hwe_multiallelic_mc", "strand_check", "normalise_locus",
 ]
@@ -219,15 +219,11 @@ def _pairs_frame(pairs: list, codes: np.ndarray, locus: str, index: pd.Index) ->
     """Allele columns from the parsed distinct values (``pairs``, the last one None for
     missing cells) and each row's code into them (-1 = missing)."""
     take = np.where(codes < 0, len(pairs) - 1, codes)
-    first = np.array([None if p is None else p[0] for p in pairs], dtype=object)[take]
-    second = np.array([None if p is None else p[1] for p in pairs], dtype=object)[take]
-    if locus == "DRD4":
-        cols = {"allele1": pd.array(first, dtype="Int64"),
-                "allele2": pd.array(second, dtype="Int64")}
-    else:
-        cols = {"allele1": pd.Series(first, dtype="str", index=index).array,
-                "allele2": pd.Series(second, dtype="str", index=index).array}
-    return pd.DataFrame(cols, index=index)
+    dtype = "Int64" if locus == "DRD4" else "str"
+    # typed arrays of the few distinct alleles, then one vectorised take per column
+    first = pd.array([None if p is None else p[0] for p in pairs], dtype=dtype).take(take)
+    second = pd.array([None if p is None else p[1] for p in pairs], dtype=dtype).take(take)
+    return pd.DataFrame({"allele1": first, "allele2": second}, index=index)
 
 
 _CARRIER_TRUE = frozenset({"1", "YES", "Y", "TRUE", "T", "CARRIER", "+"})
@@ -265,6 +261,39 @@ def carrier_label(text: object) -> int | None:
     if _LABEL_CARRIER.match(t):
         return 1
     return None
+
+
+def binary_text_coding(levels, reference: str | None = None, *, column: str | None = None,
+                       file: str | None = None, option: str = "--reference",
+                       sensitive: bool = False) -> dict:
+    """0/1 coding of a two-valued text variable, by meaning, never alphabetically.
+
+    * ``reference`` given: that level is 0, the other 1.
+    * both levels recognised carrier / genotype-group labels
+      (:func:`analysis.measures.genotypes.carrier_label`, e.g. ``carrier`` / ``non-carrier``,
+      ``7R+`` / ``7R-``, ``A1 carrier`` / ``A2/A2``): the carrier (risk allele) is 1.
+    * otherwise an :class:`InputError` asking for the reference level.
+
+    >>> binary_text_coding(["carrier", "non-carrier"])
+    {'non-carrier': 0, 'carrier': 1}
+    >>> binary_text_coding(["female", "male"], "male")
+    {'male': 0, 'female': 1}
+    """
+    levels = [str(v) for v in levels]
+    if reference is not None:
+        if reference not in levels:
+            shown = "" if sensitive else f" {levels!r}"   # genotype / id values never shown
+            raise InputError(f"reference level {reference!r} is not one of the column's "
+                             f"values{shown}", file=file, column=column)
+        other = next(v for v in levels if v != reference)
+        return {reference: 0, other: 1}
+    meaning = {v: carrier_label(v) for v in levels}
+    if None not in meaning.values() and len(set(meaning.values())) == 2:
+        return dict(sorted(meaning.items(), key=lambda kv: kv[1]))
+    shown = "withheld" if sensitive else " / ".join(repr(v) for v in levels)
+    raise InputError(f"is two-valued text ({shown}) without a recognised carrier meaning: say "
+                     f"which value is coded 0 with {option} {column or 'COLUMN'}=VALUE",
+                     file=file, column=column)
 
 
 def _carrier_value(value: object) -> int | None | str:
@@ -321,9 +350,17 @@ def _risk_count(alleles: pd.DataFrame, locus: str) -> pd.Series:
 
 
 def _labels(alleles: pd.DataFrame) -> pd.Series:
-    ok = _complete(alleles)
-    text = alleles["allele1"].astype(str) + "/" + alleles["allele2"].astype(str)
-    return text.where(ok).astype("str")
+    """``"allele1/allele2"`` per row (missing unless both alleles are present): built on
+    one row of each distinct allele pair and spread to the rows by the pair's code."""
+    first, _ = pd.factorize(alleles["allele1"], use_na_sentinel=True)
+    second, u2 = pd.factorize(alleles["allele2"], use_na_sentinel=True)
+    codes, uniques = pd.factorize((first + 1) * (len(u2) + 1) + (second + 1))
+    row = np.empty(len(uniques), dtype=np.intp)
+    row[codes] = np.arange(len(codes))          # any row of each pair (they are alike)
+    few = alleles.iloc[row]
+    text = (few["allele1"].astype(str) + "/" + few["allele2"].astype(str)) \
+        .where(_complete(few)).astype("str")
+    return pd.Series(text.array.take(codes), index=alleles.index)
 
 
 def code_genotypes(alleles: pd.DataFrame, locus: str, coding: str = "carrier") -> pd.Series:
@@ -393,9 +430,12 @@ def genotype_counts(alleles: pd.DataFrame, locus: str) -> pd.DataFrame:
     >>> genotype_counts(a, "DRD2")["count"].tolist()
     [0, 1, 2]
     """
-    locus = normalise_locus(locus)
-    labels = _labels(alleles).dropna()
-    counts = labels.value_counts()
+    return _counts_of_labels(_labels(alleles), normalise_locus(locus))
+
+
+def _counts_of_labels(labels: pd.Series, locus: str) -> pd.DataFrame:
+    """:func:`genotype_counts` from the ``genotype`` coding (labels) of the rows."""
+    counts = labels.dropna().value_counts()
     if locus == "DRD2":
         order = ["A1/A1", "A1/A2", "A2/A2"]
     else:
@@ -484,14 +524,24 @@ def _het_distribution(n: int, n_rare: int) -> np.ndarray:
     if mid % 2 != n_rare % 2:
         mid += 1
     probs[mid] = 1.0
+    # the recurrences in Python floats (the same IEEE double operations as on numpy
+    # scalars, without boxing each one), stored once at the end
     hom_r, hom_c = (n_rare - mid) // 2, (n_common - mid) // 2
+    p, down = 1.0, []
     for het in range(mid, 1, -2):      # downward: P(h-2) from P(h)
-        probs[het - 2] = probs[het] * het * (het - 1) / (4.0 * (hom_r + 1) * (hom_c + 1))
+        p = p * het * (het - 1) / (4.0 * (hom_r + 1) * (hom_c + 1))
+        down.append(p)
         hom_r, hom_c = hom_r + 1, hom_c + 1
+    if down:
+        probs[mid - 2::-2] = down
     hom_r, hom_c = (n_rare - mid) // 2, (n_common - mid) // 2
+    p, up = 1.0, []
     for het in range(mid, n_rare - 1, 2):   # upward: P(h+2) from P(h)
-        probs[het + 2] = probs[het] * 4.0 * hom_r * hom_c / ((het + 2.0) * (het + 1.0))
+        p = p * 4.0 * hom_r * hom_c / ((het + 2.0) * (het + 1.0))
+        up.append(p)
         hom_r, hom_c = hom_r - 1, hom_c - 1
+    if up:
+        probs[mid + 2::2] = up
     return probs / probs.sum()
 
 
@@ -690,7 +740,7 @@ def hwe_test(alleles: pd.DataFrame, locus: str, *, n_perm: int = 2000, seed: int
     """
     locus = normalise_locus(locus)
     ok = _complete(alleles)
-    risk = _risk_count(alleles[ok], locus).astype(int)
+    risk = _risk_count(alleles, locus)[ok].astype(int)     # no copy of the allele frame
     n2, n1, n0 = int((risk == 2).sum()), int((risk == 1).sum()), int((risk == 0).sum())
     if locus == "DRD2":
         return hwe_exact(n2, n1, n0, locus=locus, labels=("A1/A1", "A1/A2", "A2/A2"))
@@ -721,7 +771,11 @@ def strand_check(alleles: pd.DataFrame) -> str | None:
     >>> strand_check(parse_genotypes(pd.Series(["A1/A1", "A1/A2"]), "DRD2")) is not None
     True
     """
-    freqs = allele_frequencies(alleles)
+    return _strand_warning(allele_frequencies(alleles))
+
+
+def _strand_warning(freqs: pd.DataFrame) -> str | None:
+    """:func:`strand_check` from the :func:`allele_frequencies` table."""
     if freqs.empty or not set(freqs["allele"]) <= {"A1", "A2"}:
         return None
     a1 = freqs.loc[freqs["allele"] == "A1", "frequency"]

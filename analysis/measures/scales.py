@@ -64,9 +64,9 @@ import pandas as pd
 from .._errors import InputError
 
 __all__ = [
-    "reverse_key", "score_scale", "cronbach_alpha", "alpha_from_cov",
+    "reverse_key", "score_scale", "score_answers", "cronbach_alpha", "alpha_from_cov",
     "standardized_alpha", "mcdonald_omega", "omega_from_cov", "fit_one_factor",
-    "OneFactorFit", "item_total", "reliability", "Reliability",
+    "OneFactorFit", "item_total", "reliability", "reliability_from_answers", "Reliability",
 ]
 
 _PSI_LOWER = 0.005          # factanal's lower bound for uniquenesses (correlation metric)
@@ -158,11 +158,40 @@ def score_scale(items: pd.DataFrame, *, reverse: Iterable[str] = (), min_value: 
         raise InputError(f"reverse-keyed item(s) {', '.join(map(repr, unknown))} are not "
                          "among the scale's items", file=file)
     _check_range(frame, min_value, max_value, file)
-    if reverse:
-        frame[reverse] = reverse_key(frame[reverse], min_value, max_value)
-    answered = frame.notna().sum(axis=1)
-    enough = answered >= min_answered * frame.shape[1] - 1e-9
-    return frame.mean(axis=1, skipna=True).where(enough & (answered > 0)).rename(name)
+    values = np.array(frame.to_numpy(dtype=float).T, order="C")      # (k, N), a copy
+    rows = [frame.columns.get_loc(c) for c in dict.fromkeys(reverse)]
+    if rows:
+        values[rows] = reverse_key(values[rows], min_value, max_value)
+    return pd.Series(score_answers(values, min_answered=min_answered), index=frame.index,
+                     name=name)
+
+
+def score_answers(values: np.ndarray, *, min_answered: float = 0.5) -> np.ndarray:
+    """Scores from checked, reverse-keyed answers: ``values`` is a (k, N) float array, one
+    row per item, NaN = unanswered.  The mean of the answered items (their sum, item by
+    item in order, over their number: the operations of pandas' ``mean(axis=1)``), NaN
+    when fewer than ``min_answered`` (a share) of the k items were answered.
+
+    >>> score_answers(np.array([[1.0, 5.0, np.nan], [1.0, 5.0, np.nan], [2.0, np.nan, 3.0]]))
+    array([1.33333333, 5.        ,        nan])
+    """
+    k, n = values.shape
+    answered = np.zeros(n, dtype=np.intp)
+    total, filled, missing = np.zeros(n), np.empty(n), np.empty(n, dtype=bool)
+    for j in range(k):                 # item by item: one row in cache at a time
+        np.isnan(values[j], out=missing)
+        answered += ~missing
+        np.copyto(filled, values[j])
+        np.putmask(filled, missing, 0.0)
+        if j:
+            total += filled
+        else:
+            total[:] = filled
+    enough = (answered >= min_answered * k - 1e-9) & (answered > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = total / answered
+    score[~enough] = np.nan
+    return score
 
 
 # ------------------------------------------------------------------ alpha
@@ -428,10 +457,10 @@ class Reliability:
                 "items": table, "warnings": list(self.warnings)}
 
 
-def _scale_warnings(frame: pd.DataFrame, data: np.ndarray, table: pd.DataFrame,
+def _scale_warnings(names: list[str], n_total: int, data: np.ndarray, table: pd.DataFrame,
                     label: str) -> list[str]:
     out = []
-    k, n = frame.shape[1], data.shape[0]
+    k, n = len(names), data.shape[0]
     if k < 2:
         out.append(f"{label} has {k} item(s): alpha and omega need at least 2 (omega 3); "
                    "reported as NaN")
@@ -440,11 +469,12 @@ def _scale_warnings(frame: pd.DataFrame, data: np.ndarray, table: pd.DataFrame,
                    "identified with 2); reported as NaN")
     if n < 2:
         out.append(f"{label} has {n} complete respondent(s): reliability reported as NaN")
-    elif n < _LOW_COMPLETE_SHARE * frame.shape[0]:
-        out.append(f"{label}: only {n} of {frame.shape[0]} respondents answered every item; "
+    elif n < _LOW_COMPLETE_SHARE * n_total:
+        out.append(f"{label}: only {n} of {n_total} respondents answered every item; "
                    "reliability uses complete cases")
-    if n >= 2:
-        for col in frame.columns[np.std(data, axis=0) == 0]:
+    # np.std == 0 needs every value equal (max == min): the std pass only when one is
+    if n >= 2 and np.any(data.max(axis=0) == data.min(axis=0)):
+        for col in np.asarray(names, dtype=object)[np.std(data, axis=0) == 0]:
             out.append(f"item {col} is constant among complete respondents: standardized "
                        "alpha and omega are undefined (NaN); consider dropping it")
     for row in table.itertuples():
@@ -454,11 +484,8 @@ def _scale_warnings(frame: pd.DataFrame, data: np.ndarray, table: pd.DataFrame,
     return out
 
 
-def _omega_with_note(data: np.ndarray, label: str) -> tuple[float, list[str]]:
-    if data.shape[0] < 2 or data.shape[1] < 3:
-        return math.nan, []
-    cov = np.cov(data, rowvar=False)
-    if _corr_from_cov(cov) is None:
+def _omega_with_note(cov: np.ndarray | None, k: int, label: str) -> tuple[float, list[str]]:
+    if cov is None or k < 3 or _corr_from_cov(cov) is None:
         return math.nan, []
     fit = fit_one_factor(cov)
     notes = []
@@ -470,11 +497,130 @@ def _omega_with_note(data: np.ndarray, label: str) -> tuple[float, list[str]]:
     return _omega(fit, "covariance"), notes
 
 
+def _answer_stats(x: np.ndarray, buffer: np.ndarray | None = None) -> tuple[float, float, int]:
+    """Mean, sd (n - 1 divisor) and n of one item's answers, NaN skipped.
+
+    The operations of pandas' ``Series.mean()`` / ``Series.std(ddof=1)`` (nanops:
+    zero-filled sum over the count; two-pass variance with the masked squares set
+    to 0), so the numbers are the ones pandas gives, bit for bit (tested).  ``buffer``
+    (same shape, float) is scratch space reused between items."""
+    mask = np.isnan(x)
+    filled = np.empty_like(x, dtype=float) if buffer is None else buffer
+    np.copyto(filled, x)
+    np.putmask(filled, mask, 0.0)
+    count = np.float64(x.size - int(mask.sum()))
+    total = filled.sum(dtype=np.float64)
+    if count <= 0:
+        return math.nan, math.nan, 0
+    mean = total / count
+    if count <= 1:
+        return float(mean), math.nan, int(count)
+    sqr = np.subtract(mean, filled, out=filled)
+    sqr **= 2
+    np.putmask(sqr, mask, 0)
+    return float(mean), float(np.sqrt(sqr.sum(dtype=np.float64) / (count - 1))), int(count)
+
+
+def _corrected_rs(data: np.ndarray, cov: np.ndarray | None) -> np.ndarray:
+    r"""Corrected item-total correlations from the complete cases' covariance matrix.
+
+    With :math:`S = \Sigma` (item covariances), :math:`s_j = \sum_i S_{ij}` and
+    :math:`T = \sum_{ij} S_{ij}`, the item's covariance with the sum of the other
+    items is :math:`s_j - S_{jj}` and that sum's variance :math:`T - 2 s_j + S_{jj}`:
+    :math:`r_j = (s_j - S_{jj}) / \sqrt{S_{jj}(T - 2 s_j + S_{jj})}`, the Pearson r
+    of :func:`_corrected_r` without a pass over the rows per item.  NaN (as there)
+    for fewer than 2 rows or a constant item or rest score."""
+    k, n = data.shape[1], data.shape[0]
+    if n < 2 or cov is None or k < 2:
+        return np.full(k, math.nan)
+    rows, total = cov.sum(axis=1), cov.sum()
+    diag = np.diag(cov)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (rows - diag) / np.sqrt(diag * (total - 2 * rows + diag))
+    r = np.clip(r, -1.0, 1.0)
+    # NaN where the item or the rest score is constant (np.std == 0, as _corrected_r).
+    # A constant item has max == min; a constant rest score has a variance that is
+    # rounding noise: far above that noise it cannot be constant, so the rows are
+    # read again only for items near it
+    rest_var = total - 2 * rows + diag
+    near = rest_var <= 1e-8 * (abs(total) + 2 * np.abs(rows) + np.abs(diag))
+    const = data.max(axis=0) == data.min(axis=0)
+    rest_sum = data.sum(axis=1) if near.any() else None
+    for j in np.flatnonzero(near | const):
+        x = data[:, j]
+        if np.std(x) == 0 or np.std(rest_sum - x if rest_sum is not None else
+                                    data.sum(axis=1) - x) == 0:
+            r[j] = math.nan
+    return r
+
+
+def _item_table(values: np.ndarray, names: list[str], data: np.ndarray,
+                cov: np.ndarray | None) -> pd.DataFrame:
+    """:func:`item_total`'s table from the (k, N) answers, the complete rows and their
+    covariance matrix (alpha if deleted from its sub-matrices, as there)."""
+    k = len(names)
+    r = _corrected_rs(data, cov)
+    rows, buffer = [], np.empty(values.shape[1])
+    for j, col in enumerate(names):
+        keep = [i for i in range(k) if i != j]
+        alpha_del = (alpha_from_cov(cov[np.ix_(keep, keep)])
+                     if cov is not None and len(keep) >= 2 else math.nan)
+        mean, sd, n = _answer_stats(values[j], buffer)
+        rows.append({"item": str(col), "r_corrected": float(r[j]), "alpha_if_deleted": alpha_del,
+                     "mean": mean, "sd": sd, "n": n})
+    return pd.DataFrame(rows, columns=["item", "r_corrected", "alpha_if_deleted",
+                                       "mean", "sd", "n"])
+
+
+def _standardized_from_cov(cov: np.ndarray) -> float:
+    k = cov.shape[0]
+    corr = _corr_from_cov(cov)
+    if corr is None:
+        return math.nan
+    rbar = (corr.sum() - k) / (k * (k - 1))
+    return float(k * rbar / (1 + (k - 1) * rbar))
+
+
+def reliability_from_answers(values: np.ndarray, names, *, name: str | None = None
+                             ) -> Reliability:
+    """:func:`reliability` of numeric answers already checked: ``values`` is a (k, N) float
+    array, one row per item (NaN = unanswered), ``names`` the k item names.
+
+    Every statistic comes from **one** covariance matrix of the complete rows (alpha,
+    standardised alpha, omega, alpha if deleted, corrected item-total r: all are
+    functions of it) and one pass per item for its mean, sd and n; the complete rows
+    are laid out as pandas lays out ``frame.dropna().to_numpy()``, so alpha, omega and
+    the item table equal those of :func:`cronbach_alpha`, :func:`standardized_alpha`,
+    :func:`mcdonald_omega` and :func:`item_total` bit for bit, and the corrected r to
+    rounding (closed form above; tests/test_scales.py states the tolerances).
+    """
+    values = np.ascontiguousarray(values, dtype=float)
+    names = [str(c) for c in names]
+    k, n_total = values.shape
+    complete = ~np.isnan(values).any(axis=0)
+    rows = np.empty((k, int(complete.sum())))     # complete rows, item by item (C order);
+    for j in range(k):                            # its transpose is laid out as pandas'
+        rows[j] = values[j][complete]             # dropna().to_numpy(): same np.cov bits
+    data = rows.T
+    n = data.shape[0]
+    cov = np.cov(data, rowvar=False) if n >= 2 and k >= 2 else None
+    label = f"scale {name}" if name else "the scale"
+    table = _item_table(values, names, data, cov)
+    omega, notes = _omega_with_note(cov, k, label)
+    warnings = _scale_warnings(names, n_total, data, table, label) + notes
+    return Reliability(name=name, n=int(n), n_total=int(n_total), k=int(k),
+                       alpha=alpha_from_cov(cov) if cov is not None else math.nan,
+                       standardized_alpha=(_standardized_from_cov(cov) if cov is not None
+                                           else math.nan),
+                       omega=omega, omega_metric="covariance", items=table,
+                       warnings=tuple(warnings))
+
+
 def reliability(items, *, name: str | None = None) -> Reliability:
     """Alpha, standardised alpha, omega (covariance metric) and item table of one scale.
 
     Never raises for a degenerate scale (NaN + a warning instead); non-numeric
-    items raise InputError.
+    items raise InputError.  Computed by :func:`reliability_from_answers`.
 
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 1, 4, 3, 5], "c": [5, 3, 4, 2, 1]})
     >>> rel = reliability(df, name="demo")
@@ -482,12 +628,5 @@ def reliability(items, *, name: str | None = None) -> Reliability:
     (3, True)
     """
     frame = _numeric_items(items)
-    data = frame.dropna().to_numpy(dtype=float)
-    label = f"scale {name}" if name else "the scale"
-    table = item_total(frame)
-    omega, notes = _omega_with_note(data, label)
-    warnings = _scale_warnings(frame, data, table, label) + notes
-    return Reliability(name=name, n=int(data.shape[0]), n_total=int(frame.shape[0]),
-                       k=int(frame.shape[1]), alpha=cronbach_alpha(frame),
-                       standardized_alpha=standardized_alpha(frame), omega=omega,
-                       omega_metric="covariance", items=table, warnings=tuple(warnings))
+    values = frame.to_numpy(dtype=float).T
+    return reliability_from_answers(values, list(frame.columns), name=name)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from ..measures.genotypes import binary_text_coding  # noqa: F401  (lives beside carrier_label)
 from .models import OLSFit, fit_ols, normalise_se_type
 from .probing import (ConditionalEffects, JohnsonNeyman, _records, conditional_effects,
                       johnson_neyman, linear_combination, moderator_values, wald_test)
@@ -219,41 +220,6 @@ def _numeric(col: pd.Series, name: str, file: str | None, coding: dict,
     raise InputError("is not numeric (and not a two-valued text variable that could be coded 0/1)",
                      file=file, column=name, rows=rows, values=text[bad].tolist(),
                      hint="recode it, or fix the listed rows", sensitive=sensitive)
-
-
-def binary_text_coding(levels, reference: str | None = None, *, column: str | None = None,
-                       file: str | None = None, option: str = "--reference",
-                       sensitive: bool = False) -> dict:
-    """0/1 coding of a two-valued text variable, by meaning, never alphabetically.
-
-    * ``reference`` given: that level is 0, the other 1.
-    * both levels recognised carrier / genotype-group labels
-      (:func:`analysis.measures.genotypes.carrier_label`, e.g. ``carrier`` / ``non-carrier``,
-      ``7R+`` / ``7R-``, ``A1 carrier`` / ``A2/A2``): the carrier (risk allele) is 1.
-    * otherwise an :class:`InputError` asking for the reference level.
-
-    >>> binary_text_coding(["carrier", "non-carrier"])
-    {'non-carrier': 0, 'carrier': 1}
-    >>> binary_text_coding(["female", "male"], "male")
-    {'male': 0, 'female': 1}
-    """
-    from ..measures.genotypes import carrier_label
-
-    levels = [str(v) for v in levels]
-    if reference is not None:
-        if reference not in levels:
-            shown = "" if sensitive else f" {levels!r}"   # genotype / id values never shown
-            raise InputError(f"reference level {reference!r} is not one of the column's "
-                             f"values{shown}", file=file, column=column)
-        other = next(v for v in levels if v != reference)
-        return {reference: 0, other: 1}
-    meaning = {v: carrier_label(v) for v in levels}
-    if None not in meaning.values() and len(set(meaning.values())) == 2:
-        return dict(sorted(meaning.items(), key=lambda kv: kv[1]))
-    shown = "withheld" if sensitive else " / ".join(repr(v) for v in levels)
-    raise InputError(f"is two-valued text ({shown}) without a recognised carrier meaning: say "
-                     f"which value is coded 0 with {option} {column or 'COLUMN'}=VALUE",
-                     file=file, column=column)
 
 
 def _coerce(data: pd.DataFrame, columns: Sequence[str], file: str | None,
