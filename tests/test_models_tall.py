@@ -156,3 +156,19 @@ def test_leverage_one_is_refused_on_the_tsqr_path():
     assert fit_ols(X, y, TERMS, se="HC1").nobs == len(y)
     with pytest.raises(InputError, match="leverage 1"):
         fit_ols(X, y, TERMS, se="HC3")
+
+
+def test_design_matrix_layout_follows_the_threshold():
+    # Below the threshold exactly np.column_stack (row-major: the old arithmetic); from it on
+    # column-major with the same values, and the fit does not depend on the layout.
+    rng = np.random.default_rng(9)
+    for n in (500, TALL_QR_ROWS):
+        cols = [np.ones(n), rng.normal(size=n), rng.integers(0, 2, n)]
+        X = models.design_matrix(cols)
+        np.testing.assert_array_equal(X, np.column_stack(cols))
+        assert X.flags["C_CONTIGUOUS"] if n < TALL_QR_ROWS else X.flags["F_CONTIGUOUS"]
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=len(X))
+    by_column = fit_ols(X, y, ["i", "a", "b"], se="HC3")
+    by_row = fit_ols(np.ascontiguousarray(X), y, ["i", "a", "b"], se="HC3")
+    np.testing.assert_allclose(by_column.params, by_row.params, rtol=1e-12)
+    np.testing.assert_allclose(by_column.vcov, by_row.vcov, rtol=1e-11)
