@@ -386,8 +386,12 @@ def _tsqr(X: np.ndarray, y: np.ndarray) -> _ThinQR:
     return _ThinQR(r=r_aug[:k, :k], qty=r_aug[:k, k], x=X)
 
 
-#: Bytes per block of rows in :func:`_tsqr` and the leverages (cache-resident).
-_BLOCK_BYTES = 1 << 18
+#: Bytes per block of rows in :func:`_tsqr` and the leverages: 8,192 values, so that every
+#: LAPACK / BLAS call on a block stays below OpenBLAS's multithreading threshold (gemv:
+#: ``m n < 9,216``).  Above it each of the thousands of small calls wakes a second thread,
+#: which costs more than the work whenever the other core is busy (1,000,000 x 8 with two
+#: busy cores: 35 ms at 910 rows per block, 0.13-1.6 s at 3,640 rows).
+_BLOCK_BYTES = 1 << 16
 
 
 def _row_blocks(n: int, k: int):
