@@ -47,20 +47,23 @@ TALL_QR_ROWS = 20_000
 
 
 def design_matrix(columns) -> np.ndarray:
-    """The ``n x k`` design from its columns (arrays of length ``n``).
+    """The ``n x k`` design from its columns: 1-D arrays of length ``n`` or 2-D blocks of
+    columns, as for ``np.column_stack``.
 
-    ``np.column_stack`` (row-major) below :data:`TALL_QR_ROWS` rows, so every small design
-    and its arithmetic stay exactly as they were; column-major from there on, where each
-    column is written in one contiguous pass (row-major writes every column with a stride
-    of ``k`` values: four times slower at 1,000,000 x 8) and TSQR reads blocks of rows.
+    Exactly ``np.column_stack`` below :data:`TALL_QR_ROWS` rows (its memory layout too, on
+    which BLAS's summation order depends), so every small design and its arithmetic stay
+    as they were; column-major from there on, where each column is written in one
+    contiguous pass (``np.column_stack`` of 1-D columns writes row-major, every column
+    with a stride of ``k`` values: four times slower at 1,000,000 x 8).
 
     >>> design_matrix([np.ones(3), np.arange(3.0)]).tolist()
     [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
     """
-    cols = [np.asarray(c, dtype=float) for c in columns]
-    if not cols or cols[0].shape[0] < TALL_QR_ROWS:
-        return np.column_stack(cols)
-    X = np.empty((cols[0].shape[0], len(cols)), order="F")
+    blocks = [np.asarray(c, dtype=float) for c in columns]
+    if not blocks or blocks[0].shape[0] < TALL_QR_ROWS:
+        return np.column_stack(blocks)
+    cols = [col for b in blocks for col in (b.T if b.ndim == 2 else [b])]
+    X = np.empty((blocks[0].shape[0], len(cols)), order="F")
     for j, col in enumerate(cols):
         X[:, j] = col
     return X

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .models import OLSFit, design_matrix, fit_ols, normalise_se_type
+from .models import TALL_QR_ROWS, OLSFit, design_matrix, fit_ols, normalise_se_type
 from .probing import (ConditionalEffects, JohnsonNeyman, _records, conditional_effects,
                       johnson_neyman, linear_combination, moderator_values, wald_test)
 
@@ -557,11 +557,13 @@ def probe_pair(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     ``probe(moderator by focal)`` from one sample, one design and one fit.
 
     The two orientations are one regression with the columns of X and W swapped, and
-    least squares is equivariant under a permutation of the design's columns: the
-    reverse fit is the forward one with ``b`` and ``V`` permuted (:meth:`OLSFit.permuted`),
-    nothing is refitted.  Everything else of either orientation (tests, conditional
-    effects, Johnson-Neyman) comes from the same code as :func:`probe`, whose options
-    these are; the results equal two :func:`probe` calls up to rounding.  Numeric or
+    least squares is equivariant under a permutation of the design's columns: from
+    :data:`~analysis.stats.models.TALL_QR_ROWS` complete rows on, the reverse fit is the
+    forward one with ``b`` and ``V`` permuted (:meth:`OLSFit.permuted`), nothing refitted,
+    and the results equal two :func:`probe` calls up to rounding (1e-10 relative); below
+    it the reverse model is refitted (cheap there), so they equal them bit for bit.
+    Everything else of either orientation (tests, conditional effects, Johnson-Neyman)
+    comes from the same code as :func:`probe`, whose options these are.  Numeric or
     two-valued X and W only (a multicategorical variable is an :class:`InputError`).
 
     Returns a :class:`ProbePair`: ``forward``, ``reverse`` and the complete-case frame both
@@ -576,6 +578,9 @@ def probe_pair(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     fit, reduced, X, y = _fit_model1(sample, kw)
     forward = _model1_result(sample, fit, reduced, X, y, kw)
     swap = {**kw, "focal": moderator, "moderator": focal}
+    if len(y) < TALL_QR_ROWS:       # small samples: refitted, bit for bit as probe (cheap)
+        return ProbePair(forward=forward, reverse=_model1_result(sample, *_fit_model1(sample, swap),
+                                                                 swap), frame=sample.frame)
     order = [0, 2, 1, 3, *range(4, len(fit.terms))]
     inter = f"{moderator}:{focal}"
     terms = ["Intercept", moderator, focal, inter, *kw["covariates"]]
@@ -640,8 +645,7 @@ def _fit_model1(sample, kw):
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
     inter = f"{focal}:{moderator}"
     terms = ["Intercept", focal, moderator, inter, *kw["covariates"]]
-    X = design_matrix([np.ones(len(frame)), x, w, x * w,
-                       *(frame[c].to_numpy() for c in kw["covariates"])])
+    X = design_matrix([np.ones(len(frame)), x, w, x * w, frame[list(kw["covariates"])].to_numpy()])
     y = frame[kw["outcome"]].to_numpy()
     fit = fit_ols(X, y, terms, se=kw["se"], alpha=kw["alpha"], weights=sample.weights,
                   cluster=sample.cluster)

@@ -185,7 +185,7 @@ def study1(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
         frame, _, n_drop = prepare_columns(data, [outcome, *predictors])
         for col in gene_cols:
             _check_binary(frame, col)
-        X = design_matrix([np.ones(len(frame)), *(frame[c].to_numpy() for c in predictors)])
+        X = design_matrix([np.ones(len(frame)), frame[predictors].to_numpy()])
         fits[outcome] = fit_ols(X, frame[outcome].to_numpy(), ["Intercept", *predictors],
                                 se=se, alpha=alpha)
         n[outcome], dropped[outcome] = len(frame), n_drop
