@@ -20,11 +20,11 @@ import pandas as pd
 
 from .._errors import InputError
 from ..measures.genotypes import binary_text_coding  # noqa: F401  (lives beside carrier_label)
-from .models import OLSFit, fit_ols, normalise_se_type
+from .models import TALL_QR_ROWS, OLSFit, design_matrix, fit_ols, normalise_se_type
 from .probing import (ConditionalEffects, JohnsonNeyman, _records, conditional_effects,
                       johnson_neyman, linear_combination, moderator_values, wald_test)
 
-__all__ = ["probe", "ProbeResult", "prepare_columns"]
+__all__ = ["probe", "probe_pair", "ProbePair", "ProbeResult", "prepare_columns"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,12 +231,29 @@ def _coerce(data: pd.DataFrame, columns: Sequence[str], file: str | None,
     if unknown:
         raise InputError(f"a reference level is given for {sorted(unknown)[0]!r}, which is not "
                          "a used column")
-    frame = pd.DataFrame({c: _numeric(data[c], c, file, coding, reference.get(c)) for c in columns})
-    inf = np.isinf(frame.to_numpy())
-    if inf.any():
-        r, c = np.argwhere(inf)[0]
-        raise InputError("is infinite", file=file, column=columns[c], rows=[int(r) + 1])
+    frame = pd.DataFrame({c: _numeric(data[c], c, file, coding, reference.get(c)) for c in columns},
+                         copy=False)                  # copy-on-write: no column copied here
+    first = None                                      # first infinite cell, row by row
+    for j, name in enumerate(frame.columns):
+        rows = np.flatnonzero(np.isinf(frame[name].to_numpy()))
+        if rows.size and (first is None or rows[0] < first[0]):
+            first = (int(rows[0]), j)
+    if first is not None:
+        raise InputError("is infinite", file=file, column=columns[first[1]], rows=[first[0] + 1])
     return frame, coding
+
+
+def _complete_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows without a missing value (``frame.notna().all(axis=1)`` of a float frame)."""
+    keep = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
+        keep &= ~np.isnan(frame[name].to_numpy())
+    return keep
+
+
+def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` with a fresh 0..n-1 index (no row copy when every row is kept)."""
+    return (frame if keep.all() else frame[keep]).reset_index(drop=True)
 
 
 def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | None = None,
@@ -250,11 +267,11 @@ def prepare_columns(data: pd.DataFrame, columns: Sequence[str], *, file: str | N
     if len(data) == 0:
         raise InputError("the data have no rows", file=file)
     frame, coding = _coerce(data, columns, file, reference)
-    complete = frame.dropna()
-    if complete.empty:
+    keep = _complete_rows(frame)
+    if not keep.any():
         raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
                          f"used columns ({', '.join(columns)})", file=file)
-    return complete.reset_index(drop=True), coding, len(frame) - len(complete)
+    return _kept_rows(frame, keep), coding, int(np.count_nonzero(~keep))
 
 
 def weights_column(col: pd.Series, name: str, file: str | None) -> np.ndarray:
@@ -313,7 +330,7 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
     if len(data) == 0:
         raise InputError("the data have no rows", file=file)
     frame, coding = _coerce(data, columns, file, reference)
-    keep = frame.notna().all(axis=1).to_numpy().copy()
+    keep = _complete_rows(frame)
     w = None if weights is None else weights_column(data[weights], weights, file)
     if cluster is not None:
         labels = data[cluster].astype("string").str.strip()
@@ -325,22 +342,22 @@ def prepare_sample(data: pd.DataFrame, columns: Sequence[str], *, cluster: str |
     if not keep.any():
         raise InputError(f"all {len(frame)} rows have a missing value in at least one of the "
                          f"used columns ({', '.join([*columns, *extra])})", file=file)
-    _check_outcome(frame[columns[0]][keep], columns[0], linear_probability, file)
+    _check_outcome(frame[columns[0]].to_numpy()[keep], columns[0], linear_probability, file)
     codes = None
     if cluster is not None:
         codes, n_clusters = cluster_codes(labels[keep].to_numpy())
         if n_clusters < 2:
             raise InputError("has a single cluster in the rows analysed: cluster-robust standard "
                              "errors need at least two", file=file, column=cluster)
-    return Sample(frame=frame[keep].reset_index(drop=True), coding=coding, n_dropped=n_dropped,
+    return Sample(frame=_kept_rows(frame, keep), coding=coding, n_dropped=n_dropped,
                   cluster=codes, weights=None if w is None else w[keep], n_zero_weight=n_zero,
                   linear_probability=bool(linear_probability), recoded=dict(recoded or {}))
 
 
-def _check_outcome(y: pd.Series, name: str, linear_probability: bool | None, file) -> None:
+def _check_outcome(y: np.ndarray, name: str, linear_probability: bool | None, file) -> None:
     if linear_probability is None:
         return
-    two = y.nunique() == 2
+    two = _n_distinct(y) == 2
     if two and not linear_probability:
         raise InputError("has two values only (a binary outcome): least squares would silently fit "
                          "a linear probability model", file=file, column=name,
@@ -352,9 +369,26 @@ def _check_outcome(y: pd.Series, name: str, linear_probability: bool | None, fil
 
 def _check_variation(frame: pd.DataFrame, names: Sequence[str], file: str | None) -> None:
     for name in names:
-        if frame[name].nunique() < 2:
+        if _n_distinct(frame[name]) < 2:
             raise InputError("is constant in the rows analysed: it cannot be a predictor or moderator",
                              file=file, column=name)
+
+
+def _n_distinct(values) -> int:
+    """``min(nunique, 3)``: the number of distinct non-missing values, counted up to three;
+    for numbers without hashing or sorting (two passes for min / max, one comparison)."""
+    col = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if not pd.api.types.is_numeric_dtype(col):
+        return min(int(col.nunique()), 3)
+    v = col.to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(v).any():
+        v = v[~np.isnan(v)]
+    if v.size == 0:
+        return 0
+    lo, hi = v.min(), v.max()
+    if lo == hi:
+        return 1
+    return 2 if np.all((v == lo) | (v == hi)) else 3
 
 
 # ------------------------------------------------------------------------- probe
@@ -470,60 +504,151 @@ def probe(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
     >>> res.conditional_effects()["label"].tolist()
     ['group=0', 'group=1']
     """
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    if min_group_size is not None and min_group_size < 2:
-        raise InputError(f"--min-group-size must be at least 2, got {min_group_size}")
-    se = resolve_se(se, cluster, weights, linear_probability)
-    covariates = tuple(covariates)
-    used = [outcome, focal, moderator, *covariates]
+    kw = _checked_options(locals())
     from .twomoderators import check_two_moderator_options
-    model = check_two_moderator_options(moderator2, model)
-    if model > 1:
-        return _probe_two(data, locals())
-    _check_columns(data, used, file)
+    kw["model"] = check_two_moderator_options(moderator2, model)
+    if kw["model"] > 1:
+        return _probe_two(data, kw)
+    data, sample, res = _model1_sample(data, kw)
+    if res is not None:
+        return res
+    return _model1_result(sample, *_fit_model1(sample, kw), kw)
+
+
+def probe_pair(data: pd.DataFrame, *, outcome: str, focal: str, moderator: str,
+               covariates: Sequence[str] = (), se: str | None = None, alpha: float = 0.05,
+               reference: dict | None = None, jn_fdr: bool = False, weights: str | None = None,
+               min_group_size: int | None = None, file: str | None = None) -> ProbePair:
+    """Model 1 in both orientations at the cost of one: ``probe(focal by moderator)`` and
+    ``probe(moderator by focal)`` from one sample, one design and one fit.
+
+    The two orientations are one regression with the columns of X and W swapped, and
+    least squares is equivariant under a permutation of the design's columns: from
+    :data:`~analysis.stats.models.TALL_QR_ROWS` complete rows on, the reverse fit is the
+    forward one with ``b`` and ``V`` permuted (:meth:`OLSFit.permuted`), nothing refitted,
+    and the results equal two :func:`probe` calls up to rounding (1e-10 relative); below
+    it the reverse model is refitted (cheap there), so they equal them bit for bit.
+    Everything else of either orientation (tests, conditional effects, Johnson-Neyman)
+    comes from the same code as :func:`probe`, whose options these are.  Numeric or
+    two-valued X and W only (a multicategorical variable is an :class:`InputError`).
+
+    Returns a :class:`ProbePair`: ``forward``, ``reverse`` and the complete-case frame both
+    were fitted on (row-level data: for aggregates only).
+    """
+    kw = _checked_options({**_defaults(probe), **{k: v for k, v in locals().items()
+                                                  if k != "data"}})
+    data, sample, res = _model1_sample(data, kw)
+    if res is not None:
+        raise InputError(f"probe_pair takes numeric or two-valued variables; {focal!r} or "
+                         f"{moderator!r} is multicategorical: use probe")
+    fit, reduced, X, y = _fit_model1(sample, kw)
+    forward = _model1_result(sample, fit, reduced, X, y, kw)
+    swap = {**kw, "focal": moderator, "moderator": focal}
+    if len(y) < TALL_QR_ROWS:       # small samples: refitted, bit for bit as probe (cheap)
+        return ProbePair(forward=forward, reverse=_model1_result(sample, *_fit_model1(sample, swap),
+                                                                 swap), frame=sample.frame)
+    order = [0, 2, 1, 3, *range(4, len(fit.terms))]
+    inter = f"{moderator}:{focal}"
+    terms = ["Intercept", moderator, focal, inter, *kw["covariates"]]
+    reduced_order = [0, 2, 1, *range(3, len(reduced.terms))]
+    reverse = _model1_result(sample, fit.permuted(order, terms),
+                             reduced.permuted(reduced_order, [t for t in terms if t != inter]),
+                             None, None, swap)
+    return ProbePair(forward=forward, reverse=reverse, frame=sample.frame)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbePair:
+    """:func:`probe_pair`: the model in both orientations and the frame it was fitted on."""
+
+    forward: ProbeResult
+    reverse: ProbeResult
+    frame: pd.DataFrame = field(repr=False)
+
+
+def _defaults(function) -> dict:
+    import inspect
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _checked_options(kw: dict) -> dict:
+    """:func:`probe`'s options checked and normalised (alpha, group size, SE type, covariates)."""
+    if not 0 < kw["alpha"] < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {kw['alpha']!r}")
+    if kw["min_group_size"] is not None and kw["min_group_size"] < 2:
+        raise InputError(f"--min-group-size must be at least 2, got {kw['min_group_size']}")
+    kw = dict(kw)
+    kw["se"] = resolve_se(kw["se"], kw["cluster"], kw["weights"], kw["linear_probability"])
+    kw["covariates"] = tuple(kw["covariates"])
+    kw["used"] = [kw["outcome"], kw["focal"], kw["moderator"], *kw["covariates"]]
+    return kw
+
+
+def _model1_sample(data, kw):
+    """Columns checked, genotype/categorical variables resolved (a multicategorical focal or
+    moderator is probed here: ``(data, None, result)``), the sample prepared and checked."""
+    focal, moderator, covariates, file = kw["focal"], kw["moderator"], kw["covariates"], kw["file"]
+    _check_columns(data, kw["used"], file)
     recoded = {}
-    if categorical or genotype or _may_be_categorical(data, [focal, moderator]):
-        data, res, recoded = _probe_categorical(data, locals())
+    if kw["categorical"] or kw["genotype"] or _may_be_categorical(data, [focal, moderator]):
+        data, res, recoded = _probe_categorical(data, kw)
         if res is not None:
-            return res
-    sample = prepare_sample(data, used, cluster=cluster, weights=weights, file=file,
-                            reference=reference, linear_probability=linear_probability,
-                            recoded=recoded)
-    frame, coding = sample.frame, sample.coding
-    _check_variation(frame, [focal, moderator, *covariates], file)
-    _check_small_genetic_groups(data, frame, [focal, moderator], recoded, min_group_size, file)
+            return data, None, res
+    sample = prepare_sample(data, kw["used"], cluster=kw["cluster"], weights=kw["weights"],
+                            file=file, reference=kw["reference"],
+                            linear_probability=kw["linear_probability"], recoded=recoded)
+    _check_variation(sample.frame, [focal, moderator, *covariates], file)
+    _check_small_genetic_groups(data, sample.frame, [focal, moderator], recoded,
+                                kw["min_group_size"], file)
+    return data, sample, None
+
+
+def _fit_model1(sample, kw):
+    """``Y = b0 + b1 X + b2 W + b3 XW + covariates`` and the model without ``XW`` (for the
+    R-squared change): ``(fit, reduced, X, y)``."""
+    frame, focal, moderator = sample.frame, kw["focal"], kw["moderator"]
     x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
     inter = f"{focal}:{moderator}"
-    terms = ["Intercept", focal, moderator, inter, *covariates]
-    X = np.column_stack([np.ones(len(frame)), x, w, x * w, frame[list(covariates)].to_numpy()])
-    y = frame[outcome].to_numpy()
-    fit = fit_ols(X, y, terms, se=se, alpha=alpha, weights=sample.weights, cluster=sample.cluster)
+    terms = ["Intercept", focal, moderator, inter, *kw["covariates"]]
+    X = design_matrix([np.ones(len(frame)), x, w, x * w, frame[list(kw["covariates"])].to_numpy()])
+    y = frame[kw["outcome"]].to_numpy()
+    fit = fit_ols(X, y, terms, se=kw["se"], alpha=kw["alpha"], weights=sample.weights,
+                  cluster=sample.cluster)
     reduced = fit_ols(np.delete(X, 3, axis=1), y, [t for t in terms if t != inter], se="ols",
                       weights=sample.weights)
+    return fit, reduced, X, y
+
+
+def _model1_result(sample, fit, reduced, X, y, kw) -> ProbeResult:
+    """Tests, conditional effects, JN, centring and resampling of a fitted Model 1."""
+    frame, coding = sample.frame, sample.coding
+    focal, moderator, alpha, seed = kw["focal"], kw["moderator"], kw["alpha"], kw["seed"]
+    x, w = frame[focal].to_numpy(), frame[moderator].to_numpy()
+    inter, terms = f"{focal}:{moderator}", list(fit.terms)
     f_change, _, df_change, p_change = wald_test(fit, [inter])
     model_f, _, model_df2, model_p = wald_test(fit, terms[1:])
-    binary = np.unique(w).size == 2
-    labels, values = _probe_points(w, binary, at, moderator, coding, sample.weights)
+    binary = _n_distinct(w) == 2
+    labels, values = _probe_points(w, binary, kw["at"], moderator, coding, sample.weights)
     effects = conditional_effects(fit, focal, inter, values, moderator=moderator, labels=labels,
                                   observed_range=(float(w.min()), float(w.max())))
-    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator, fdr=jn_fdr,
-                                            weights=sample.weights)
+    jn = None if binary else johnson_neyman(fit, focal, inter, w, moderator=moderator,
+                                            fdr=kw["jn_fdr"], weights=sample.weights)
     jn_grid = None if jn is None else _jn_grid(fit, focal, inter, moderator, jn)
-    centering = _centering(center, {focal: x, moderator: w})
+    centering = _centering(kw["center"], {focal: x, moderator: w})
     L_coef = _coefficient_rows(terms, centering, focal, moderator)
-    boot = (_bootstrap(X, y, terms, L_coef, labels, values, bootstrap, seed, alpha, sample)
-            if bootstrap else None)
-    wild = (_wild(fit, X, y, sample, inter, labels, values, wild_bootstrap, wild_weights,
-                  wild_null, seed) if wild_bootstrap else None)
+    boot = (_bootstrap(X, y, terms, L_coef, labels, values, kw["bootstrap"], seed, alpha, sample)
+            if kw["bootstrap"] else None)
+    wild = (_wild(fit, X, y, sample, inter, labels, values, kw["wild_bootstrap"],
+                  kw["wild_weights"], kw["wild_null"], seed) if kw["wild_bootstrap"] else None)
     return ProbeResult(
-        outcome=outcome, focal=focal, moderator=moderator, covariates=covariates,
-        n=len(frame), n_dropped=sample.n_dropped, se_type=se, alpha=alpha, coding=coding, fit=fit,
-        r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
+        outcome=kw["outcome"], focal=focal, moderator=moderator, covariates=kw["covariates"],
+        n=len(frame), n_dropped=sample.n_dropped, se_type=kw["se"], alpha=alpha, coding=coding,
+        fit=fit, r2_change=fit.r2 - reduced.r2, f_change=f_change, p_change=p_change,
         df_change=float(df_change), model_df2=float(model_df2), model_f=model_f,
         model_p=model_p, moderator_binary=binary, effects=effects, jn=jn,
-        jn_grid=jn_grid, boot=boot, centering=centering, cluster=cluster, weights=weights,
-        wild=wild, notes=_notes(effects, sample, fit, cluster))
+        jn_grid=jn_grid, boot=boot, centering=centering, cluster=kw["cluster"],
+        weights=kw["weights"], wild=wild, notes=_notes(effects, sample, fit, kw["cluster"]))
 
 
 def _check_small_genetic_groups(data, frame, roles, recoded, min_group_size, file) -> None:

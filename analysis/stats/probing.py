@@ -146,8 +146,8 @@ def moderator_values(w: np.ndarray, binary: bool,
     [1.76, 5.5, 9.24, 2.472, 5.5, 8.528]
     """
     w = np.asarray(w, dtype=float)
-    if binary:
-        groups = np.unique(w)
+    if binary:        # w takes two values: np.unique(w) without sorting all of w
+        groups = np.unique([w.min(), w.max()])
         return [f"group={g:g}" for g in groups], groups
     if weights is None:
         pct = np.percentile(w, [16, 50, 84], method="weibull")

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ..stats.models import OLSFit, fit_ols, normalise_se_type
-from ..stats.moderation import ProbeResult, prepare_columns, probe
+from ..stats.models import OLSFit, design_matrix, fit_ols, normalise_se_type
+from ..stats.moderation import ProbeResult, prepare_columns, probe, probe_pair
 from ..stats.probing import _records, linear_combination, wald_test
 
 __all__ = [
@@ -185,7 +185,7 @@ def study1(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
         frame, _, n_drop = prepare_columns(data, [outcome, *predictors])
         for col in gene_cols:
             _check_binary(frame, col)
-        X = np.column_stack([np.ones(len(frame)), frame[predictors].to_numpy()])
+        X = design_matrix([np.ones(len(frame)), frame[predictors].to_numpy()])
         fits[outcome] = fit_ols(X, frame[outcome].to_numpy(), ["Intercept", *predictors],
                                 se=se, alpha=alpha)
         n[outcome], dropped[outcome] = len(frame), n_drop
@@ -196,7 +196,8 @@ def study1(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
 
 
 def _check_binary(frame: pd.DataFrame, col: str) -> None:
-    bad = ~frame[col].isin([0.0, 1.0]).to_numpy()
+    values = frame[col].to_numpy(dtype=float)
+    bad = (values != 0.0) & (values != 1.0)
     if bad.any():
         raise InputError("must be a 0/1 carrier code", column=col,
                          rows=(np.flatnonzero(bad) + 1).tolist(), sensitive=True,
@@ -325,8 +326,7 @@ def study2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
             col = GENES[gene]
             for style in styles:
                 key = (outcome, gene, style)
-                frame = _model_frame(data, outcome, col, style, covariates)
-                fwd, rev = _probe_pair(data, outcome, col, style, covariates, se, alpha)
+                fwd, rev, frame = _probe_pair(data, outcome, col, style, covariates, se, alpha)
                 probes[key], reverse[key], jn[key] = fwd, rev, rev.jn.to_dict()
                 parts["inter"].append(_interaction_row(key, fwd))
                 parts["slopes"].append(_simple_slopes(key, fwd, frame))
@@ -358,12 +358,12 @@ def study2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 0.05,
 
 
 def _probe_pair(data, outcome, col, style, covariates, se, alpha):
-    """The model in both orientations: style slopes by gene, and gene effect along style."""
-    fwd = probe(data, outcome=outcome, focal=style, moderator=col, covariates=covariates,
-                se=se, alpha=alpha)
-    rev = probe(data, outcome=outcome, focal=col, moderator=style, covariates=covariates,
-                se=se, alpha=alpha)
-    return fwd, rev
+    """The model in both orientations, fitted once (:func:`~analysis.stats.moderation.probe_pair`):
+    style slopes by gene, gene effect along style, and the complete-case frame they used."""
+    pair = probe_pair(data, outcome=outcome, focal=style, moderator=col, covariates=covariates,
+                      se=se, alpha=alpha)
+    _check_binary(pair.frame, col)
+    return pair.forward, pair.reverse, pair.frame
 
 
 def _model_frame(data, outcome, col, style, covariates) -> pd.DataFrame:
@@ -402,7 +402,8 @@ def _simple_slopes(key, fwd: ProbeResult, frame: pd.DataFrame) -> pd.DataFrame:
     labels = GROUP_LABELS[key[1]]
     out = eff[["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]].copy()
     out.insert(0, "group", [labels[0], labels[1]])
-    out["n_group"] = [int((frame[gene_col] == g).sum()) for g in (0, 1)]
+    genes = frame[gene_col].to_numpy()
+    out["n_group"] = [int(np.count_nonzero(genes == g)) for g in (0, 1)]
     return _key_columns(out, key)
 
 
@@ -417,7 +418,8 @@ def _gene_effect_grid(key, rev: ProbeResult) -> pd.DataFrame:
 def _predicted_lines(key, fwd: ProbeResult, frame: pd.DataFrame) -> pd.DataFrame:
     """Predicted outcome ``b0 + bA a + bG g + bGA a g + sum_k g_k mean(C_k)`` as ``L @ b``."""
     fit, style, gene_col = fwd.fit, fwd.focal, fwd.moderator
-    grid = np.linspace(frame[style].min(), frame[style].max(), _LINE_POINTS)
+    a, genes = frame[style].to_numpy(), frame[gene_col].to_numpy()
+    grid = np.linspace(a.min(), a.max(), _LINE_POINTS)
     means = {c: float(frame[c].mean()) for c in fwd.covariates}
     parts = []
     for g, label in GROUP_LABELS[key[1]].items():
@@ -431,7 +433,7 @@ def _predicted_lines(key, fwd: ProbeResult, frame: pd.DataFrame) -> pd.DataFrame
         pred = linear_combination(fit, L)[["estimate", "std_error", "conf_low", "conf_high"]]
         pred.insert(0, "style_value", grid)
         pred.insert(0, "group", label)
-        in_group = frame.loc[frame[gene_col] == g, style]
+        in_group = a[genes == g]
         pred["in_group_range"] = (grid >= in_group.min() - 1e-12) & (grid <= in_group.max() + 1e-12)
         parts.append(pred)
     return _key_columns(pd.concat(parts, ignore_index=True), key)
@@ -458,7 +460,7 @@ def keller_design(frame: pd.DataFrame, style: str, gene_col: str,
         x = frame[c].to_numpy()
         cols += [x, x * g, x * a]
         terms += [c, f"{c}:{gene_col}", f"{c}:{style}"]
-    return np.column_stack(cols), terms
+    return design_matrix(cols), terms
 
 
 def _keller_rows(key, fwd: ProbeResult, frame, se, alpha):
@@ -526,10 +528,10 @@ def genotype_slopes_drd2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 
     if labels is None:
         return (pd.DataFrame(columns=_GENO_COLS),
                 ["DRD2 three-genotype slopes skipped: no drd2_genotype or drd2_a1_count column."])
-    base = data
-    codes = {g: float(i) for i, g in enumerate(DRD2_GENOTYPES)}
-    base = base.assign(_drd2_level=np.array([codes.get(v, np.nan) if isinstance(v, str) else np.nan
-                                             for v in labels.astype(object)], dtype=float))
+    level = np.full(len(labels), np.nan)
+    for code, genotype in enumerate(DRD2_GENOTYPES):
+        level[(labels == genotype).fillna(False).to_numpy(dtype=bool)] = code
+    base = data.assign(_drd2_level=level)         # copy-on-write: no column is copied
     parts, notes = [], []
     for outcome in outcomes:
         for style in styles:
@@ -542,11 +544,13 @@ def genotype_slopes_drd2(data: pd.DataFrame, *, se: str = "ols", alpha: float = 
 
 
 def _usable_groups(frame, style, min_group_size):
+    """Per genotype: n, usable (>= 3 cases, >= 2 distinct style values), unstable (< min size)."""
+    level, values = frame["_drd2_level"].to_numpy(), frame[style].to_numpy()
     info = {}
     for i, g in enumerate(DRD2_GENOTYPES):
-        sub = frame.loc[frame["_drd2_level"] == i, style]
-        usable = len(sub) >= 3 and sub.nunique() >= 2
-        info[g] = {"n": len(sub), "usable": usable, "unstable": usable and len(sub) < min_group_size}
+        sub = values[level == i]
+        usable = sub.size >= 3 and sub.min() < sub.max()     # complete cases: no NaN
+        info[g] = {"n": sub.size, "usable": usable, "unstable": usable and sub.size < min_group_size}
     return info
 
 
@@ -563,7 +567,8 @@ def _three_genotype_model(frame, outcome, style, covariates, se, alpha, min_grou
         notes.append(f"DRD2 three-genotype model ({outcome} ~ {style}) not estimable: too few "
                      "usable genotype groups (the reference A2/A2 and at least one other).")
         return pd.DataFrame(list(empty.values())), notes
-    sub = frame.loc[frame["_drd2_level"].isin([DRD2_GENOTYPES.index(g) for g in kept])]
+    in_kept = frame["_drd2_level"].isin([DRD2_GENOTYPES.index(g) for g in kept])
+    sub = frame if in_kept.all() else frame.loc[in_kept]
     try:
         fit = _genotype_fit(sub, outcome, style, kept[1:], covariates, se, alpha)
     except InputError as err:  # e.g. HC2-HC4 with a leverage-1 case in a tiny A1/A1 group
@@ -596,16 +601,16 @@ def _skipped_row(outcome, style, g, info) -> dict:
 
 
 def _genotype_fit(sub, outcome, style, others, covariates, se, alpha) -> OLSFit:
-    a = sub[style].to_numpy()
+    a, level = sub[style].to_numpy(), sub["_drd2_level"].to_numpy()
     cols, terms = [np.ones(len(sub)), a], ["Intercept", style]
     for g in others:
-        d = (sub["_drd2_level"] == DRD2_GENOTYPES.index(g)).to_numpy(dtype=float)
+        d = (level == DRD2_GENOTYPES.index(g)).astype(float)
         cols += [d, d * a]
         terms += [_DUMMY[g], f"{style}:{_DUMMY[g]}"]
     for c in covariates:
         cols.append(sub[c].to_numpy())
         terms.append(c)
-    return fit_ols(np.column_stack(cols), sub[outcome].to_numpy(), terms, se=se, alpha=alpha)
+    return fit_ols(design_matrix(cols), sub[outcome].to_numpy(), terms, se=se, alpha=alpha)
 
 
 # ------------------------------------------------ gene-environment correlation
@@ -626,7 +631,7 @@ def gene_style_correlation(data: pd.DataFrame, *, se: str = "ols", alpha: float 
         for style in styles:
             frame, _, _ = prepare_columns(data, [style, col])
             _check_binary(frame, col)
-            X = np.column_stack([np.ones(len(frame)), frame[col].to_numpy()])
+            X = design_matrix([np.ones(len(frame)), frame[col].to_numpy()])
             fit = fit_ols(X, frame[style].to_numpy(), ["Intercept", col], se=se, alpha=alpha)
             row = fit.to_frame().iloc[[1]].reset_index(drop=True)
             t = row["statistic"].iloc[0]

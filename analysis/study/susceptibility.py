@@ -586,8 +586,9 @@ def _interaction_fit(factor: _Factor, susceptible: int, terms, alpha: float, tss
     one, s, w, ws = E[:, 0], E[:, 1], E[:, 2], E[:, 3]
     T = E if susceptible == 1 else np.column_stack([one, one - s, w, w - ws, E[:, 4:]])
     A, r_y = factor.design(T), factor.r[:, -1]
-    q, r = _checked_qr(A, terms)
-    params = np.linalg.solve(r, q.T @ r_y)
+    qr = _checked_qr(A, r_y, terms)               # A has 5 + k rows: the Householder path
+    r = qr.r
+    params = np.linalg.solve(r, qr.qty)
     resid = r_y - A @ params
     rss = float(resid @ resid)
     n, k = factor.n, T.shape[1]
