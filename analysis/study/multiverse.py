@@ -182,8 +182,8 @@ def _hc_factors(inv, X, column, W, drawn, n_eff, k, hc) -> dict:
         else:
             denom = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
         g = np.divide(a, denom, out=a if alone else None)
-        if not np.isfinite(g).all():              # undrawn cases (c = 0) weigh nothing
-            np.copyto(g, 0.0, where=~drawn)
+        if not np.isfinite(np.add.reduce(g, axis=None)):  # undrawn cases (c = 0) weigh
+            np.copyto(g, 0.0, where=~drawn)               # nothing (a no-op where g is finite)
         out[s] = (g, lev_one, None)
     return out
 
@@ -456,7 +456,9 @@ def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
     widest = max(keys, key=lambda k: len(fits[k][2].terms))
     full = fits[widest][2]
     mask = fits[widest][1]
-    W = np.vstack([mask.astype(float), counts * mask])
+    W = np.empty((len(counts) + 1, len(mask)))
+    W[0] = mask
+    np.multiply(counts, mask, out=W[1:])
     K = full.X.shape[1]
     gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
     gram = gram.reshape(-1, K, K)
@@ -467,7 +469,7 @@ def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
         tasks.append(_Task(mine, full.X[:, idx], np.array([fits[k][0] for k in mine]), W,
-                           d.column, gram[:, idx][:, :, idx], drawn, n_eff))
+                           d.column, gram[:, idx[:, None], idx], drawn, n_eff))
     return tasks
 
 
