@@ -921,12 +921,16 @@ class _NullStats:
         est = arrays["null_estimate"]
         self.draws = est.shape[1]
         t = est / arrays["null_se"]
-        p = 2.0 * special.stdtr(arrays["null_df"], -np.abs(t))
         self.ok = np.isfinite(t)
-        self.z = np.where(self.ok, np.sign(t) * -special.ndtri(np.clip(p / 2.0, 1e-300, 0.5)),
-                          0.0)
-        sig = self.ok & (p < alpha)
-        self.sig = {0: sig, 1: sig & (np.sign(t) == 1), -1: sig & (np.sign(t) == -1)}
+        # half = p / 2 of _joint's p = 2 stdtr(df, -|t|) (exactly: doubling and halving a
+        # double are exact); the same operations as _joint, in place
+        half = special.stdtr(arrays["null_df"], np.negative(np.abs(t)))
+        sig = self.ok & (2.0 * half < alpha)
+        self.sig = {0: sig, 1: sig & (t > 0), -1: sig & (t < 0)}
+        z = special.ndtri(np.clip(half, 1e-300, 0.5, out=half), out=half)
+        np.multiply(np.sign(t), np.negative(z, out=z), out=z)
+        z[~self.ok] = 0.0
+        self.z = z
         self.estimate = np.where(self.ok, est, np.nan)
 
     def joint(self, stat: np.ndarray, sign: int) -> dict:
