@@ -274,6 +274,9 @@ def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list,
     return rows, groups
 
 
+_MEMO_BYTES = 256 * 2**20     # arrays one run keeps for reuse (beyond it: built again)
+
+
 class _Memo:
     """What one run computes once and reuses (nothing here changes a number).
 
@@ -287,7 +290,7 @@ class _Memo:
     analysing them.
     """
 
-    def __init__(self, budget: int = 256 * 2**20):
+    def __init__(self, budget: int = _MEMO_BYTES):
         self.screens: dict = {}
         self.designs: dict = {}
         self.prepared: dict = {}
@@ -625,7 +628,7 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
 
     draws = grid.draws if draws is None else int(draws)
     notes: list[str] = []
-    plans, memo = {}, _Memo()
+    plans, memo = {}, _Memo(_MEMO_BYTES)
     for claim in (CLAIMS if claims is None else claims):
         v = studies.get(claim.study)
         if v is None or not _testable(claim, v):
