@@ -172,6 +172,59 @@ def test_tost_matches_claims_tost(result):
                                                row["sesoi"])[0], rel=1e-12)
 
 
+# ------------------------------------------------------------- the influence table
+def _naive_between(est, codes):
+    """The between-option sum of squares as the table computed it before the rounding bound."""
+    grand = np.nanmean(est)
+    return sum(int((codes == c).sum()) * (est[codes == c].mean() - grand) ** 2
+               for c in np.unique(codes))
+
+
+def test_influence_of_the_se_type_is_exactly_zero_and_names_both_options(result):
+    """The SE type leaves every estimate alone: eta squared exactly 0 (it was ~1e-30, the
+    rounding of the option means against the grand mean) and the option range names two
+    different options with the same median (it was '[ols, ols]': both ends took the first
+    of the tied medians)."""
+    inf = result.influence()
+    se = inf[inf["dimension"] == "se"]
+    assert len(se) == len(result.curves)
+    assert (se["eta_squared"] == 0.0).all()
+    assert (se["option_low"] == "ols").all() and (se["option_high"] == "HC3").all()
+    assert (se["median_low"] == se["median_high"]).all()
+    moved = inf[inf["dimension"] != "se"]
+    assert (moved["option_low"] != moved["option_high"]).all()
+
+
+def test_eta_squared_rounding_bound_zeroes_only_rounding():
+    """Unit check of the bound: duplicated estimates (an option that changes nothing) give
+    exactly 0 where the unbounded formula gives rounding noise; a real effect of 1e-6 of
+    the spread keeps the exact eta squared (Fractions, no rounding) to 1e-12."""
+    from fractions import Fraction
+
+    from analysis.study.multiverse import _influence
+    rng = np.random.default_rng(2)          # a draw where the unbounded formula is not 0
+    x = rng.normal(0.3, 0.1, 300)
+    est = np.repeat(x, 2)                                 # each value once per SE type
+    se = np.tile(["ols", "HC3"], 300)
+    shift = np.repeat(np.where(rng.random(300) < 0.5, 1e-7, 0.0), 2)   # an option: +1e-7
+    frame = pd.DataFrame({"estimate": est + shift, "se": se, "significant": False,
+                          "outliers": np.where(shift > 0, "winsorize", "none")})
+    codes = (se == "HC3").astype(int)
+    assert _naive_between(est + shift, codes) > 0        # the defect the bound removes
+    got = _influence("X", frame, ("se", "outliers")).set_index("dimension")
+    assert got.loc["se", "eta_squared"] == 0.0
+    assert (got.loc["se", "option_low"], got.loc["se", "option_high"]) == ("ols", "HC3")
+    vals = [Fraction(v) for v in est + shift]
+    grand = sum(vals) / len(vals)
+    total = sum((v - grand) ** 2 for v in vals)
+    between = Fraction(0)
+    for flag in (True, False):
+        g = [v for v, s in zip(vals, shift > 0) if s == flag]
+        between += len(g) * (sum(g) / len(g) - grand) ** 2
+    assert got.loc["outliers", "eta_squared"] == pytest.approx(float(between / total), rel=1e-12)
+    assert got.loc["outliers", "eta_squared"] > 0
+
+
 # ------------------------------------------------------------- the grid as data
 def _grid(dims, **kw):
     return SpecGrid.from_mapping({"dimensions": dims, **kw}, where="test", user_defined=True)

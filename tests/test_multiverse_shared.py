@@ -167,3 +167,20 @@ def test_column_medians_equal_nanmedian(n):
     with pytest.warns(RuntimeWarning, match="All-NaN"):
         got = _column_medians(a)
     assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_the_run_memo_changes_no_number(setup, monkeypatch):
+    """Screening results, designs and outlier rules kept for reuse across claims and for the
+    fits (within a byte budget) give the numbers of a run that keeps nothing (budget 0:
+    every design and rule built again where it is needed), bit for bit."""
+    from analysis.study import multiverse as mv
+    cfg, grid, v = setup
+    claims = tuple(c for c in CLAIMS if c.id in ("S2c", "S2d"))
+    kw = dict(sesoi=dict(cfg["claims"]["sesoi"]), seed=5, draws=12, claims=claims)
+    kept = run_multiverse({2: v}, grid, **kw)
+    monkeypatch.setattr(mv, "_MEMO_BYTES", 0)
+    rebuilt = run_multiverse({2: v}, grid, **kw)
+    pd.testing.assert_frame_equal(kept.specifications(), rebuilt.specifications(), check_exact=True)
+    for cid in kept.curves:
+        for key in ("median", "share", "stouffer"):
+            np.testing.assert_array_equal(kept.curves[cid].null[key], rebuilt.curves[cid].null[key])

@@ -46,6 +46,8 @@ for a null claim two-sided (``|median|``, significant in either direction,
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -165,24 +167,34 @@ def _hc_factors(inv, X, column, W, drawn, n_eff, k, hc) -> dict:
     lev_types = [s for s in hc if s in ("HC2", "HC3", "HC4")]
     if not lev_types:
         return out
-    iu, ju = np.triu_indices(k)
-    lev = (inv[:, iu, ju] * np.where(iu == ju, 1.0, 2.0)) @ (X[:, iu] * X[:, ju]).T
-    lev_one = (lev > _LEV_ONE).any(axis=1)       # a drawn case of leverage 1 (h > 1 - 1e-10)
-    if lev_one.any():
+    iu, ju, twice = _upper(k)
+    lev = (inv[:, iu, ju] * twice) @ (X[:, iu] * X[:, ju]).T
+    lev_one = np.fmax.reduce(lev, axis=1) > _LEV_ONE    # a case of leverage h > 1 - 1e-10
+    if lev_one.any():                                    # ... that is drawn
         lev_one[lev_one] = (drawn[lev_one] & (lev[lev_one] > _LEV_ONE)).any(axis=1)
-    one_minus_h = 1.0 - lev
+    # the same operations in place when nothing else needs lev and a (HC3 alone: the default)
+    alone = lev_types == ["HC3"] and len(hc) == 1
+    one_minus_h = np.subtract(1.0, lev, out=lev if alone else None)
     for s in lev_types:
         if s == "HC2":
             denom = one_minus_h
         elif s == "HC3":
-            denom = np.square(one_minus_h)
+            denom = np.square(one_minus_h, out=one_minus_h if alone else None)
         else:
             denom = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
-        g = a / denom
-        if not np.isfinite(g).all():              # undrawn cases (c = 0) weigh nothing
-            np.copyto(g, 0.0, where=~drawn)
+        g = np.divide(a, denom, out=a if alone else None)
+        if not np.isfinite(np.add.reduce(g, axis=None)):  # undrawn cases (c = 0) weigh
+            np.copyto(g, 0.0, where=~drawn)               # nothing (a no-op where g is finite)
         out[s] = (g, lev_one, None)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _upper(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the upper triangle of a ``k x k`` matrix and the factor 1 (diagonal) or
+    2 (off the diagonal) of each entry in a quadratic form."""
+    iu, ju = np.triu_indices(k)
+    return iu, ju, np.where(iu == ju, 1.0, 2.0)
 
 
 def draw_counts(n: int, draws: int, seed: int, study: int) -> np.ndarray:
@@ -221,13 +233,16 @@ def _members(claim) -> tuple:
     return claim.members
 
 
-def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list) -> tuple[list, list]:
+def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list,
+               memo: _Memo | None = None) -> tuple[list, list]:
     """The specifications of one claim (rows of the table) and their design groups.
 
     Screened before any fit: a specification whose genotype coding leaves a group
     (carriers or non-carriers) smaller than ``min_group_size`` in its sample is
     dropped, and so is one whose data and model equal an earlier one's (e.g. a
     scoring rule that changes nothing on a scale without reworded items).
+    ``memo`` (one per run) keeps the screening and the prepared data of a model for
+    the other claims containing it and for the fits.
     """
     rows, groups, seen = [], [], set()
     dropped = {"small": 0, "duplicate": 0}
@@ -239,7 +254,8 @@ def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list) -> t
             key = tuple((d, spec[d]) for d in _DESIGN_DIMS if d in spec)
             by_design.setdefault(key, []).append(spec)
         for key, specs in by_design.items():
-            screen = _screen(variants, member, dict(key), specs, grid)
+            where = (claim.study, member, key)
+            screen = _screen(variants, member, dict(key), specs, grid, memo, where)
             entries = []
             for spec in specs:
                 cov, out = spec.get("covariates", "none"), spec.get("outliers", "none")
@@ -258,34 +274,91 @@ def plan_claim(claim, variants: StudyVariants, grid: SpecGrid, notes: list) -> t
     return rows, groups
 
 
-def _screen(v: StudyVariants, member, spec: dict, specs: list, grid: SpecGrid) -> dict:
+_MEMO_BYTES = 256 * 2**20     # arrays one run keeps for reuse (beyond it: built again)
+
+
+class _Memo:
+    """What one run computes once and reuses (nothing here changes a number).
+
+    ``screens``: ``(where, covariates, outliers) -> (small group, digest)`` of
+    :func:`_screen`, for the claims sharing a model (S2c and S2d share four).
+    ``designs``: ``(where, covariates) -> (design, its arrays)`` and ``prepared``:
+    ``(where, covariates, outliers) -> (y, mask)`` of the outlier rule (None: the
+    design's own), kept for the fits while their arrays stay within ``budget`` bytes
+    (beyond it the fits build them again: the same numbers).  ``winsorized``: the
+    winsorized outcome by its data (outcome and sample), shared by every design
+    analysing them.
+    """
+
+    def __init__(self, budget: int = _MEMO_BYTES):
+        self.screens: dict = {}
+        self.designs: dict = {}
+        self.prepared: dict = {}
+        self.winsorized: dict = {}
+        self.budget = budget
+
+    def keep(self, table: dict, key, value: tuple, extra: int = 0) -> None:
+        size = extra + sum(a.nbytes for a in value if isinstance(a, np.ndarray))
+        if size <= self.budget:
+            self.budget -= size
+            table[key] = value
+
+
+def _screen(v: StudyVariants, member, spec: dict, specs: list, grid: SpecGrid,
+            memo: _Memo | None = None, where=None) -> dict:
     """(covariates, outliers) -> (too-small genotype group, digest of data and model)."""
     pairs = dict.fromkeys((s.get("covariates", "none"), s.get("outliers", "none")) for s in specs)
+    if memo is not None and all((where, *p) in memo.screens for p in pairs):
+        return {p: memo.screens[(where, *p)] for p in pairs}
     out = {}
-    for key, (y, mask, d) in _prepare(v, member, spec, pairs, grid).items():
+    for key, (y, mask, d) in _prepare(v, member, spec, pairs, grid, memo, where).items():
         out[key] = (_small_group(d.gene, mask, v.min_group_size),
                     _digest(d.X, y, mask) + "|".join(d.terms[d.column:d.column + 1]))
+        if memo is not None:
+            memo.screens[(where, *key)] = out[key]
     return out
 
 
-def _prepare(v: StudyVariants, member, spec: dict, pairs, grid: SpecGrid) -> dict:
+def _prepare(v: StudyVariants, member, spec: dict, pairs, grid: SpecGrid,
+             memo: _Memo | None = None, where=None) -> dict:
     """(covariates, outliers) -> (y, mask, design) for the given pairs: one design per
     covariate set, one outlier rule per pair; a winsorized outcome is computed once per
     distinct (outcome, sample) and shared by the covariate sets analysing the same rows
-    (it depends on nothing else)."""
-    designs, out, winsorized = {}, {}, {}
+    (it depends on nothing else); with a ``memo``, across the whole run, and the rule's
+    result of an earlier call for the same model (``where``) is reused."""
+    designs, out = {}, {}
+    winsorized = memo.winsorized if memo is not None else {}
     for cov, outlier in pairs:
         if cov not in designs:
-            designs[cov] = spec_design(v, member, {**spec, "covariates": cov}, grid)
+            known = memo.designs.get((where, cov)) if memo is not None else None
+            designs[cov] = known[0] if known else spec_design(v, member,
+                                                               {**spec, "covariates": cov}, grid)
+            if memo is not None and not known:
+                d = designs[cov]
+                memo.keep(memo.designs, (where, cov), (d, d.X, d.y, d.mask, d.gene, d.style))
         d = designs[cov]
+        known = memo.prepared.get((where, cov, outlier)) if memo is not None else None
+        if known is not None:
+            out[(cov, outlier)] = (d.y if known[0] is None else known[0],
+                                   d.mask if known[1] is None else known[1], d)
+            continue
         opt = grid.option("outliers", outlier) if "outliers" in grid.dimensions else None
         if opt is not None and opt.kind == "winsorize":
-            memo = (outlier, d.y.tobytes(), d.mask.tobytes())
-            if memo not in winsorized:
-                winsorized[memo] = apply_outlier_rule(d, opt)
-            out[(cov, outlier)] = (*winsorized[memo], d)
+            key = (outlier, d.y.tobytes(), d.mask.tobytes())
+            if key in winsorized:
+                y, mask = winsorized[key]
+            else:
+                y, mask = apply_outlier_rule(d, opt)
+                if memo is None:
+                    winsorized[key] = (y, mask)
+                else:
+                    memo.keep(winsorized, key, (y, mask), extra=len(key[1]) + len(key[2]))
         else:
-            out[(cov, outlier)] = (*apply_outlier_rule(d, opt), d)
+            y, mask = apply_outlier_rule(d, opt)
+        out[(cov, outlier)] = (y, mask, d)
+        if memo is not None:     # the design's own arrays are rebuilt with it, not kept
+            memo.keep(memo.prepared, (where, cov, outlier),
+                      (None if y is d.y else y, None if mask is d.mask else mask))
     return out
 
 
@@ -342,68 +415,96 @@ def _sample_reason(v: StudyVariants, name: str):
 
 # ----------------------------------------------------------------------------- fitting
 def _fit_chunk(groups: Sequence[_Group], *, variants: Mapping, counts: Mapping,
-               grid: SpecGrid, sesoi: Mapping) -> list[dict]:
+               grid: SpecGrid, sesoi: Mapping, memo: _Memo | None = None) -> list[dict]:
     """Fit every group of a chunk (module-level so joblib and Dask can ship it)."""
-    return [_fit_group(g, variants[g.study], counts[g.study], grid, sesoi) for g in groups]
+    return [_group_output(g, *_group_tasks(g, variants[g.study], counts[g.study], grid, memo),
+                          sesoi) for g in groups]
 
 
-def _fit_group(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
-               sesoi: Mapping) -> dict:
-    """Fit every specification of a group: one Gram matrix per analysis sample (mask),
-    shared by the nested covariate sets; one kernel call per design for all its outcomes
-    (the outcome with and without winsorizing)."""
-    spec = dict(g.spec)
+@dataclass(slots=True)
+class _Task:
+    """One kernel call: the design ``X`` of one covariate set on one analysis sample, its
+    outcomes ``ys`` (with and without winsorizing), the weights and ``X'CX``."""
+
+    keys: list
+    X: np.ndarray
+    ys: np.ndarray
+    W: np.ndarray
+    column: int
+    xtx: np.ndarray
+    drawn: np.ndarray
+    n_eff: np.ndarray
+
+
+def _group_tasks(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
+                 memo: _Memo | None) -> tuple[dict, tuple, list]:
+    """The kernel calls of a group: one Gram matrix per analysis sample (mask), shared by
+    the nested covariate sets; one call per design for all its outcomes (the outcome with
+    and without winsorizing).  Returns ``(fits, se_types, tasks)``, ``fits``:
+    (cov, outlier) -> (y, mask, design)."""
     se_types = tuple(dict.fromkeys(se for *_, se in g.rows))
-    # (cov, outlier) -> (y, mask, design)
-    fits = _prepare(v, g.member, spec, dict.fromkeys((r[1], r[2]) for r in g.rows), grid)
+    fits = _prepare(v, g.member, dict(g.spec), dict.fromkeys((r[1], r[2]) for r in g.rows),
+                    grid, memo, (g.study, g.member, g.spec))
     by_mask: dict = {}
     for key, (y, mask, d) in fits.items():
         by_mask.setdefault(mask.tobytes(), []).append(key)
-    stats_of = {}
+    tasks = []
     for keys in by_mask.values():
-        stats_of.update(_fit_mask_group(keys, fits, counts, se_types))
-    out = {k: [] for k in ("index", "estimate", "se", "df", "null_estimate", "null_se",
-                           "null_df", "n", "sesoi")}
-    shared = {}                     # (cov, outlier) -> what its SE types have in common
-    for key, (y, mask, d) in fits.items():
-        est = stats_of[key][0]
-        shared[key] = (est[1:] - est[0], int(mask.sum()), _raw_sesoi(d, y, mask, g.member, sesoi))
-    for idx, cov, outlier, se in g.rows:
-        est, sev, df = stats_of[(cov, outlier)]
-        null_est, n, raw_sesoi = shared[(cov, outlier)]
-        out["index"].append(idx)
-        out["estimate"].append(est[0])
-        out["se"].append(sev[se][0])
-        out["df"].append(df[0])
-        out["null_estimate"].append(null_est)
-        out["null_se"].append(sev[se][1:])
-        out["null_df"].append(df[1:])
-        out["n"].append(n)
-        out["sesoi"].append(raw_sesoi)
-    return out
+        tasks += _mask_tasks(keys, fits, counts)
+    return fits, se_types, tasks
 
 
-def _fit_mask_group(keys: list, fits: Mapping, counts: np.ndarray, se_types) -> dict:
+def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
     """Specifications analysing the same rows: the Gram matrix of the widest design once,
     sub-blocks for the nested ones (a design's columns are a subset of the widest's)."""
     widest = max(keys, key=lambda k: len(fits[k][2].terms))
     full = fits[widest][2]
     mask = fits[widest][1]
-    W = np.vstack([mask.astype(float), counts * mask])
+    W = np.empty((len(counts) + 1, len(mask)))
+    W[0] = mask
+    np.multiply(counts, mask, out=W[1:])
     K = full.X.shape[1]
     gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
     gram = gram.reshape(-1, K, K)
     drawn, n_eff = W > 0, W.sum(axis=1)
-    out = {}
+    tasks = []
     for cov in dict.fromkeys(k[0] for k in keys):
         mine = [k for k in keys if k[0] == cov]
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
-        ys = np.array([fits[k][0] for k in mine])
-        res = _weighted_fits(full.X[:, idx], ys, W, d.column, se_types,
-                             gram[:, idx][:, :, idx], drawn, n_eff)
-        for i, k in enumerate(mine):
-            out[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types}, res["df"])
+        tasks.append(_Task(mine, full.X[:, idx], np.array([fits[k][0] for k in mine]), W,
+                           d.column, gram[:, idx[:, None], idx], drawn, n_eff))
+    return tasks
+
+
+def _group_output(g: _Group, fits: Mapping, se_types: tuple, tasks: Sequence[_Task],
+                  sesoi: Mapping) -> dict:
+    """The numbers of a group's distinct statistics (covariates, outliers, SE type: claims
+    sharing the model ask for the same one), and ``stat``, which of them each row is."""
+    stats_of = {}
+    for t in tasks:
+        res = _weighted_fits(t.X, t.ys, t.W, t.column, se_types, t.xtx, t.drawn, t.n_eff)
+        for i, k in enumerate(t.keys):
+            stats_of[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types},
+                           res["df"])
+    out = {k: [] for k in ("index", "stat", "estimate", "se", "df", "null_estimate", "null_se",
+                           "null_df", "n", "sesoi")}
+    shared, stat_of = {}, {}         # (cov, outlier) -> what its SE types have in common
+    for idx, cov, outlier, se in g.rows:
+        if (cov, outlier, se) not in stat_of:
+            stat_of[(cov, outlier, se)] = len(stat_of)
+            est, sev, df = stats_of[(cov, outlier)]
+            if (cov, outlier) not in shared:
+                y, mask, d = fits[(cov, outlier)]
+                shared[(cov, outlier)] = (est[1:] - est[0], int(mask.sum()),
+                                          _raw_sesoi(d, y, mask, g.member, sesoi))
+            null_est, n, raw_sesoi = shared[(cov, outlier)]
+            for key, value in (("estimate", est[0]), ("se", sev[se][0]), ("df", df[0]),
+                               ("null_estimate", null_est), ("null_se", sev[se][1:]),
+                               ("null_df", df[1:]), ("n", n), ("sesoi", raw_sesoi)):
+                out[key].append(value)
+        out["index"].append(idx)
+        out["stat"].append(stat_of[(cov, outlier, se)])
     return out
 
 
@@ -527,29 +628,84 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
 
     draws = grid.draws if draws is None else int(draws)
     notes: list[str] = []
-    plans = {}
+    plans, memo = {}, _Memo(_MEMO_BYTES)
     for claim in (CLAIMS if claims is None else claims):
         v = studies.get(claim.study)
         if v is None or not _testable(claim, v):
             notes.append(f"{claim.id}: not tested (the data lack a variable of its models).")
             continue
-        plans[claim.id] = (claim, *plan_claim(claim, v, grid, notes))
+        plans[claim.id] = (claim, *plan_claim(claim, v, grid, notes, memo))
     counts = {s: draw_counts(v.n, draws, seed, s) for s, v in studies.items()}
     groups, offsets, total = _shared_groups(plans)
     chunks = _chunks(groups, n_jobs if not scheduler else 8)
-    kwargs = {"variants": dict(studies), "counts": counts, "grid": grid, "sesoi": dict(sesoi or {})}
-    results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
-                                 progress=progress, expected_seconds=len(groups) * 2e-3,
-                                 desc="multiverse")
-    arrays = _gather([r for chunk in results for r in chunk], total)
+    serial = not scheduler and (n_jobs == 1 or len(chunks) == 1)
+    kwargs = {"variants": dict(studies), "counts": counts, "grid": grid, "sesoi": dict(sesoi or {}),
+              "memo": memo if serial else None}
+    with _one_blas_thread(serial):
+        results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs,
+                                     scheduler=scheduler, progress=progress,
+                                     expected_seconds=len(groups) * 2e-3, desc="multiverse")
+    del memo, kwargs
+    arrays, row_stat = _gather([r for chunk in results for r in chunk], total)
+    nulls = _NullStats(arrays, alpha)
+    for key in ("null_estimate", "null_se", "null_df"):
+        del arrays[key]
     curves = {}
     for cid, (claim, rows, _) in plans.items():
-        part = {k: a[offsets[cid]:offsets[cid] + len(rows)] for k, a in arrays.items()}
-        curve = _curve(claim, rows, part, grid, alpha, tables)
+        stat = row_stat[offsets[cid]:offsets[cid] + len(rows)]
+        part = {k: arrays[k][stat] for k in ("estimate", "se", "df", "n", "sesoi")}
+        curve = _curve(claim, rows, part, grid, alpha, tables, nulls, stat)
         if curve is not None:
             curves[cid] = curve
     return MultiverseResult(curves=curves, grid=grid, draws=draws, seed=seed, alpha=alpha,
                             notes=tuple(notes))
+
+
+@contextlib.contextmanager
+def _one_blas_thread(active: bool = True):
+    """numpy's OpenBLAS on one thread while the fits run in this process.
+
+    The kernel's products are small (``R x N`` weights times ``N x k`` columns, ``k`` up
+    to about 20): OpenBLAS's threads cost more than they save there, and on a machine
+    shared with other work they spin for a core (measured on the default multiverse, 2
+    cores: 4.5 s with one thread against 7.7 to 14 s with two while other processes
+    ran).  The numbers are those of a one-thread run, which can differ from a two-thread
+    run in the last bits of a product split between threads (seen: null Stouffer
+    statistics at 1e-15, no table).  Joblib workers already run one thread each;
+    without numpy's bundled OpenBLAS (another BLAS) this does nothing."""
+    lib = _numpy_openblas() if active else None
+    before = lib[0]() if lib else 1
+    if before <= 1:
+        yield
+        return
+    lib[1](1)
+    try:
+        yield
+    finally:
+        lib[1](before)
+
+
+@functools.lru_cache(maxsize=1)
+def _numpy_openblas():
+    """``(get_num_threads, set_num_threads)`` of the OpenBLAS bundled with numpy, or None."""
+    import ctypes
+    import glob
+    import os
+
+    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(folder, "*openblas*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_{}_num_threads64_", "openblas_{}_num_threads64_",
+                     "openblas_{}_num_threads"):
+            get = getattr(lib, name.format("get"), None)
+            put = getattr(lib, name.format("set"), None)
+            if get is not None and put is not None:
+                get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
+                return get, put
+    return None
 
 
 def _testable(claim, v: StudyVariants) -> bool:
@@ -598,27 +754,41 @@ def _shared_groups(plans: Mapping) -> tuple[list, dict, int]:
     return [_Group(k[0], k[1], k[2], rows) for k, rows in merged.items()], offsets, total
 
 
-def _curve(claim, rows: list, arrays: Mapping, grid: SpecGrid, alpha: float, tables: bool):
+def _curve(claim, rows: list, arrays: Mapping, grid: SpecGrid, alpha: float, tables: bool,
+           nulls: _NullStats, stat: np.ndarray):
     if not rows:
         raise InputError(f"{grid.where}: no specification of claim {claim.id} is left after the "
                          "exclusions and the data checks (zero specifications)")
-    return claim_curve(claim, pd.DataFrame(rows) if tables else None, arrays, alpha)
+    return claim_curve(claim, pd.DataFrame(rows) if tables else None, arrays, alpha,
+                       nulls=nulls, stat=stat)
 
 
-def _gather(parts: list, n: int) -> dict:
-    out = {"estimate": np.full(n, np.nan), "se": np.full(n, np.nan), "df": np.full(n, np.nan),
-           "n": np.zeros(n, int), "sesoi": np.full(n, np.nan)}
-    draws = len(parts[0]["null_estimate"][0]) if parts and parts[0]["index"] else 0
-    for key in ("null_estimate", "null_se", "null_df"):
-        out[key] = np.full((n, draws), np.nan)
-    for p in parts:
-        idx = np.asarray(p["index"], int)
-        for key in ("estimate", "se", "df", "n", "sesoi"):
-            out[key][idx] = p[key]
-        for key in ("null_estimate", "null_se", "null_df"):
-            if idx.size:
-                out[key][idx] = np.asarray(p[key]).reshape(idx.size, draws)
-    return out
+def _gather(parts: list, n: int) -> tuple[dict, np.ndarray]:
+    """The distinct statistics of every group laid end to end, and for each of the ``n``
+    rows (all claims) the index of its statistic."""
+    keys = ("estimate", "se", "df", "n", "sesoi", "null_estimate", "null_se", "null_df")
+    sizes = [len(p["estimate"]) for p in parts]
+    draws = len(parts[0]["null_estimate"][0]) if parts and sizes[0] else 0
+    out = {}
+    for key in keys:
+        if key.startswith("null_"):
+            out[key] = np.empty((sum(sizes), draws))
+            start = 0
+            for p, size in zip(parts, sizes):
+                if size:
+                    out[key][start:start + size] = p[key]
+                start += size
+        else:
+            out[key] = np.concatenate([np.asarray(p[key], int if key == "n" else float)
+                                       for p in parts]) if parts else np.zeros(0)
+    row_stat = np.full(n, -1)
+    start = 0
+    for p, size in zip(parts, sizes):
+        row_stat[np.asarray(p["index"], int)] = start + np.asarray(p["stat"], int)
+        start += size
+    if (row_stat < 0).any():           # every row belongs to a group: a planning bug
+        raise RuntimeError("multiverse: a specification was not fitted")
+    return out, row_stat
 
 
 def influence_sentences(result: MultiverseResult, claim: str, top: int = 2) -> list[str]:
@@ -645,13 +815,15 @@ def influence_sentences(result: MultiverseResult, claim: str, top: int = 2) -> l
 
 
 # ----------------------------------------------------------------------------- statistics
-def claim_curve(claim, frame: pd.DataFrame | None, a: Mapping, alpha: float) -> ClaimCurve:
+def claim_curve(claim, frame: pd.DataFrame | None, a: Mapping, alpha: float, *,
+                nulls: _NullStats, stat: np.ndarray) -> ClaimCurve:
     """Summary (from the arrays), and unless ``frame`` is None the specification table
-    and the influence table, of one claim."""
+    and the influence table, of one claim; ``nulls`` holds the null draws of every
+    distinct statistic, ``stat`` says which are this claim's specifications."""
     sign = int(claim.expected_sign)
     obs = _joint(a["estimate"][:, None], a["se"][:, None], a["df"][:, None], sign, alpha)
-    null = _joint(a["null_estimate"], a["null_se"], a["null_df"], sign, alpha)
-    draws = a["null_estimate"].shape[1]
+    null = nulls.joint(stat, sign)
+    draws = nulls.draws
     p = {k: _perm_p(obs[k][0], null[k]) if draws else math.nan
          for k in ("median", "share", "stouffer")}
     est, se, df = a["estimate"], a["se"], a["df"]
@@ -696,7 +868,8 @@ def _spec_table(claim, frame: pd.DataFrame, a: Mapping, alpha: float) -> pd.Data
     est, se, df = a["estimate"], a["se"], a["df"]
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
-    half = stats.t.ppf(1.0 - alpha / 2.0, df) * se
+    levels, where = np.unique(df, return_inverse=True)     # few distinct df: ppf once each
+    half = stats.t.ppf(1.0 - alpha / 2.0, levels)[where] * se
     frame = frame.copy()
     if claim.study == 2:
         frame.insert(1, "model", [f"{o} ~ {g} x {s}" for o, g, s in
@@ -740,6 +913,45 @@ def _joint(est: np.ndarray, se: np.ndarray, df: np.ndarray, sign: int, alpha: fl
             "z": stouffer}
 
 
+class _NullStats:
+    """The per-draw quantities of :func:`_joint` for every distinct statistic, computed once
+    (a specification shared by claims, S2c and S2d share four models, is not transformed
+    twice; the t-distribution calls are most of the joint test's cost), then summed per
+    claim over its specifications exactly as :func:`_joint` sums them."""
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def __init__(self, arrays: Mapping, alpha: float):
+        est = arrays["null_estimate"]
+        self.draws = est.shape[1]
+        t = est / arrays["null_se"]
+        self.ok = np.isfinite(t)
+        # half = p / 2 of _joint's p = 2 stdtr(df, -|t|) (exactly: doubling and halving a
+        # double are exact); the same operations as _joint, in place
+        half = special.stdtr(arrays["null_df"], np.negative(np.abs(t)))
+        sig = self.ok & (2.0 * half < alpha)
+        self.sig = {0: sig, 1: sig & (t > 0), -1: sig & (t < 0)}
+        z = special.ndtri(np.clip(half, 1e-300, 0.5, out=half), out=half)
+        np.multiply(np.sign(t), np.negative(z, out=z), out=z)
+        z[~self.ok] = 0.0
+        self.z = z
+        self.estimate = np.where(self.ok, est, np.nan)
+
+    def joint(self, stat: np.ndarray, sign: int) -> dict:
+        """:func:`_joint` of the rows ``stat`` (the same sums in the same order)."""
+        if not self.draws:
+            empty = np.zeros(0)
+            return {"median": empty, "share": empty, "stouffer": empty, "z": empty}
+        k = np.maximum(self.ok[stat].sum(axis=0), 1)
+        stouffer = self.z[stat].sum(axis=0) / np.sqrt(k)
+        median = _column_medians(self.estimate[stat])
+        share = self.sig[sign][stat].sum(0) / k
+        if sign:
+            return {"median": sign * median, "share": share, "stouffer": sign * stouffer,
+                    "z": stouffer}
+        return {"median": np.abs(median), "share": share, "stouffer": np.abs(stouffer),
+                "z": stouffer}
+
+
 def _column_medians(a: np.ndarray) -> np.ndarray:
     """``np.nanmedian(a, axis=0)``, with ``np.median`` on the columns without NaN (the same
     partition and midpoint, without nanmedian's column-by-column loop)."""
@@ -760,26 +972,67 @@ def _perm_p(observed: float, null: np.ndarray) -> float:
 
 def _influence(claim_id: str, frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
     """Per dimension: eta squared of the estimates (between-option share of their sum of
-    squares, Cohen 1973) and the options with the lowest and highest median estimate."""
+    squares, Cohen 1973) and the options with the lowest and highest median estimate (when
+    every option has the same median, e.g. the SE type, which leaves the estimate alone:
+    the first and the last option, so that the range names two options)."""
     est = frame["estimate"].to_numpy()
-    total = float(np.nansum((est - np.nanmean(est)) ** 2))
+    grand = np.nanmean(est)
+    total = float(np.nansum((est - grand) ** 2))
     rows = []
     for dim in dims:
-        groups = frame.groupby(dim, sort=False)["estimate"]
-        if groups.ngroups < 2:
+        codes, options = pd.factorize(frame[dim], sort=False)
+        if len(options) < 2:
             continue
-        between = float(sum(len(g) * (g.mean() - np.nanmean(est)) ** 2 for _, g in groups))
-        med = groups.median()
-        share = frame.groupby(dim, sort=False)["significant"].mean()
-        rows.append({"claim": claim_id, "dimension": dim, "n_options": groups.ngroups,
+        sizes, means = _option_means(est, codes, len(options))
+        between = float(sum(int(n) * d ** 2 for n, d in
+                            zip(sizes, _beyond_rounding(means - grand, est))))
+        grouped = frame.groupby(dim, sort=False)
+        med = grouped["estimate"].median()
+        share = grouped["significant"].mean()
+        low, high = med.idxmin(), med.idxmax()
+        if low == high:                 # every option has this median: name the last as well
+            high = med.index[med == med[low]][-1]
+        rows.append({"claim": claim_id, "dimension": dim, "n_options": len(options),
                      "eta_squared": between / total if total > 0 else 0.0,
-                     "option_low": str(med.idxmin()), "median_low": float(med.min()),
-                     "option_high": str(med.idxmax()), "median_high": float(med.max()),
+                     "option_low": str(low), "median_low": float(med[low]),
+                     "option_high": str(high), "median_high": float(med[high]),
                      "share_significant_min": float(share.min()),
                      "share_significant_max": float(share.max())})
     columns = ["claim", "dimension", "n_options", "eta_squared", "option_low", "median_low",
                "option_high", "median_high", "share_significant_min", "share_significant_max"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _option_means(est: np.ndarray, codes: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Size (NaN estimates counted) and mean of the finite estimates of each option, each
+    mean the sum of the option's values in table order over their count (as
+    ``pandas.Series.mean`` of the option's rows: the same sum, so the same bits)."""
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=m)
+    means = np.empty(m)
+    for i, part in enumerate(np.split(est[order], np.cumsum(sizes)[:-1])):
+        ok = ~np.isnan(part)
+        means[i] = part[ok].sum() / ok.sum() if ok.any() else np.nan
+    return sizes, means
+
+
+def _beyond_rounding(deviation: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Option means' deviations from the grand mean, 0 where rounding alone can explain them.
+
+    A mean of ``n`` values computed in floating point is within ``n u max|x|`` of the exact
+    mean (``u = 2^-53``; Higham 2002, eq. 4.4, summation error ``<= (n-1) u sum|x_i|`` plus
+    the division), so the difference of two such means, the option's and the grand mean,
+    is within ``2 N u max|x|`` of the exact difference (``N`` the number of specifications).
+    A deviation inside that bound cannot be told from 0: it is 0 when every option gives
+    the same estimates (the SE type), where eta squared is then exactly 0 instead of
+    ~1e-30.  A real deviation that small would contribute under ``N (2 N u max|x|)^2`` to
+    the between sum of squares, far below the 12th significant digit of eta squared.
+    """
+    finite = est[np.isfinite(est)]
+    if not finite.size:
+        return deviation
+    bound = 2.0 * finite.size * np.finfo(float).eps / 2.0 * float(np.abs(finite).max())
+    return np.where(np.abs(deviation) <= bound, 0.0, deviation)
 
 
 # ----------------------------------------------------------------------------- entry points
