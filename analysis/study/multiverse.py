@@ -46,7 +46,6 @@ for a null claim two-sided (``|median|``, significant in either direction,
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import math
@@ -641,10 +640,9 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
     serial = not scheduler and (n_jobs == 1 or len(chunks) == 1)
     kwargs = {"variants": dict(studies), "counts": counts, "grid": grid, "sesoi": dict(sesoi or {}),
               "memo": memo if serial else None}
-    with _one_blas_thread(serial):
-        results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs,
-                                     scheduler=scheduler, progress=progress,
-                                     expected_seconds=len(groups) * 2e-3, desc="multiverse")
+    results = montecarlo.execute(_fit_chunk, chunks, kwargs, n_jobs=n_jobs, scheduler=scheduler,
+                                 progress=progress, expected_seconds=len(groups) * 2e-3,
+                                 desc="multiverse")
     del memo, kwargs
     arrays, row_stat = _gather([r for chunk in results for r in chunk], total)
     nulls = _NullStats(arrays, alpha)
@@ -659,53 +657,6 @@ def run_multiverse(studies: Mapping[int, StudyVariants], grid: SpecGrid, *, alph
             curves[cid] = curve
     return MultiverseResult(curves=curves, grid=grid, draws=draws, seed=seed, alpha=alpha,
                             notes=tuple(notes))
-
-
-@contextlib.contextmanager
-def _one_blas_thread(active: bool = True):
-    """numpy's OpenBLAS on one thread while the fits run in this process.
-
-    The kernel's products are small (``R x N`` weights times ``N x k`` columns, ``k`` up
-    to about 20): OpenBLAS's threads cost more than they save there, and on a machine
-    shared with other work they spin for a core (measured on the default multiverse, 2
-    cores: 4.5 s with one thread against 7.7 to 14 s with two while other processes
-    ran).  The numbers are those of a one-thread run, which can differ from a two-thread
-    run in the last bits of a product split between threads (seen: null Stouffer
-    statistics at 1e-15, no table).  Joblib workers already run one thread each;
-    without numpy's bundled OpenBLAS (another BLAS) this does nothing."""
-    lib = _numpy_openblas() if active else None
-    before = lib[0]() if lib else 1
-    if before <= 1:
-        yield
-        return
-    lib[1](1)
-    try:
-        yield
-    finally:
-        lib[1](before)
-
-
-@functools.lru_cache(maxsize=1)
-def _numpy_openblas():
-    """``(get_num_threads, set_num_threads)`` of the OpenBLAS bundled with numpy, or None."""
-    import ctypes
-    import glob
-    import os
-
-    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(folder, "*openblas*"))):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in ("scipy_openblas_{}_num_threads64_", "openblas_{}_num_threads64_",
-                     "openblas_{}_num_threads"):
-            get = getattr(lib, name.format("get"), None)
-            put = getattr(lib, name.format("set"), None)
-            if get is not None and put is not None:
-                get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
-                return get, put
-    return None
 
 
 def _testable(claim, v: StudyVariants) -> bool:
