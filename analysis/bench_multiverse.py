@@ -5,7 +5,9 @@ Three ways over the committed simulated studies (``data/simulated``):
 ``seconds``
     :func:`analysis.study.multiverse.run_multiverse` with every claim and ``draws``
     null draws (planning, screening, fits, joint tests and tables; the data
-    variants are built beforehand, as the pipeline does once per dataset).
+    variants are built beforehand, as the pipeline does once per dataset); the
+    best of two runs, as for the floor (``seconds_first_run`` is the first, which
+    also pays one-off costs such as loading scipy's special functions).
 ``baseline_seconds``
     A loop of ``statsmodels`` fits, one per specification and null draw (the
     gathered resample with the null imposed, ``y - b_j x_j``, and the
@@ -22,6 +24,14 @@ Three ways over the committed simulated studies (``data/simulated``):
     distinct entries of the symmetric inverse, the residuals of every draw, and a
     rank-checked Cholesky inverse in place of the solve), while sharing one ``X'CX``
     among the nested designs of a sample, which the floor does not.
+
+``engine_floor_seconds``
+    The same distinct fits through the package's own batched bootstrap kernel
+    (:func:`analysis.stats.fastols._fit_counts`: coefficients, OLS and HC3 of every
+    draw, each specification one batched fit without the multiverse's sharing), the
+    floor of "one batched fit per specification" with the SEs the run reports;
+    ``ratio_vs_engine_floor`` compares the run with it.  It does not replace the
+    coefficient floor above, which stays the target's reference.
 
 Targets (issue 12; reported, not asserted): ``ratio_vs_loop >= 100`` and
 ``ratio_vs_floor <= 2``.
@@ -83,6 +93,16 @@ def _floor(fits, counts) -> float:
     return time.perf_counter() - start
 
 
+def _engine_floor(fits, counts) -> float:
+    from .stats.fastols import _case_tables, _fit_counts
+
+    start = time.perf_counter()
+    for study, X, y, mask in fits:
+        W = np.vstack([mask.astype(float), counts[study] * mask])
+        _fit_counts(X, y, W, _case_tables(X, y), ("ols", "HC3"))
+    return time.perf_counter() - start
+
+
 def _loop_one(row, grid, variants, counts) -> float:
     """statsmodels: the observed fit and every null draw of one specification."""
     import statsmodels.api as sm
@@ -112,21 +132,27 @@ def bench_multiverse(draws: int = 500, sample: int = 8, seed: int = 3) -> dict:
     from .study.multiverse import draw_counts, run_multiverse
 
     config, grid, variants = _setup()
-    start = time.perf_counter()
-    result = run_multiverse(variants, grid, sesoi=dict(config["claims"]["sesoi"]), seed=seed,
-                            draws=draws)
-    seconds = time.perf_counter() - start
+    runs = []
+    for _ in range(2):                 # best of two, as the floor (same treatment for both)
+        start = time.perf_counter()
+        result = run_multiverse(variants, grid, sesoi=dict(config["claims"]["sesoi"]),
+                                seed=seed, draws=draws)
+        runs.append(time.perf_counter() - start)
+    seconds = min(runs)
     counts = {s: draw_counts(v.n, draws, seed, s) for s, v in variants.items()}
     fits = _distinct_fits(grid, variants)
     floor = min(_floor(fits, counts) for _ in range(2))
+    engine = _engine_floor(fits, counts)
     specs = result.specifications()
     picked = specs.sample(sample, random_state=seed)
     per_spec = np.mean([_loop_one(r, grid, variants, counts) for _, r in picked.iterrows()])
     baseline = float(per_spec * len(specs))
     return {"workload": "multiverse", "claims": len(result.curves), "n_specs": len(specs),
             "distinct_fits": len(fits), "draws": draws, "fits_total": len(specs) * (draws + 1),
-            "seconds": seconds, "floor_seconds": floor, "baseline_seconds": baseline,
+            "seconds": seconds, "seconds_first_run": runs[0], "floor_seconds": floor,
+            "engine_floor_seconds": engine, "baseline_seconds": baseline,
             "baseline_extrapolated_from": f"{sample} random specifications x {draws + 1} "
                                           f"statsmodels fits each, scaled to {len(specs)}",
             "ratio_vs_loop": baseline / seconds, "ratio_vs_floor": seconds / floor,
+            "ratio_vs_engine_floor": seconds / engine,
             "targets": "ratio_vs_loop >= 100, ratio_vs_floor <= 2, seconds < 60"}

@@ -255,3 +255,32 @@ def test_ols_t_interval_of_simple_slope_covers():
     cover = np.mean(np.abs(est[:, 0] - (0.3 + 0.15 * w)) <= tcrit * se[:, 0])
     # exact t interval: coverage .95; band .95 +/- 3 sqrt(.95*.05/4000) = .95 +/- .0103
     assert abs(cover - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / R), cover
+
+
+def test_nested_inverses_equal_separate_factorisations_bit_for_bit():
+    """_nested_inverses: every leading block's inverse and rank flag from one factorisation,
+    bit for bit what _safe_inverse gives on the block alone, including fits whose whole
+    matrix is unusable beyond the block (zero or NaN column) and rank deficiency inside."""
+    from analysis.stats.fastols import _nested_inverses, _safe_inverse
+
+    rng = np.random.default_rng(5)
+    for k in (2, 4, 6, 10):
+        X = rng.standard_normal((60, k))
+        X[:, 0] = 1.0
+        C = rng.poisson(1.0, (300, 60)).astype(float)
+        xtx = (C @ (X[:, :, None] * X[:, None, :]).reshape(60, k * k)).reshape(300, k, k)
+        xtx[3, -1, :] = xtx[3, :, -1] = 0.0          # a zero column beyond every block
+        xtx[4, 1, 1] = 0.0                            # a zero diagonal inside
+        xtx[5, -1, -1] = np.nan                       # unusable beyond the block
+        if k > 2:                                     # column 2 a copy of column 1
+            xtx[6, :, 2], xtx[6, 2, :] = xtx[6, :, 1], xtx[6, 1, :]
+        nested = _nested_inverses(xtx, tuple(range(1, k + 1)))
+        with np.errstate(all="ignore"):
+            for p in range(1, k + 1):
+                inv, bad = _safe_inverse(np.ascontiguousarray(xtx[:, :p, :p]))
+                assert np.array_equal(nested[p][0], inv, equal_nan=True), (k, p)
+                assert np.array_equal(nested[p][1], bad), (k, p)
+        assert nested[k][1][[3, 5]].all() and not nested[1][1][[3, 5]].any()
+        ok = ~nested[k][1]
+        eye = np.broadcast_to(np.eye(k), (ok.sum(), k, k))
+        np.testing.assert_allclose(nested[k][0][ok] @ xtx[ok], eye, atol=1e-9)

@@ -383,25 +383,60 @@ def _safe_inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (Golub & Van Loan 2013, sections 4.2 and 3.1).  Vectorised over the batch: the
     loops run over the ``k`` columns only, on ``(k, k, c)`` arrays (the batch contiguous).
     """
+    k = xtx.shape[1]
+    return _nested_inverses(xtx, (k,))[k]
+
+
+def _nested_inverses(xtx: np.ndarray, sizes) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """:func:`_safe_inverse` of every leading block ``xtx[:, :p, :p]``, ``p`` in ``sizes``,
+    from one factorisation of the whole, bit for bit as separate calls would give.
+
+    Every step works on each entry of the batch apart and column ``j`` of ``L``, ``L^{-1}``
+    and the pivots use only the columns ``<= j``, so the leading ``p x p`` blocks of
+    ``L`` and ``L^{-1}`` are those of the block's own factorisation, and
+    ``(L^{-T} L^{-1})_ab = sum_{j >= max(a, b)} M_ja M_jb`` summed in ascending ``j`` up to
+    ``p - 1`` is the block's inverse: it is read off the running sum after step ``p - 1``.
+    Fits whose whole matrix is unusable (a zero or non-finite entry beyond the block)
+    are factored again on the block alone.  Returns ``{p: (inverse (c, p, p), bad (c,))}``.
+    """
     c, k, _ = xtx.shape
     d = np.diagonal(xtx, axis1=1, axis2=2)
     zero = ~(d > 0) | ~np.isfinite(d)
     s = np.sqrt(np.where(zero, 1.0, d)).T                       # (k, c)
     ss = s[:, None, :] * s[None, :, :]
     scaled = np.divide(xtx.transpose(1, 2, 0), ss, out=np.empty((k, k, c)))
-    bad = zero.any(axis=1) | ~np.isfinite(scaled).all(axis=(0, 1))
-    if bad.any():
-        scaled[:, :, bad] = np.eye(k)[:, :, None]
+    finite = np.isfinite(scaled)
+    whole_bad = zero.any(axis=1) | ~finite.all(axis=(0, 1))
+    if whole_bad.any():
+        scaled[:, :, whole_bad] = np.eye(k)[:, :, None]
     L, piv = _cholesky(scaled)
-    bad |= piv.min(axis=0) <= _PIVOT_TOL
     M = _lower_inverse(L)
-    inv = np.zeros_like(M)                                      # (L^-1)' L^-1
+    acc = np.zeros_like(M)                                      # (L^-1)' L^-1
+    out = {}
     for j in range(k):
-        inv[:j + 1, :j + 1] += M[j, :j + 1, None, :] * M[j, None, :j + 1, :]
-    out = np.empty((c, k, k))
-    np.divide(inv, ss, out=out.transpose(1, 2, 0))
-    out[bad] = np.nan
-    return out, bad
+        acc[:j + 1, :j + 1] += M[j, :j + 1, None, :] * M[j, None, :j + 1, :]
+        if j + 1 in sizes:
+            out[j + 1] = _block_result(acc, ss, zero, finite, piv, whole_bad, j + 1)
+    for p in out:                        # fits unusable as a whole: their own block alone
+        again = whole_bad & ~out[p][1]
+        if p < k and again.any():
+            inv, bad = _nested_inverses(xtx[again][:, :p, :p], (p,))[p]
+            out[p][0][again], out[p][1][again] = inv, bad
+    return out
+
+
+def _block_result(acc, ss, zero, finite, piv, whole_bad, p):
+    """The inverse and rank flags of the leading ``p x p`` block (see _nested_inverses);
+    for ``p < k`` the fits in ``whole_bad`` that the block's own flags keep are redone."""
+    c = acc.shape[2]
+    bad = (zero[:, :p].any(axis=1) | ~finite[:p, :p].all(axis=(0, 1))
+           | (piv[:p].min(axis=0) <= _PIVOT_TOL))
+    if p == acc.shape[0]:
+        bad |= whole_bad
+    inv = np.empty((c, p, p))
+    np.divide(acc[:p, :p], ss[:p, :p], out=inv.transpose(1, 2, 0))
+    inv[bad] = np.nan
+    return inv, bad
 
 
 def _cholesky(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -103,9 +103,10 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
 
 
 @np.errstate(divide="ignore", invalid="ignore")
-def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff) -> dict:
+def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff, inv=None) -> dict:
     """:func:`weighted_fits` given ``drawn = W > 0`` and ``n_eff = W.sum(axis=1)`` (shared by
-    the designs fitted with the same weights).
+    the designs fitted with the same weights); ``inv``: ``(X'CX)^-1`` when already known
+    (:func:`_design_inverses`).
 
     All outcomes at once: ``b = (X'CX)^-1 X'Cy`` per weight row, the squared residuals
     ``e^2 (m, R, N)`` once, then each variance is one weighted sum over the cases,
@@ -118,7 +119,8 @@ def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff) -> dict:
     k = X.shape[1]
     if xtx is None:
         xtx = (W @ (X[:, :, None] * X[:, None, :]).reshape(N, k * k)).reshape(R, k, k)
-    inv, _ = _safe_inverse(xtx)
+    if inv is None:
+        inv, _ = _safe_inverse(xtx)
     df = n_eff - k
     hc = [s for s in se_types if s != "ols"]
     Y = np.atleast_2d(ys)
@@ -433,6 +435,7 @@ class _Task:
     xtx: np.ndarray
     drawn: np.ndarray
     n_eff: np.ndarray
+    inv: np.ndarray | None = None
 
 
 def _group_tasks(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
@@ -466,14 +469,45 @@ def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
     gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
     gram = gram.reshape(-1, K, K)
     drawn, n_eff = W > 0, W.sum(axis=1)
+    covs = {cov: fits[next(k for k in keys if k[0] == cov)][2].terms
+            for cov in dict.fromkeys(k[0] for k in keys)}
+    invs = _design_inverses(full.terms, covs, gram)
     tasks = []
-    for cov in dict.fromkeys(k[0] for k in keys):
+    for cov in covs:
         mine = [k for k in keys if k[0] == cov]
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
         tasks.append(_Task(mine, full.X[:, idx], np.array([fits[k][0] for k in mine]), W,
-                           d.column, gram[:, idx[:, None], idx], drawn, n_eff))
+                           d.column, gram[:, idx[:, None], idx], drawn, n_eff,
+                           invs.get(cov)))
     return tasks
+
+
+def _design_inverses(full_terms, terms_of: Mapping, gram: np.ndarray) -> dict:
+    """``(X'CX)^-1`` of every design of one analysis sample from one factorisation, when
+    the designs are nested (each one's terms contain the next smaller one's, as the
+    covariate sets none < codebook < Keller are): their terms ordered so that each design
+    is a leading block (:func:`analysis.stats.fastols._nested_inverses`), each inverse
+    then permuted back to its design's own order.  A design already in that order gets
+    the same bits as its own factorisation; the others (the Keller sets, whose own order
+    interleaves covariates and their products) agree to rounding.  Not nested: ``{}``
+    (each design is inverted on its own)."""
+    from ..stats.fastols import _nested_inverses
+
+    by_size = sorted(terms_of.items(), key=lambda kv: len(kv[1]))
+    canon: list = []
+    for _, terms in by_size:
+        if len(terms) == len(canon) or not set(canon) <= set(terms):
+            return {}
+        canon += [t for t in terms if t not in canon]
+    pos = np.array([full_terms.index(t) for t in canon])
+    nested = _nested_inverses(gram[:, pos[:, None], pos], {len(t) for t in terms_of.values()})
+    out = {}
+    for cov, terms in terms_of.items():
+        inv = nested[len(terms)][0]
+        perm = [canon.index(t) for t in terms]
+        out[cov] = inv if perm == list(range(len(terms))) else inv[:, perm][:, :, perm]
+    return out
 
 
 def _group_output(g: _Group, fits: Mapping, se_types: tuple, tasks: Sequence[_Task],
@@ -482,7 +516,8 @@ def _group_output(g: _Group, fits: Mapping, se_types: tuple, tasks: Sequence[_Ta
     sharing the model ask for the same one), and ``stat``, which of them each row is."""
     stats_of = {}
     for t in tasks:
-        res = _weighted_fits(t.X, t.ys, t.W, t.column, se_types, t.xtx, t.drawn, t.n_eff)
+        res = _weighted_fits(t.X, t.ys, t.W, t.column, se_types, t.xtx, t.drawn, t.n_eff,
+                             t.inv)
         for i, k in enumerate(t.keys):
             stats_of[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types},
                            res["df"])
