@@ -483,6 +483,7 @@ def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
     return tasks
 
 
+@np.errstate(divide="ignore", invalid="ignore")   # as in _weighted_fits: rank-deficient draws
 def _design_inverses(full_terms, terms_of: Mapping, gram: np.ndarray) -> dict:
     """``(X'CX)^-1`` of every design of one analysis sample from one factorisation, when
     the designs are nested (each one's terms contain the next smaller one's, as the
