@@ -742,6 +742,7 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
         book = book.with_reference(reference)
     data = load_study("your_data", data_path, book, sheet=sheet, decimal=decimal,
                       encoding=encoding, header_row=header_row, skip_rows=skip_rows)
+    _say_long_runs(data, book, config, n_boot, multiverse, multiverse_draws)
     scored = scored_data(data)
     own = _fit_own(scored, book, config, data.min_group_size, codebook_path)
     analysis = run_analysis(data, data, config, se=se, keller=keller, covariates=covariates,
@@ -762,6 +763,59 @@ def analyze(data_path, codebook_path, out_dir, *, config_path=paths.CONFIG, forc
     if export_scored is not None:
         _export(scored, export_scored, force=force, inputs=inputs)
     return out
+
+
+#: Seconds per row x resample of the Study 2 bootstrap table (12 models) and per row x
+#: fit of the default multiverse (every specification once plus once per null draw), from
+#: ``make bench`` on a 2-core machine (100 resamples of 1,000,000 rows: 67 s; 500 draws of
+#: about 240 rows: 4 s).  They only decide the notices of :func:`long_run_notices`.
+BOOTSTRAP_SECONDS_PER_ROW, MULTIVERSE_SECONDS_PER_ROW = 6.7e-7, 3.3e-5
+LONG_RUN_SECONDS = 300
+
+
+def long_run_notices(n: int, n_boot: int, draws: int | None) -> list[str]:
+    """One line per step of ``analyze`` expected to take longer than
+    :data:`LONG_RUN_SECONDS` at ``n`` rows, with the option that shortens it;
+    ``draws=None``: no multiverse.
+
+    Examples
+    --------
+    >>> long_run_notices(240, 5000, 500)
+    []
+    >>> [line.split(" (")[0] for line in long_run_notices(1_000_000, 5000, 500)]
+    ['note: the Study 2 bootstrap table', 'note: the multiverse']
+    """
+    out = []
+    boot = n * n_boot * BOOTSTRAP_SECONDS_PER_ROW
+    if boot > LONG_RUN_SECONDS:
+        out.append(f"note: the Study 2 bootstrap table ({n_boot:,} resamples of {n:,} rows, "
+                   f"12 models) may take {_duration(boot)}; --bootstrap 0 leaves it out, "
+                   "--bootstrap 200 shortens it")
+    fits = None if draws is None else n * (draws + 1) * MULTIVERSE_SECONDS_PER_ROW
+    if fits is not None and fits > LONG_RUN_SECONDS:
+        out.append(f"note: the multiverse ({draws:,} null draws of every specification on "
+                   f"{n:,} rows) may take {_duration(fits)}; --no-multiverse leaves it out, "
+                   "--multiverse-draws 0 keeps the curves without the joint test")
+    return out
+
+
+def _duration(seconds: float) -> str:
+    """A rough duration on a 2-core machine, in words (minutes or hours)."""
+    if seconds < 5400:
+        return f"about {max(1, round(seconds / 60))} minutes on a 2-core machine"
+    return f"about {round(seconds / 3600)} hours on a 2-core machine"
+
+
+def _say_long_runs(data: StudyData, book, config, n_boot, multiverse, multiverse_draws):
+    import sys
+
+    from .study.multiverse import grid_for
+    boot = config_n_boot(config) if n_boot is None else int(n_boot)
+    draws = None
+    if multiverse and ("multiverse" in config or book.multiverse is not None):
+        draws = grid_for(book, config).draws if multiverse_draws is None else multiverse_draws
+    for line in long_run_notices(int(data.frame.shape[0]), boot, draws):
+        print("salesgxe: " + line, file=sys.stderr)
 
 
 #: The one line printed on stderr before ``--export-scored`` writes its file.

@@ -318,3 +318,20 @@ def test_bootstrap_option_sets_the_resamples_and_zero_leaves_the_table_out(tmp_p
     assert err.count("\n") == 0 and "--bootstrap must be 0 (no bootstrap table) or at least " \
         "100 resamples, got 40" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_analyze_says_which_steps_will_take_long_at_large_n(tmp_path, capsys):
+    """At a size where the bootstrap table or the multiverse would run for long, analyze says
+    so on stderr with the option that shortens it (one line each); at the study's size it
+    says nothing, and the options silence the notes they name."""
+    from analysis.pipeline import long_run_notices
+
+    assert long_run_notices(240, 5000, 500) == []
+    big = long_run_notices(1_000_000, 5000, 500)
+    assert len(big) == 2 and "--bootstrap 0" in big[0] and "--no-multiverse" in big[1]
+    assert "56 minutes" in big[0] and "5 hours" in big[1] and all("\n" not in x for x in big)
+    assert long_run_notices(1_000_000, 0, None) == []
+    assert len(long_run_notices(200_000, 0, 0)) == 0            # one fit per specification
+    assert main(["analyze", str(SURVEY), "--codebook", str(CODEBOOK), "--out",
+                 str(tmp_path / "r"), "--sims", "0", "--no-multiverse", "--bootstrap", "0"]) == 0
+    assert "note:" not in capsys.readouterr().err
