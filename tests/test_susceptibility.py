@@ -286,7 +286,7 @@ def _old_frame(y, g, w, Z, susceptible, favourable):
 
 _CASES = [  # (n, seed, number of covariates, susceptible, favourable)
     (500, 5, 0, 1, "high"), (500, 6, 1, 0, "low"), (800, 7, 2, 1, "low"),
-    (300, 8, 2, 0, "high"), (10_000, 9, 1, 1, "high"),   # 10,000 rows: the blocked QR
+    (300, 8, 2, 0, "high"), (25_000, 9, 1, 1, "high"),   # 25,000 rows: the blocked QR
 ]
 
 
@@ -417,9 +417,11 @@ def test_collinear_covariate_is_the_same_input_error_as_fit_ols():
 
 
 def test_blocked_factor_equals_the_plain_qr():
-    """TSQR over 2,048-row blocks: the same R as one Householder QR of M up to row
-    signs (1e-12 relative to the largest entry)."""
-    y, g, w, z = _data(n=9_000, seed=4)
+    """From TALL_QR_ROWS rows the factor is models.tall_r's blocked TSQR: the same R as one
+    Householder QR of M up to row signs (1e-12 relative to the largest entry)."""
+    from analysis.stats.models import TALL_QR_ROWS
+
+    y, g, w, z = _data(n=TALL_QR_ROWS + 3_001, seed=4)
     f = ds._Factor.of(y, g, w, z[:, None])
     M = np.column_stack([np.ones_like(w), g, w, g * w, z, y])
     r0 = np.linalg.qr(M, mode="r")

@@ -360,36 +360,47 @@ def _checked_qr(X: np.ndarray, y: np.ndarray, terms: tuple[str, ...]) -> _ThinQR
 
 
 def _tsqr(X: np.ndarray, y: np.ndarray) -> _ThinQR:
-    """``R`` and ``Q'y`` of a tall design by TSQR of ``[X y]``, one block of rows at a time.
+    """``R`` and ``Q'y`` of a tall design from the R factor of ``[X y]`` (:func:`tall_r`):
+    ``R_aug = [[R, Q'y], [0, +-||y - Xb||]]`` (Golub & Van Loan 2013, section 5.3.3), so
+    ``Q`` (``n x k``) is never formed."""
+    k = X.shape[1]
+    r_aug = tall_r(X, y)
+    return _ThinQR(r=r_aug[:k, :k], qty=r_aug[:k, k], x=X)
 
-    Sequential (flat-tree) TSQR: ``R_aug = qr([R_prev; X_b y_b])`` over blocks of rows
-    sized for the cache, each a LAPACK Householder QR (``dgeqrf``) of a
-    ``(k + 1 + b) x (k + 1)`` matrix (Demmel, Grigori, Hoemmen & Langou 2012, SIAM J. Sci.
-    Comput. 34(1), A206-A239, doi:10.1137/080731992: backward stable like Householder QR
-    of the whole matrix, for any condition number).  With ``y`` appended as a last
-    column, ``R_aug = [[R, Q'y], [0, +-||y - Xb||]]`` (Golub & Van Loan 2013, section
-    5.3.3), so ``Q`` (``n x k``) is never formed: one read of ``X``, no ``n``-sized array
-    written, instead of the level-2 Householder sweeps over all of ``X`` and forming ``Q``.
+
+def tall_r(X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """The upper-triangular R factor of a tall ``[X y]`` (or ``X``) by TSQR, one block of
+    rows at a time.
+
+    Sequential (flat-tree) TSQR: ``R = qr([R_prev; block])`` over blocks of rows sized for
+    the cache, each a LAPACK Householder QR (``dgeqrf``) of a ``(p + b) x p`` matrix
+    (Demmel, Grigori, Hoemmen & Langou 2012, SIAM J. Sci. Comput. 34(1), A206-A239,
+    doi:10.1137/080731992: backward stable like Householder QR of the whole matrix, for
+    any condition number; R equal to it up to the signs of its rows).  One read of ``X``,
+    no ``n``-sized array written.  Used by :func:`fit_ols` from :data:`TALL_QR_ROWS` rows
+    and by the susceptibility models (:mod:`analysis.study.susceptibility`).
     """
     from scipy.linalg.lapack import dgeqrf
 
     n, k = X.shape
+    p = k + (y is not None)
     r_aug = None
-    for rows in _row_blocks(n, k + 1):
-        top = 0 if r_aug is None else k + 1
-        block = np.empty((top + rows.stop - rows.start, k + 1), order="F")
+    for rows in _row_blocks(n, p):
+        top = 0 if r_aug is None else p
+        block = np.empty((top + rows.stop - rows.start, p), order="F")
         if top:
             block[:top] = r_aug
         block[top:, :k] = X[rows]
-        block[top:, k] = y[rows]
+        if y is not None:
+            block[top:, k] = y[rows]
         qr, _, _, info = dgeqrf(block, overwrite_a=True)
         if info != 0:                                    # pragma: no cover (LAPACK argument error)
             raise RuntimeError(f"LAPACK dgeqrf failed (info={info})")
-        r_aug = np.triu(qr[:k + 1])
-    return _ThinQR(r=r_aug[:k, :k], qty=r_aug[:k, k], x=X)
+        r_aug = np.triu(qr[:p])
+    return r_aug
 
 
-#: Bytes per block of rows in :func:`_tsqr` and the leverages: 8,192 values, so that every
+#: Bytes per block of rows in :func:`tall_r` and the leverages: 8,192 values, so that every
 #: LAPACK / BLAS call on a block stays below OpenBLAS's multithreading threshold (gemv:
 #: ``m n < 9,216``).  Above it each of the thousands of small calls wakes a second thread,
 #: which costs more than the work whenever the other core is busy (1,000,000 x 8 with two

@@ -370,16 +370,13 @@ def _compare(factor: _Factor, y, w, *, susceptible, favourable, range_rule, alph
                            covariates=tuple(covariate_names), frame=frame)
 
 
-_BLOCK = 2048   # rows per block of the blocked QR (keeps each block in cache)
-
-
 @dataclass(frozen=True, slots=True)
 class _Factor:
     """The R factor of M = [1, S, W, WS, Z, y] (n x (5 + k)): ``||M v|| = ||R v||``.
 
-    Computed by blocks (TSQR: the R factors of row blocks stacked and factored
-    again; ``diag(Q_i) [R_1; ...; R_m]`` is M, so the stack has M's R up to row
-    signs); below 2 blocks it is the plain Householder QR of M.
+    The plain Householder QR of M below :data:`analysis.stats.models.TALL_QR_ROWS` rows,
+    the blocked TSQR of :func:`analysis.stats.models.tall_r` from there on (the same R up
+    to the signs of its rows), as :func:`analysis.stats.models.fit_ols` factors designs.
     """
 
     r: np.ndarray   # (min(n, 5 + k), 5 + k), upper triangular
@@ -388,19 +385,16 @@ class _Factor:
 
     @classmethod
     def of(cls, y, s, w, Z) -> _Factor:
+        from ..stats.models import TALL_QR_ROWS, tall_r
+
         n, k = y.size, Z.shape[1]
-        q = 5 + k
-        Mt = np.empty((q, n))   # M transposed: each block's columns contiguous (LAPACK's order)
+        Mt = np.empty((5 + k, n))   # M transposed: each column contiguous (LAPACK's order)
         Mt[0], Mt[1], Mt[2], Mt[-1] = 1.0, s, w, y
         np.multiply(w, s, out=Mt[3])
         Mt[4:-1] = Z.T
-        m = n // _BLOCK
-        if m < 2:
-            return cls(r=np.linalg.qr(Mt.T, mode="r"), n=n, k=k)
-        blocks = Mt[:, :m * _BLOCK].reshape(q, m, _BLOCK).transpose(1, 2, 0)   # (m, BLOCK, q)
-        heads = np.linalg.qr(blocks, mode="r")
-        stack = np.vstack([heads.reshape(m * q, q), Mt[:, m * _BLOCK:].T])
-        return cls(r=np.linalg.qr(stack, mode="r"), n=n, k=k)
+        M = Mt.T
+        r = np.linalg.qr(M, mode="r") if n < TALL_QR_ROWS else tall_r(M)
+        return cls(r=r, n=n, k=k)
 
     def design(self, T: np.ndarray) -> np.ndarray:
         """``R_x T``: the factor-space image of the design ``[1, S, W, WS, Z] T``."""
