@@ -809,10 +809,10 @@ def _duration(seconds: float) -> str:
 def _say_long_runs(data: StudyData, book, config, n_boot, multiverse, multiverse_draws):
     import sys
 
-    from .study.multiverse import grid_for
     boot = config_n_boot(config) if n_boot is None else int(n_boot)
     draws = None
     if multiverse and ("multiverse" in config or book.multiverse is not None):
+        from .study.multiverse import grid_for
         draws = grid_for(book, config).draws if multiverse_draws is None else multiverse_draws
     for line in long_run_notices(int(data.frame.shape[0]), boot, draws):
         print("salesgxe: " + line, file=sys.stderr)

@@ -117,9 +117,9 @@ def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff, inv=None) -> d
 
     R, N = W.shape
     k = X.shape[1]
-    if xtx is None:
-        xtx = (W @ (X[:, :, None] * X[:, None, :]).reshape(N, k * k)).reshape(R, k, k)
     if inv is None:
+        if xtx is None:
+            xtx = (W @ (X[:, :, None] * X[:, None, :]).reshape(N, k * k)).reshape(R, k, k)
         inv, _ = _safe_inverse(xtx)
     df = n_eff - k
     hc = [s for s in se_types if s != "ols"]
@@ -432,7 +432,7 @@ class _Task:
     ys: np.ndarray
     W: np.ndarray
     column: int
-    xtx: np.ndarray
+    xtx: np.ndarray | None         # None when ``inv`` is known
     drawn: np.ndarray
     n_eff: np.ndarray
     inv: np.ndarray | None = None
@@ -477,9 +477,10 @@ def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
         mine = [k for k in keys if k[0] == cov]
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
+        inv = invs.get(cov)
         tasks.append(_Task(mine, full.X[:, idx], np.array([fits[k][0] for k in mine]), W,
-                           d.column, gram[:, idx[:, None], idx], drawn, n_eff,
-                           invs.get(cov)))
+                           d.column, None if inv is not None else gram[:, idx[:, None], idx],
+                           drawn, n_eff, inv))
     return tasks
 
 
