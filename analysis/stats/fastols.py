@@ -48,7 +48,6 @@ from .models import hc_weights, normalise_se_type
 __all__ = ["BatchFit", "batch_ols", "bootstrap_ols", "resample_indices",
            "resample_counts", "iter_resample_batches", "chunk_size_for"]
 
-_PIVOT_TOL = 1e-10
 _LEVERAGE_ONE = 1.0 - 1e-10
 _CACHE_BYTES = 16 * 2 ** 20
 
@@ -376,12 +375,15 @@ def _safe_inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched ``(X'X)^{-1}`` with a per-fit rank check; deficient fits get NaN.
 
     The column-scaled matrix ``C = S^{-1} X'X S^{-1}`` (``S = diag(sqrt(x_j'x_j))``, unit
-    diagonal) is factored ``C = L L'`` (:func:`_cholesky`), whose pivots ``L_jj^2`` are
-    ``1 - R^2`` of column ``j`` on the columns before it, the quantity of the rank check
-    (fits with a pivot ``<= 1e-10`` are rank deficient); then
+    diagonal) is factored ``C = L L'`` by a left-looking Cholesky, whose pivots
+    ``L_jj^2`` are ``1 - R^2`` of column ``j`` on the columns before it, the quantity of
+    the rank check (fits with a pivot ``<= 1e-10`` are rank deficient; such a pivot is
+    replaced by 1 so that the factor stays finite); then
     ``(X'X)^{-1} = S^{-1} L^{-T} L^{-1} S^{-1}`` with ``L^{-1}`` by forward substitution
-    (Golub & Van Loan 2013, sections 4.2 and 3.1).  Vectorised over the batch: the
-    loops run over the ``k`` columns only, on ``(k, k, c)`` arrays (the batch contiguous).
+    (Golub & Van Loan 2013, sections 4.2 and 3.1).  A zero or non-finite diagonal, or
+    a non-finite entry, makes the fit deficient.  Each matrix of the batch is computed
+    on its own, in a compiled loop (:func:`analysis.stats.jit.nested_inverses`), so the
+    bits do not depend on the batch.
     """
     k = xtx.shape[1]
     return _nested_inverses(xtx, (k,))[k]
@@ -391,84 +393,17 @@ def _nested_inverses(xtx: np.ndarray, sizes) -> dict[int, tuple[np.ndarray, np.n
     """:func:`_safe_inverse` of every leading block ``xtx[:, :p, :p]``, ``p`` in ``sizes``,
     from one factorisation of the whole, bit for bit as separate calls would give.
 
-    Every step works on each entry of the batch apart and column ``j`` of ``L``, ``L^{-1}``
-    and the pivots use only the columns ``<= j``, so the leading ``p x p`` blocks of
-    ``L`` and ``L^{-1}`` are those of the block's own factorisation, and
-    ``(L^{-T} L^{-1})_ab = sum_{j >= max(a, b)} M_ja M_jb`` summed in ascending ``j`` up to
-    ``p - 1`` is the block's inverse: it is read off the running sum after step ``p - 1``.
-    Fits whose whole matrix is unusable (a zero or non-finite entry beyond the block)
-    are factored again on the block alone.  Returns ``{p: (inverse (c, p, p), bad (c,))}``.
+    Column ``j`` of ``L``, ``L^{-1}`` and the pivots use only the columns ``<= j``, so the
+    leading ``p x p`` blocks of ``L`` and ``L^{-1}`` are those of the block's own
+    factorisation, and ``(L^{-T} L^{-1})_ab = sum_{j >= max(a, b)} M_ja M_jb`` summed in
+    ascending ``j`` up to ``p - 1`` is the block's inverse: it is read off the running
+    sum after step ``p - 1``.  Matrices unusable as a whole (a zero or non-finite entry
+    beyond the block) are factored again on the block alone.  Returns
+    ``{p: (inverse (c, p, p), bad (c,))}``.
     """
-    c, k, _ = xtx.shape
-    d = np.diagonal(xtx, axis1=1, axis2=2)
-    zero = ~(d > 0) | ~np.isfinite(d)
-    s = np.sqrt(np.where(zero, 1.0, d)).T                       # (k, c)
-    ss = s[:, None, :] * s[None, :, :]
-    scaled = np.divide(xtx.transpose(1, 2, 0), ss, out=np.empty((k, k, c)))
-    finite = np.isfinite(scaled)
-    whole_bad = zero.any(axis=1) | ~finite.all(axis=(0, 1))
-    if whole_bad.any():
-        scaled[:, :, whole_bad] = np.eye(k)[:, :, None]
-    L, piv = _cholesky(scaled)
-    M = _lower_inverse(L)
-    acc = np.zeros_like(M)                                      # (L^-1)' L^-1
-    out = {}
-    for j in range(k):
-        acc[:j + 1, :j + 1] += M[j, :j + 1, None, :] * M[j, None, :j + 1, :]
-        if j + 1 in sizes:
-            out[j + 1] = _block_result(acc, ss, zero, finite, piv, whole_bad, j + 1)
-    for p in out:                        # fits unusable as a whole: their own block alone
-        again = whole_bad & ~out[p][1]
-        if p < k and again.any():
-            inv, bad = _nested_inverses(xtx[again][:, :p, :p], (p,))[p]
-            out[p][0][again], out[p][1][again] = inv, bad
-    return out
+    from .jit import nested_inverses
 
-
-def _block_result(acc, ss, zero, finite, piv, whole_bad, p):
-    """The inverse and rank flags of the leading ``p x p`` block (see _nested_inverses);
-    for ``p < k`` the fits in ``whole_bad`` that the block's own flags keep are redone."""
-    c = acc.shape[2]
-    bad = (zero[:, :p].any(axis=1) | ~finite[:p, :p].all(axis=(0, 1))
-           | (piv[:p].min(axis=0) <= _PIVOT_TOL))
-    if p == acc.shape[0]:
-        bad |= whole_bad
-    inv = np.empty((c, p, p))
-    np.divide(acc[:p, :p], ss[:p, :p], out=inv.transpose(1, 2, 0))
-    inv[bad] = np.nan
-    return inv, bad
-
-
-def _cholesky(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cholesky ``A = L L'`` of a batch ``A (k, k, c)`` (unit diagonal), column by column
-    (left-looking); returns ``L (k, k, c)`` and the pivots ``(k, c)``.  A pivot
-    ``<= 1e-10`` (rank deficient) is replaced by 1 so that the factor stays finite."""
-    k, _, c = A.shape
-    L = np.zeros_like(A)
-    piv = np.empty((k, c))
-    for j in range(k):
-        v = A[j:, j, :].copy()
-        for p in range(j):          # elementwise over the batch: the same bits whatever c
-            v -= L[j:, p, :] * L[j, p, :]
-        piv[j] = v[0]
-        v /= np.sqrt(np.where(v[0] > _PIVOT_TOL, v[0], 1.0))
-        L[j:, j, :] = v
-    return L, piv
-
-
-def _lower_inverse(L: np.ndarray) -> np.ndarray:
-    """``L^{-1}`` of a batch of lower-triangular ``L (k, k, c)``, row by row
-    (forward substitution: ``M_ii = 1 / L_ii``, ``M_il = -M_ii sum_{l<=j<i} L_ij M_jl``)."""
-    k, _, c = L.shape
-    M = np.zeros_like(L)
-    for i in range(k):
-        d = 1.0 / L[i, i]
-        row = M[i, :i, :]
-        for j in range(i):
-            row -= L[i, j, :] * M[j, :i, :]
-        row *= d
-        M[i, i, :] = d
-    return M
+    return nested_inverses(xtx, sizes)
 
 
 # ----------------------------------------------------------------------------- assembly
