@@ -99,21 +99,24 @@ def weighted_fits(X: np.ndarray, ys: np.ndarray, W: np.ndarray, column: int,
     >>> round(float(out["estimate"][0, 0]), 3), float(out["df"][0])
     (2.1, 3.0)
     """
-    return _weighted_fits(X, ys, W, column, se_types, xtx, W > 0, W.sum(axis=1))
+    return _weighted_fits(X, ys, W, column, se_types, xtx, W.sum(axis=1))
 
 
 @np.errstate(divide="ignore", invalid="ignore")
-def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff, inv=None) -> dict:
-    """:func:`weighted_fits` given ``drawn = W > 0`` and ``n_eff = W.sum(axis=1)`` (shared by
-    the designs fitted with the same weights); ``inv``: ``(X'CX)^-1`` when already known
-    (:func:`_design_inverses`).
+def _weighted_fits(X, ys, W, column, se_types, xtx, n_eff, inv=None) -> dict:
+    """:func:`weighted_fits` given ``n_eff = W.sum(axis=1)`` (shared by the designs fitted
+    with the same weights); ``inv``: ``(X'CX)^-1`` when already known
+    (:func:`_invert_batch`).
 
-    All outcomes at once: ``b = (X'CX)^-1 X'Cy`` per weight row, the squared residuals
-    ``e^2 (m, R, N)`` once, then each variance is one weighted sum over the cases,
-    ``rss = sum_i c_i e_i^2`` and ``var_HC = sum_i g_i e_i^2`` with the outcome-free
-    factors ``g`` of :func:`_hc_factors`.
+    All outcomes at once: ``b = (X'CX)^-1 X'Cy`` per weight row and the residuals
+    ``e = y - Xb`` as products; the variances as sums over the cases in one compiled
+    pass per HC type (:func:`analysis.stats.jit.hc_sums`: ``rss = sum_i c_i e_i^2`` and
+    ``var_HC = sum_i c_i u_i^2 f(h_i) e_i^2`` with ``u_i = q_j' x_i``, ``q_j`` row ``j``
+    of ``(X'CX)^-1``, and the leverages ``h_i = x_i'(X'CX)^-1 x_i`` from the
+    ``k(k+1)/2`` distinct entries of the symmetric inverse, one product).
     """
     from ..stats.fastols import _safe_inverse
+    from ..stats.jit import hc_sums
 
     R, N = W.shape
     k = X.shape[1]
@@ -122,72 +125,30 @@ def _weighted_fits(X, ys, W, column, se_types, xtx, drawn, n_eff, inv=None) -> d
             xtx = (W @ (X[:, :, None] * X[:, None, :]).reshape(N, k * k)).reshape(R, k, k)
         inv, _ = _safe_inverse(xtx)
     df = n_eff - k
-    hc = [s for s in se_types if s != "ols"]
     Y = np.atleast_2d(ys)
     m = Y.shape[0]
     xty = W @ (X[None, :, :] * Y[:, :, None])                      # (m, R, k)
     b = (inv @ xty[..., None])[..., 0]
     # residuals e = y - Xb as one product per outcome: [1, -b] @ [y, X]'
     coef = np.concatenate([np.ones((m, R, 1)), -b], axis=2)
-    e2 = coef @ np.concatenate([Y[:, None, :], np.broadcast_to(X.T, (m, k, N))], axis=1)
-    np.square(e2, out=e2)
-    ses = {}
+    E = coef @ np.concatenate([Y[:, None, :], np.broadcast_to(X.T, (m, k, N))], axis=1)
+    u = inv[:, column, :] @ X.T
+    hc = [s for s in dict.fromkeys(se_types) if s != "ols"]
+    lev = u                                    # not read by HC0/HC1
+    if {"HC2", "HC3", "HC4"} & set(hc):
+        iu, ju, twice = _upper(k)
+        lev = (inv[:, iu, ju] * twice) @ (X[:, iu] * X[:, ju]).T
+    rss, ses = np.empty((m, R)), {}
+    for s in hc or ["HC0"]:                    # OLS alone: rss from HC0's pass
+        var, lev_one = np.empty((m, R)), np.empty(R, dtype=bool)
+        hc_sums(W, u, lev, E, s, n_eff, k, rss, var, lev_one)
+        if s == "HC1":
+            var *= n_eff / df
+        var[:, lev_one] = np.nan
+        ses[s] = np.sqrt(var)
     if "ols" in se_types:
-        rss = np.vecdot(W, e2)                                      # (m, R)
         ses["ols"] = np.sqrt(inv[:, column, column] * rss / df)
-    if hc:
-        for s, (g, lev_one, scale) in _hc_factors(inv, X, column, W, drawn, n_eff, k,
-                                                  hc).items():
-            var = np.vecdot(g, e2)
-            if scale is not None:
-                var *= scale
-            var[:, lev_one] = np.nan
-            ses[s] = np.sqrt(var)
     return {"estimate": b[:, :, column], "se": {s: ses[s] for s in se_types}, "df": df}
-
-
-def _hc_factors(inv, X, column, W, drawn, n_eff, k, hc) -> dict:
-    """The outcome-free factors of the HC sandwich of every weight row, once per design
-    (shared by its outcomes): ``var_j = sum_i c_i w_i a_i`` with ``a_i = (q_j' x_i)^2``
-    (``q_j`` row ``j`` of ``(X'CX)^-1``) and the HC weight ``w_i = e_i^2 f(h_i)`` of
-    :func:`analysis.stats.models.hc_weights` (HC0 ``f = 1``, HC1 ``n/(n-k)``, HC2
-    ``1/(1-h)``, HC3 ``1/(1-h)^2``, HC4 ``1/(1-h)^delta``) is ``sum_i g_i e_i^2`` with
-    ``g_i = c_i a_i f(h_i)`` (0 for undrawn cases).  Leverages
-    ``h_i = x_i'(X'CX)^-1 x_i`` (only for HC2-HC4) from the ``k(k+1)/2`` distinct entries
-    of the symmetric inverse: ``h = sum_{j<=l} (2 - [j=l]) V_jl x_ij x_il``, one product.
-    Returns ``{type: (g (R, N), fits with a drawn case of leverage 1, scale or None)}``."""
-    R = inv.shape[0]
-    a = inv[:, column, :] @ X.T
-    np.square(a, out=a)
-    a *= W
-    out = {}
-    if "HC0" in hc:
-        out["HC0"] = (a, np.zeros(R, bool), None)
-    if "HC1" in hc:
-        out["HC1"] = (a, np.zeros(R, bool), n_eff / (n_eff - k))
-    lev_types = [s for s in hc if s in ("HC2", "HC3", "HC4")]
-    if not lev_types:
-        return out
-    iu, ju, twice = _upper(k)
-    lev = (inv[:, iu, ju] * twice) @ (X[:, iu] * X[:, ju]).T
-    lev_one = np.fmax.reduce(lev, axis=1) > _LEV_ONE    # a case of leverage h > 1 - 1e-10
-    if lev_one.any():                                    # ... that is drawn
-        lev_one[lev_one] = (drawn[lev_one] & (lev[lev_one] > _LEV_ONE)).any(axis=1)
-    # the same operations in place when nothing else needs lev and a (HC3 alone: the default)
-    alone = lev_types == ["HC3"] and len(hc) == 1
-    one_minus_h = np.subtract(1.0, lev, out=lev if alone else None)
-    for s in lev_types:
-        if s == "HC2":
-            denom = one_minus_h
-        elif s == "HC3":
-            denom = np.square(one_minus_h, out=one_minus_h if alone else None)
-        else:
-            denom = one_minus_h ** np.minimum(4.0, n_eff[:, None] * lev / k)
-        g = np.divide(a, denom, out=a if alone else None)
-        if not np.isfinite(np.add.reduce(g, axis=None)):  # undrawn cases (c = 0) weigh
-            np.copyto(g, 0.0, where=~drawn)               # nothing (a no-op where g is finite)
-        out[s] = (g, lev_one, None)
-    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -417,32 +378,66 @@ def _sample_reason(v: StudyVariants, name: str):
 # ----------------------------------------------------------------------------- fitting
 def _fit_chunk(groups: Sequence[_Group], *, variants: Mapping, counts: Mapping,
                grid: SpecGrid, sesoi: Mapping, memo: _Memo | None = None) -> list[dict]:
-    """Fit every group of a chunk (module-level so joblib and Dask can ship it)."""
-    return [_group_output(g, *_group_tasks(g, variants[g.study], counts[g.study], grid, memo),
-                          sesoi) for g in groups]
+    """Fit every group of a chunk (module-level so joblib and Dask can ship it).
+
+    The groups are planned in batches holding at most ``_BATCH_BYTES`` of weights and
+    cross products; the inverses of a batch are computed together (:func:`_invert_batch`)
+    before its groups are fitted."""
+    out, batch, size = [], [], 0
+    for g in groups:
+        planned = _group_tasks(g, variants[g.study], counts[g.study], grid, memo)
+        batch.append((g, planned))
+        size += sum(i.nbytes for i in planned[3])
+        if size >= _BATCH_BYTES:
+            out += _fit_batch(batch, sesoi)
+            batch, size = [], 0
+    return out + _fit_batch(batch, sesoi)
+
+
+_BATCH_BYTES = 32 * 2**20       # weights and cross products planned before one inversion
+
+
+def _fit_batch(batch: list, sesoi: Mapping) -> list[dict]:
+    _invert_batch([i for _, planned in batch for i in planned[3]])
+    return [_group_output(g, fits, se_types, tasks, sesoi)
+            for g, (fits, se_types, tasks, _) in batch]
 
 
 @dataclass(slots=True)
 class _Task:
     """One kernel call: the design ``X`` of one covariate set on one analysis sample, its
-    outcomes ``ys`` (with and without winsorizing), the weights and ``X'CX``."""
+    outcomes ``ys`` (with and without winsorizing), the weights and ``(X'CX)^-1``
+    (set by :func:`_invert_batch`)."""
 
     keys: list
     X: np.ndarray
     ys: np.ndarray
     W: np.ndarray
     column: int
-    xtx: np.ndarray | None         # None when ``inv`` is known
-    drawn: np.ndarray
     n_eff: np.ndarray
     inv: np.ndarray | None = None
 
 
+@dataclass(slots=True)
+class _Inversion:
+    """The cross products ``gram (R, K, K)`` of one analysis sample in the order in which
+    the wanted designs are leading blocks, the block sizes, and per design its task,
+    size and the permutation from that order to the design's own (None: the same)."""
+
+    gram: np.ndarray
+    sizes: tuple
+    tasks: list                        # (task, size, permutation or None)
+
+    @property
+    def nbytes(self) -> int:           # what the batch holds for it until it is fitted
+        return self.gram.nbytes + self.tasks[0][0].W.nbytes
+
+
 def _group_tasks(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid,
-                 memo: _Memo | None) -> tuple[dict, tuple, list]:
+                 memo: _Memo | None) -> tuple[dict, tuple, list, list]:
     """The kernel calls of a group: one Gram matrix per analysis sample (mask), shared by
     the nested covariate sets; one call per design for all its outcomes (the outcome with
-    and without winsorizing).  Returns ``(fits, se_types, tasks)``, ``fits``:
+    and without winsorizing).  Returns ``(fits, se_types, tasks, inversions)``, ``fits``:
     (cov, outlier) -> (y, mask, design)."""
     se_types = tuple(dict.fromkeys(se for *_, se in g.rows))
     fits = _prepare(v, g.member, dict(g.spec), dict.fromkeys((r[1], r[2]) for r in g.rows),
@@ -450,15 +445,18 @@ def _group_tasks(g: _Group, v: StudyVariants, counts: np.ndarray, grid: SpecGrid
     by_mask: dict = {}
     for key, (y, mask, d) in fits.items():
         by_mask.setdefault(mask.tobytes(), []).append(key)
-    tasks = []
+    inversions = []
     for keys in by_mask.values():
-        tasks += _mask_tasks(keys, fits, counts)
-    return fits, se_types, tasks
+        inversions += _mask_tasks(keys, fits, counts)
+    tasks = [t for inversion in inversions for t, *_ in inversion.tasks]
+    return fits, se_types, tasks, inversions
 
 
-def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
+def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Inversion]:
     """Specifications analysing the same rows: the Gram matrix of the widest design once,
-    sub-blocks for the nested ones (a design's columns are a subset of the widest's)."""
+    sub-blocks for the nested ones (a design's columns are a subset of the widest's);
+    one inversion for all of them when they are nested (:func:`_design_order`), else
+    one per design."""
     widest = max(keys, key=lambda k: len(fits[k][2].terms))
     full = fits[widest][2]
     mask = fits[widest][1]
@@ -468,48 +466,66 @@ def _mask_tasks(keys: list, fits: Mapping, counts: np.ndarray) -> list[_Task]:
     K = full.X.shape[1]
     gram = (W @ (full.X[:, :, None] * full.X[:, None, :]).reshape(len(mask), K * K))
     gram = gram.reshape(-1, K, K)
-    drawn, n_eff = W > 0, W.sum(axis=1)
-    covs = {cov: fits[next(k for k in keys if k[0] == cov)][2].terms
-            for cov in dict.fromkeys(k[0] for k in keys)}
-    invs = _design_inverses(full.terms, covs, gram)
-    tasks = []
-    for cov in covs:
+    n_eff = W.sum(axis=1)
+    terms_of, tasks = {}, {}
+    for cov in dict.fromkeys(k[0] for k in keys):
         mine = [k for k in keys if k[0] == cov]
         d = fits[mine[0]][2]
         idx = np.array([full.terms.index(t) for t in d.terms])
-        inv = invs.get(cov)
-        tasks.append(_Task(mine, full.X[:, idx], np.array([fits[k][0] for k in mine]), W,
-                           d.column, None if inv is not None else gram[:, idx[:, None], idx],
-                           drawn, n_eff, inv))
-    return tasks
+        terms_of[cov] = d.terms
+        tasks[cov] = (_Task(mine, full.X[:, idx], np.array([fits[k][0] for k in mine]), W,
+                            d.column, n_eff), idx)
+    canon = _design_order(terms_of)
+    if canon is None:
+        return [_Inversion(gram[:, idx[:, None], idx], (len(idx),), [(t, len(idx), None)])
+                for t, idx in tasks.values()]
+    pos = np.array([full.terms.index(t) for t in canon])
+    entries = []
+    for cov, terms in terms_of.items():
+        perm = [canon.index(t) for t in terms]
+        entries.append((tasks[cov][0], len(terms),
+                        None if perm == list(range(len(terms))) else np.array(perm)))
+    sizes = tuple(sorted({len(t) for t in terms_of.values()}))
+    return [_Inversion(gram[:, pos[:, None], pos], sizes, entries)]
+
+
+def _design_order(terms_of: Mapping) -> list | None:
+    """The order of the terms in which every design is a leading block, when the designs
+    are nested (each one's terms contain the next smaller one's, as the covariate sets
+    none < codebook < Keller are); None otherwise."""
+    canon: list = []
+    for terms in sorted(terms_of.values(), key=len):
+        if len(terms) == len(canon) or not set(canon) <= set(terms):
+            return None
+        canon += [t for t in terms if t not in canon]
+    return canon
 
 
 @np.errstate(divide="ignore", invalid="ignore")   # as in _weighted_fits: rank-deficient draws
-def _design_inverses(full_terms, terms_of: Mapping, gram: np.ndarray) -> dict:
-    """``(X'CX)^-1`` of every design of one analysis sample from one factorisation, when
-    the designs are nested (each one's terms contain the next smaller one's, as the
-    covariate sets none < codebook < Keller are): their terms ordered so that each design
-    is a leading block (:func:`analysis.stats.fastols._nested_inverses`), each inverse
-    then permuted back to its design's own order.  A design already in that order gets
-    the same bits as its own factorisation; the others (the Keller sets, whose own order
-    interleaves covariates and their products) agree to rounding.  Not nested: ``{}``
-    (each design is inverted on its own)."""
+def _invert_batch(inversions: Sequence[_Inversion]) -> None:
+    """``(X'CX)^-1`` of every task, set on the tasks.  Inversions with the same shape and
+    block sizes are stacked and factored in one call of
+    :func:`analysis.stats.fastols._nested_inverses` (every leading block's inverse from
+    one factorisation; it works on each matrix of the stack apart, so stacking changes
+    no bit); each inverse is then permuted back to its design's own order.  A design
+    already in the factored order gets the bits of its own factorisation; the others
+    (the Keller sets, whose own order interleaves covariates and their products) agree
+    to rounding."""
     from ..stats.fastols import _nested_inverses
 
-    by_size = sorted(terms_of.items(), key=lambda kv: len(kv[1]))
-    canon: list = []
-    for _, terms in by_size:
-        if len(terms) == len(canon) or not set(canon) <= set(terms):
-            return {}
-        canon += [t for t in terms if t not in canon]
-    pos = np.array([full_terms.index(t) for t in canon])
-    nested = _nested_inverses(gram[:, pos[:, None], pos], {len(t) for t in terms_of.values()})
-    out = {}
-    for cov, terms in terms_of.items():
-        inv = nested[len(terms)][0]
-        perm = [canon.index(t) for t in terms]
-        out[cov] = inv if perm == list(range(len(terms))) else inv[:, perm][:, :, perm]
-    return out
+    buckets: dict = {}
+    for inversion in inversions:
+        buckets.setdefault((inversion.gram.shape[1:], inversion.sizes), []).append(inversion)
+    for (_, sizes), group in buckets.items():
+        stacked = np.concatenate([i.gram for i in group]) if len(group) > 1 else group[0].gram
+        nested = _nested_inverses(stacked, sizes)
+        start = 0
+        for inversion in group:
+            stop = start + len(inversion.gram)
+            for task, p, perm in inversion.tasks:
+                block = nested[p][0][start:stop]
+                task.inv = block if perm is None else block[:, perm[:, None], perm]
+            start = stop
 
 
 def _group_output(g: _Group, fits: Mapping, se_types: tuple, tasks: Sequence[_Task],
@@ -518,8 +534,7 @@ def _group_output(g: _Group, fits: Mapping, se_types: tuple, tasks: Sequence[_Ta
     sharing the model ask for the same one), and ``stat``, which of them each row is."""
     stats_of = {}
     for t in tasks:
-        res = _weighted_fits(t.X, t.ys, t.W, t.column, se_types, t.xtx, t.drawn, t.n_eff,
-                             t.inv)
+        res = _weighted_fits(t.X, t.ys, t.W, t.column, se_types, None, t.n_eff, t.inv)
         for i, k in enumerate(t.keys):
             stats_of[k] = (res["estimate"][i], {s: res["se"][s][i] for s in se_types},
                            res["df"])
