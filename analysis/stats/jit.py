@@ -37,48 +37,31 @@ def _hc4(u: float, h: float, nk: float) -> float:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _row_sums(W, u, lev, E, weight, nk, j, r):
-    """``(sum_i c_i e_i^2, sum_i c_i w_i e_i^2)`` of weight row ``r`` and outcome ``j``, with
-    ``w_i = weight(u_i, h_i, n / k)``; no branch in the loop (it vectorises)."""
-    s1 = 0.0
-    s2 = 0.0
-    for i in range(W.shape[1]):
-        e = E[j, r, i]
-        ce2 = W[r, i] * (e * e)
-        s1 += ce2
-        s2 += ce2 * weight(u[r, i], lev[r, i], nk)
-    return s1, s2
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _row_sums_drawn(W, u, lev, E, weight, nk, j, r):
-    """:func:`_row_sums` over the drawn cases alone (``c_i > 0``): an undrawn case of
-    leverage 1 has an infinite weight, which must count for nothing."""
-    s1 = 0.0
-    s2 = 0.0
-    for i in range(W.shape[1]):
-        if W[r, i] > 0.0:
-            e = E[j, r, i]
-            ce2 = W[r, i] * (e * e)
-            s1 += ce2
-            s2 += ce2 * weight(u[r, i], lev[r, i], nk)
-    return s1, s2
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _hc_sums(W, u, lev, E, weight, uses_lev, n_eff, k, rss, var, lev_one):
-    m, R, _ = E.shape
+    """:func:`hc_sums` with the HC weight ``weight(u, h, n / k)`` inlined."""
+    m, R, N = E.shape
+    g = np.empty(N)
     for r in range(R):
         high = 0                       # drawn cases of leverage 1 (a count: it vectorises)
         if uses_lev:
-            for i in range(W.shape[1]):
+            for i in range(N):
                 high += (lev[r, i] > _LEV_ONE) & (W[r, i] > 0.0)
         lev_one[r] = high > 0
         nk = n_eff[r] / k
+        for i in range(N):             # c_i u_i^2 f(h_i), shared by the outcomes
+            g[i] = W[r, i] * weight(u[r, i], lev[r, i], nk)
         for j in range(m):
-            s1, s2 = _row_sums(W, u, lev, E, weight, nk, j, r)
-            if not np.isfinite(s2):
-                s1, s2 = _row_sums_drawn(W, u, lev, E, weight, nk, j, r)
+            s1 = 0.0
+            s2 = 0.0
+            for i in range(N):
+                e2 = E[j, r, i] * E[j, r, i]
+                s1 += W[r, i] * e2
+                s2 += g[i] * e2
+            if not np.isfinite(s2):    # an undrawn case of leverage 1 weighs nothing
+                s2 = 0.0
+                for i in range(N):
+                    if W[r, i] > 0.0:
+                        s2 += g[i] * (E[j, r, i] * E[j, r, i])
             rss[j, r] = s1
             var[j, r] = s2
 
