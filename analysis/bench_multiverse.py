@@ -129,7 +129,7 @@ def _loop_one(row, grid, variants, counts) -> float:
     return time.perf_counter() - start
 
 
-def bench_multiverse(draws: int = 500, sample: int = 8, seed: int = 3, rounds: int = 3) -> dict:
+def bench_multiverse(draws: int = 500, sample: int = 8, seed: int = 3, rounds: int = 5) -> dict:
     """Time the default multiverse against a statsmodels loop and the bare batched floor."""
     from .study.multiverse import draw_counts, run_multiverse
 
