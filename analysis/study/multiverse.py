@@ -67,7 +67,6 @@ NULL_METHOD = ("null-imposed pairs bootstrap (Simonsohn, Simmons & Nelson 2020):
                "term's estimate removed from the outcome, the same resampled rows for every "
                "specification")
 _STREAM = 1206                 # spawn-key prefix of the multiverse's random streams
-_LEV_ONE = 1.0 - 1e-10
 _SPEC_COLS = ["term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
               "conf_high", "n"]
 
