@@ -146,8 +146,8 @@ def test_nested_inverses_of_some_sizes_and_an_empty_batch():
     for p in (3, 5, 8):
         assert np.array_equal(got[p][0], want[p][0], equal_nan=True)
     ok = ~got[8][1]
-    np.testing.assert_allclose(got[8][0][ok] @ xtx[ok], np.broadcast_to(np.eye(8), (ok.sum(), 8, 8)),
-                               atol=1e-9)
+    eye = np.broadcast_to(np.eye(8), (ok.sum(), 8, 8))
+    np.testing.assert_allclose(got[8][0][ok] @ xtx[ok], eye, atol=1e-9)
     empty = nested_inverses(np.zeros((0, 4, 4)), (4,))[4]
     assert empty[0].shape == (0, 4, 4) and empty[1].shape == (0,)
 
@@ -190,3 +190,10 @@ def test_hc_sums_equal_the_sums_written_out(kind):
         assert np.isfinite(var[:, 5]).all()
     else:
         assert not one.any() and np.isfinite(var).all()
+
+
+def test_thresholds_agree_with_fastols():
+    from analysis.stats import fastols, jit
+
+    assert jit._LEV_ONE == fastols._LEVERAGE_ONE
+    assert jit._PIVOT_TOL == _PIVOT_TOL

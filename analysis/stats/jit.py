@@ -1,17 +1,22 @@
-"""Compiled loops (numba) for the multiverse's per-draw sums, where numpy would make a
-dozen passes over ``(draws, cases)`` arrays that the loop makes once.
+"""Compiled loops (numba) where numpy would spend its time on call overhead or on
+repeated passes over ``(draws, cases)`` arrays: the batched rank-checked inverses of
+:mod:`analysis.stats.fastols` (:func:`nested_inverses`) and the multiverse's OLS and HC
+sums over the cases (:func:`hc_sums`).
 
-Imported only by the kernels that use it (numba's import and first compilation take
-about a second; the compiled code is cached beside this file, as Python caches its
-bytecode).  Every function here has a numpy reference in the tests.
+Imported only by the kernels that use it, not on the CLI's start-up path (numba's
+first compilation takes about 5 s, once; the compiled code is cached beside this file,
+as Python caches its bytecode, and loading it takes about a second per process).
+Every function here is tested against a numpy reference in ``tests/test_jit.py``.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-__all__ = ["hc_sums"]
+__all__ = ["hc_sums", "nested_inverses"]
 
+# fastols's thresholds, written here because numba freezes a module's globals into its
+# cache, keyed on this file alone (tests/test_jit.py checks that the values agree)
 _LEV_ONE = 1.0 - 1e-10
 
 
@@ -144,7 +149,8 @@ def _scale(A, n, s, C, zero):
 def _cholesky_inverse(C, n, L, M, piv):
     """Left-looking Cholesky ``C = L L'`` (a pivot ``<= 1e-10`` replaced by 1, so that the
     factor stays finite), then ``M = L^-1`` by forward substitution, in the order of
-    operations of :func:`analysis.stats.fastols._cholesky` and ``_lower_inverse``."""
+    operations of the numpy implementation this replaced (``tests/test_jit.py``), the
+    terms that numpy adds as exact zeros (the upper triangle of ``M``) left out."""
     for j in range(n):
         for r in range(j, n):
             v = C[r, j]
@@ -185,9 +191,10 @@ def _block_bad(zero, first_bad, piv, p):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _one_matrix(A, n, offs, flat, bad, c, s, C, L, M, piv, zero, acc):
-    """The inverses of the leading blocks ``p`` of ``A[:n, :n]`` wanted (``offs[p - 1] >= 0``),
-    written to ``flat[c, offs[p - 1]:][:p * p]`` (row-major) and ``bad[c, p - 1]``; a matrix unusable as a whole (a zero or
-    non-finite entry) has each block inverted on its own."""
+    """The inverses of the wanted leading blocks ``p`` of ``A[:n, :n]`` (``offs[p - 1] >= 0``),
+    written row-major to ``flat[c, offs[p - 1]:][:p * p]`` with the flag ``bad[c, p - 1]``;
+    a matrix unusable as a whole (a zero or non-finite entry) has each block inverted
+    on its own (:func:`_one_block`)."""
     first_bad = _scale(A, n, s, C, zero)
     whole_bad = first_bad <= n
     for a in range(n):
@@ -211,7 +218,8 @@ def _one_matrix(A, n, offs, flat, bad, c, s, C, L, M, piv, zero, acc):
             bad[c, p - 1] = flag
             for a in range(p):
                 for b in range(p):
-                    flat[c, offs[p - 1] + a * p + b] = np.nan if flag else acc[a, b] / (s[a] * s[b])
+                    flat[c, offs[p - 1] + a * p + b] = (np.nan if flag else
+                                                        acc[a, b] / (s[a] * s[b]))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -271,5 +279,5 @@ def nested_inverses(xtx: np.ndarray, sizes) -> dict[int, tuple[np.ndarray, np.nd
     bad = np.zeros((c, n), dtype=np.bool_)
     if c:
         _nested(xtx, offs, flat, bad)
-    return {p: (flat[:, offs[p - 1]:offs[p - 1] + p * p].reshape(c, p, p), bad[:, p - 1].copy())
-            for p in sizes}
+    return {p: (flat[:, offs[p - 1]:offs[p - 1] + p * p].reshape(c, p, p),
+                bad[:, p - 1].copy()) for p in sizes}
